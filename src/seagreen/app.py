@@ -1,0 +1,68 @@
+"""The web application: ``create_app(settings)`` builds it; nothing happens at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from seagreen import __version__
+from seagreen.config import Settings, get_settings
+from seagreen.db.engine import make_engine, make_session_factory
+from seagreen.kit.keys import load_keys
+from seagreen.web import health
+from seagreen.web import pages as platform_pages
+from seagreen.web.errors import install_error_handlers
+from seagreen.web.rendering import STATIC_DIR
+
+DESCRIPTION = """
+SeaGreen (海绿) runs a coastal city's green- and blue-finance system: personal carbon accounts,
+the blue industry catalogue, the ocean carbon-sink registry, green sub-branch recognition and
+carbon-linked finance.
+
+Authenticate with an API key (`Authorization: Bearer sg_…`) or a signed-in browser session.
+Every endpoint checks the caller's role: 401 without credentials, 403 with the wrong role.
+Errors have one shape: `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: sessionmaker[Session] | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine: Engine | None = None
+    if session_factory is None:
+        engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        session_factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(
+        title="SeaGreen 海绿",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.keys = load_keys(settings)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app)
+
+    # Routers. Each module contributes its API router (under /api/v1) and its pages router.
+    app.include_router(health.router)
+    app.include_router(platform_pages.router)
+    return app

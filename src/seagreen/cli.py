@@ -1,0 +1,51 @@
+"""The ``seagreen`` command: the root Typer app, which mounts each module's commands."""
+
+from __future__ import annotations
+
+import typer
+
+from seagreen.kit.commandline import DbOption, console, runtime
+from seagreen.ledger import cli as ledger_cli
+
+app = typer.Typer(help="SeaGreen (海绿): green- and blue-finance platform.", no_args_is_help=True)
+app.add_typer(ledger_cli.app, name="ledger")
+
+
+@app.command()
+def init(db: DbOption = None) -> None:
+    """Create or upgrade the schema and load the shipped reference data (no demo data)."""
+    from seagreen.db import migrate
+    from seagreen.reference import load_reference_data
+
+    with runtime(db) as rt:
+        before = migrate.current_revision(rt.engine)
+        with console.status("migrating the database schema"):
+            migrate.upgrade(rt.engine)
+        after = migrate.current_revision(rt.engine)
+        console.print(f"schema: {before or 'empty'} → [bold]{after}[/]")
+        with rt.transaction() as session:
+            loaded = load_reference_data(session)
+        for line in loaded:
+            console.print(f"reference data: {line}")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    db: DbOption = None,
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the web pages and the API."""
+    import os
+
+    import uvicorn
+
+    if db:
+        os.environ["SEAGREEN_DATABASE_URL"] = db
+    console.print(f"SeaGreen on http://{host}:{port}  (API docs: /docs)")
+    uvicorn.run("seagreen.app:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+def main() -> None:
+    app()

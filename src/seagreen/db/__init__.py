@@ -1,0 +1,1 @@
+"""Storage: metadata, engines, sessions and the unit of work."""

@@ -1,0 +1,12 @@
+"""Imports every module's ORM models so that ``metadata`` knows all tables (for Alembic and tests)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = ("seagreen.ledger.models",)
+
+
+def load_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

@@ -1,0 +1,1 @@
+"""Small, named building blocks shared by the modules (each file says what it does)."""

@@ -1,0 +1,499 @@
+"""Pure ledger rules: what a batch of transfer requests does to a set of balances.
+
+The engine is deterministic and has no I/O: the service loads the accounts, existing transfers
+and pending transfers a batch touches, calls :func:`apply_batch`, and writes what it returns.
+Semantics follow TigerBeetle:
+
+* every transfer debits one account and credits another of the same unit, by a positive integer;
+* an account may forbid its debits to exceed its credits (a points wallet) or the reverse;
+* a transfer with ``LINKED`` succeeds only together with the next one (a chain ends at the first
+  transfer without the flag); one failure fails the whole chain;
+* a ``PENDING`` transfer reserves the amount; a later ``POST_PENDING`` moves all or part of it,
+  ``VOID_PENDING`` releases it and an expiry releases it after its timeout;
+* the same key with the same content is the same transfer (``exists``); with other content it is
+  refused (``exists_with_different_content``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import IntFlag, StrEnum
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+MAX_AMOUNT = 2**63 - 1
+
+
+class AccountFlags(IntFlag):
+    NONE = 0
+    DEBITS_MUST_NOT_EXCEED_CREDITS = 1
+    CREDITS_MUST_NOT_EXCEED_DEBITS = 2
+
+
+class TransferFlags(IntFlag):
+    NONE = 0
+    LINKED = 1
+    PENDING = 2
+    POST_PENDING = 4
+    VOID_PENDING = 8
+    EXPIRE_PENDING = 16  # written by the ledger itself when a pending transfer times out
+
+
+RESOLVING = TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING | TransferFlags.EXPIRE_PENDING
+
+
+class Unit(StrEnum):
+    """Units in use. An account holds one unit; a transfer moves that unit only."""
+
+    POINTS = "points"
+    G_CO2E = "g_co2e"
+    T_CO2E = "t_co2e"
+    FEN = "fen"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    EXISTS = "exists"
+    EXISTS_WITH_DIFFERENT_CONTENT = "exists_with_different_content"
+    LINKED_EVENT_FAILED = "linked_event_failed"
+    LINKED_EVENT_CHAIN_OPEN = "linked_event_chain_open"
+    KEY_MUST_NOT_BE_EMPTY = "key_must_not_be_empty"
+    FLAGS_ARE_MUTUALLY_EXCLUSIVE = "flags_are_mutually_exclusive"
+    ACCOUNTS_MUST_BE_DIFFERENT = "accounts_must_be_different"
+    AMOUNT_MUST_BE_POSITIVE = "amount_must_be_positive"
+    AMOUNT_TOO_LARGE = "amount_too_large"
+    DEBIT_ACCOUNT_NOT_FOUND = "debit_account_not_found"
+    CREDIT_ACCOUNT_NOT_FOUND = "credit_account_not_found"
+    UNITS_MUST_MATCH = "units_must_match"
+    TIMEOUT_RESERVED_FOR_PENDING = "timeout_reserved_for_pending_transfer"
+    PENDING_TRANSFER_NOT_FOUND = "pending_transfer_not_found"
+    PENDING_TRANSFER_NOT_PENDING = "pending_transfer_not_pending"
+    PENDING_TRANSFER_ALREADY_RESOLVED = "pending_transfer_already_resolved"
+    PENDING_TRANSFER_EXPIRED = "pending_transfer_expired"
+    EXCEEDS_PENDING_AMOUNT = "exceeds_pending_transfer_amount"
+    EXCEEDS_CREDITS = "exceeds_credits"
+    EXCEEDS_DEBITS = "exceeds_debits"
+
+    @property
+    def ok(self) -> bool:
+        return self in (Outcome.CREATED, Outcome.EXISTS)
+
+
+@dataclass
+class Balance:
+    """An account's four running totals, TigerBeetle style, plus what constrains them."""
+
+    account_id: int
+    unit: str
+    flags: int = 0
+    debits_pending: int = 0
+    debits_posted: int = 0
+    credits_pending: int = 0
+    credits_posted: int = 0
+
+    @property
+    def net_credit(self) -> int:
+        """Posted credits less posted debits: a wallet's balance."""
+        return self.credits_posted - self.debits_posted
+
+    @property
+    def available(self) -> int:
+        """What a debit could still take from a credit-normal account."""
+        return self.credits_posted - self.debits_posted - self.debits_pending
+
+    def copy(self) -> Balance:
+        return Balance(**self.__dict__)
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """What a client asks for. Accounts are named by key; ``pending_key`` names the pending
+    transfer that a post or void resolves (its accounts are then taken from it). ``amount`` of a
+    post may be ``None`` (the whole pending amount)."""
+
+    key: str
+    debit_account: str = ""
+    credit_account: str = ""
+    amount: int | None = None
+    code: str = "transfer"
+    flags: TransferFlags = TransferFlags.NONE
+    pending_key: str | None = None
+    timeout_s: int | None = None
+    memo: Mapping[str, Any] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of everything that defines the request, to tell a retry from a different request."""
+        body = [
+            self.debit_account,
+            self.credit_account,
+            self.amount,
+            self.code,
+            int(self.flags),
+            self.pending_key,
+            self.timeout_s,
+            canonical_json(self.memo),
+        ]
+        return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PendingInfo:
+    seq: int
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    unit: str
+    flags: int
+    expires_at_us: int | None
+    resolved: bool
+
+
+@dataclass(frozen=True)
+class ExistingTransfer:
+    seq: int
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class NewTransfer:
+    """A journal row the batch creates (``seq`` and the chain hash are assigned on write)."""
+
+    index: int
+    key: str
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    unit: str
+    flags: int
+    pending_seq: int | None
+    expires_at_us: int | None
+    code: str
+    memo: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    index: int
+    key: str
+    outcome: Outcome
+    seq: int | None = None
+
+
+@dataclass
+class BatchOutcome:
+    results: list[TransferResult]
+    created: list[NewTransfer]
+    balances: dict[int, Balance]
+    touched: set[int]
+
+
+def canonical_json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def chain_hash(prev_hash: str, row: Iterable[Any]) -> str:
+    """SHA-256 over the previous hash and the row's fields, ``|``-separated."""
+    text = prev_hash + "|" + "|".join("" if value is None else str(value) for value in row)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def journal_fields(
+    seq: int,
+    key: str,
+    debit_account_id: int,
+    credit_account_id: int,
+    amount: int,
+    unit: str,
+    flags: int,
+    pending_seq: int | None,
+    expires_at_us: int | None,
+    code: str,
+    memo: str,
+    content_hash: str,
+    created_at_us: int,
+) -> tuple[Any, ...]:
+    """The fields a chain hash covers, in their fixed order."""
+    return (
+        seq,
+        key,
+        debit_account_id,
+        credit_account_id,
+        amount,
+        unit,
+        flags,
+        pending_seq,
+        expires_at_us,
+        code,
+        memo,
+        content_hash,
+        created_at_us,
+    )
+
+
+class _ChainFailed(Exception):
+    pass
+
+
+@dataclass
+class _Undo:
+    balances: dict[int, Balance] = field(default_factory=dict)
+    created: int = 0
+    resolved: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+
+
+def apply_batch(
+    requests: list[TransferRequest],
+    account_ids: Mapping[str, int],
+    balances: dict[int, Balance],
+    existing: Mapping[str, ExistingTransfer],
+    pendings: Mapping[str, PendingInfo],
+    now_us: int,
+) -> BatchOutcome:
+    """Apply ``requests`` in order to ``balances`` (mutated) and return a result for each.
+
+    ``account_ids`` maps account keys to ids; ``existing`` holds transfers already in the journal
+    under the batch's keys; ``pendings`` holds the pending transfers named by ``pending_key``.
+    """
+    results: list[TransferResult | None] = [None] * len(requests)
+    created: list[NewTransfer] = []
+    touched: set[int] = set()
+    seen: dict[str, tuple[str, int]] = {}  # key -> (content hash, index) created in this batch
+    resolved_here: set[str] = set()
+
+    chain_start: int | None = None
+    undo = _Undo()
+    failed_chain = False
+
+    for index, request in enumerate(requests):
+        linked = bool(request.flags & TransferFlags.LINKED)
+        if chain_start is None:
+            chain_start = index
+            undo = _Undo()
+            failed_chain = False
+        if failed_chain:
+            results[index] = TransferResult(index, request.key, Outcome.LINKED_EVENT_FAILED)
+        else:
+            outcome, new = _apply_one(
+                request, index, account_ids, balances, existing, pendings, seen, resolved_here, now_us, undo
+            )
+            if outcome.ok:
+                if new is not None:
+                    created.append(new)
+                    undo.created += 1
+                    touched.update((new.debit_account_id, new.credit_account_id))
+                results[index] = TransferResult(index, request.key, outcome)
+            else:
+                results[index] = TransferResult(index, request.key, outcome)
+                if chain_start != index or linked:
+                    failed_chain = True
+                    _rollback_chain(undo, balances, created, seen, resolved_here)
+                    for earlier in range(chain_start, index):
+                        prior = results[earlier]
+                        assert prior is not None
+                        results[earlier] = TransferResult(earlier, prior.key, Outcome.LINKED_EVENT_FAILED)
+        if not linked:
+            chain_start = None
+        elif index == len(requests) - 1:
+            # The batch ended inside a chain: the whole open chain fails.
+            if not failed_chain:
+                _rollback_chain(undo, balances, created, seen, resolved_here)
+            assert chain_start is not None
+            for earlier in range(chain_start, index + 1):
+                prior = results[earlier]
+                assert prior is not None
+                code = Outcome.LINKED_EVENT_CHAIN_OPEN if earlier == index else Outcome.LINKED_EVENT_FAILED
+                if prior.outcome.ok or earlier == index:
+                    results[earlier] = TransferResult(earlier, prior.key, code)
+    final = [result for result in results if result is not None]
+    return BatchOutcome(results=final, created=created, balances=balances, touched=touched)
+
+
+def _rollback_chain(
+    undo: _Undo,
+    balances: dict[int, Balance],
+    created: list[NewTransfer],
+    seen: dict[str, tuple[str, int]],
+    resolved_here: set[str],
+) -> None:
+    for account_id, before in undo.balances.items():
+        balances[account_id] = before
+    if undo.created:
+        del created[len(created) - undo.created :]
+    for key in undo.keys:
+        seen.pop(key, None)
+    for key in undo.resolved:
+        resolved_here.discard(key)
+    undo.balances.clear()
+    undo.created = 0
+    undo.keys.clear()
+    undo.resolved.clear()
+
+
+def _remember(undo: _Undo, balances: dict[int, Balance], *account_ids: int) -> None:
+    for account_id in account_ids:
+        if account_id not in undo.balances:
+            undo.balances[account_id] = balances[account_id].copy()
+
+
+def _apply_one(
+    request: TransferRequest,
+    index: int,
+    account_ids: Mapping[str, int],
+    balances: dict[int, Balance],
+    existing: Mapping[str, ExistingTransfer],
+    pendings: Mapping[str, PendingInfo],
+    seen: dict[str, tuple[str, int]],
+    resolved_here: set[str],
+    now_us: int,
+    undo: _Undo,
+) -> tuple[Outcome, NewTransfer | None]:
+    if not request.key:
+        return Outcome.KEY_MUST_NOT_BE_EMPTY, None
+    content = request.content_hash()
+    prior = existing.get(request.key)
+    if prior is not None:
+        return (
+            Outcome.EXISTS if prior.content_hash == content else Outcome.EXISTS_WITH_DIFFERENT_CONTENT
+        ), None
+    if request.key in seen:
+        same = seen[request.key][0] == content
+        return (Outcome.EXISTS if same else Outcome.EXISTS_WITH_DIFFERENT_CONTENT), None
+
+    flags = request.flags & ~TransferFlags.LINKED
+    kinds = [
+        flag
+        for flag in (
+            TransferFlags.PENDING,
+            TransferFlags.POST_PENDING,
+            TransferFlags.VOID_PENDING,
+            TransferFlags.EXPIRE_PENDING,
+        )
+        if flags & flag
+    ]
+    if len(kinds) > 1:
+        return Outcome.FLAGS_ARE_MUTUALLY_EXCLUSIVE, None
+    if request.timeout_s is not None and not flags & TransferFlags.PENDING:
+        return Outcome.TIMEOUT_RESERVED_FOR_PENDING, None
+
+    memo = canonical_json(request.memo)
+    if flags & RESOLVING:
+        return _resolve_pending(
+            request, index, flags, balances, pendings, resolved_here, now_us, undo, memo, content, seen
+        )
+
+    debit_id = account_ids.get(request.debit_account)
+    credit_id = account_ids.get(request.credit_account)
+    if debit_id is None:
+        return Outcome.DEBIT_ACCOUNT_NOT_FOUND, None
+    if credit_id is None:
+        return Outcome.CREDIT_ACCOUNT_NOT_FOUND, None
+    if debit_id == credit_id:
+        return Outcome.ACCOUNTS_MUST_BE_DIFFERENT, None
+    amount = request.amount
+    if amount is None or amount <= 0:
+        return Outcome.AMOUNT_MUST_BE_POSITIVE, None
+    if amount > MAX_AMOUNT:
+        return Outcome.AMOUNT_TOO_LARGE, None
+    debit, credit = balances[debit_id], balances[credit_id]
+    if debit.unit != credit.unit:
+        return Outcome.UNITS_MUST_MATCH, None
+    pending = bool(flags & TransferFlags.PENDING)
+    if debit.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
+        debit.debits_pending + debit.debits_posted + amount > debit.credits_posted
+    ):
+        return Outcome.EXCEEDS_CREDITS, None
+    if credit.flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS and (
+        credit.credits_pending + credit.credits_posted + amount > credit.debits_posted
+    ):
+        return Outcome.EXCEEDS_DEBITS, None
+    _remember(undo, balances, debit_id, credit_id)
+    if pending:
+        debit.debits_pending += amount
+        credit.credits_pending += amount
+    else:
+        debit.debits_posted += amount
+        credit.credits_posted += amount
+    expires = now_us + request.timeout_s * 1_000_000 if pending and request.timeout_s else None
+    seen[request.key] = (content, index)
+    undo.keys.append(request.key)
+    return Outcome.CREATED, NewTransfer(
+        index=index,
+        key=request.key,
+        debit_account_id=debit_id,
+        credit_account_id=credit_id,
+        amount=amount,
+        unit=debit.unit,
+        flags=int(request.flags),
+        pending_seq=None,
+        expires_at_us=expires,
+        code=request.code,
+        memo=memo,
+        content_hash=content,
+    )
+
+
+def _resolve_pending(
+    request: TransferRequest,
+    index: int,
+    flags: TransferFlags,
+    balances: dict[int, Balance],
+    pendings: Mapping[str, PendingInfo],
+    resolved_here: set[str],
+    now_us: int,
+    undo: _Undo,
+    memo: str,
+    content: str,
+    seen: dict[str, tuple[str, int]],
+) -> tuple[Outcome, NewTransfer | None]:
+    pending = pendings.get(request.pending_key or "")
+    if pending is None:
+        return Outcome.PENDING_TRANSFER_NOT_FOUND, None
+    if not pending.flags & TransferFlags.PENDING:
+        return Outcome.PENDING_TRANSFER_NOT_PENDING, None
+    assert request.pending_key is not None
+    if pending.resolved or request.pending_key in resolved_here:
+        return Outcome.PENDING_TRANSFER_ALREADY_RESOLVED, None
+    expired = pending.expires_at_us is not None and pending.expires_at_us <= now_us
+    if flags & TransferFlags.EXPIRE_PENDING:
+        if not expired:
+            return Outcome.PENDING_TRANSFER_NOT_PENDING, None
+    elif expired:
+        return Outcome.PENDING_TRANSFER_EXPIRED, None
+    amount = pending.amount
+    if flags & TransferFlags.POST_PENDING and request.amount is not None:
+        if request.amount <= 0:
+            return Outcome.AMOUNT_MUST_BE_POSITIVE, None
+        if request.amount > pending.amount:
+            return Outcome.EXCEEDS_PENDING_AMOUNT, None
+        amount = request.amount
+    debit = balances[pending.debit_account_id]
+    credit = balances[pending.credit_account_id]
+    _remember(undo, balances, debit.account_id, credit.account_id)
+    debit.debits_pending -= pending.amount
+    credit.credits_pending -= pending.amount
+    if flags & TransferFlags.POST_PENDING:
+        debit.debits_posted += amount
+        credit.credits_posted += amount
+    resolved_here.add(request.pending_key)
+    undo.resolved.append(request.pending_key)
+    seen[request.key] = (content, index)
+    undo.keys.append(request.key)
+    return Outcome.CREATED, NewTransfer(
+        index=index,
+        key=request.key,
+        debit_account_id=pending.debit_account_id,
+        credit_account_id=pending.credit_account_id,
+        amount=amount,
+        unit=pending.unit,
+        flags=int(request.flags),
+        pending_seq=pending.seq,
+        expires_at_us=None,
+        code=request.code,
+        memo=memo,
+        content_hash=content,
+    )

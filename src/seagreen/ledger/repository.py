@@ -1,0 +1,236 @@
+"""All SQL of the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from seagreen.ledger.domain import Balance, ExistingTransfer, PendingInfo
+from seagreen.ledger.models import LedgerAccount, LedgerHead, LedgerTransfer
+
+CHUNK = 900  # keeps every IN (...) under SQLite's and PostgreSQL's parameter limits
+HEAD_ID = 1
+
+_accounts = cast(Table, LedgerAccount.__table__)
+_transfers = cast(Table, LedgerTransfer.__table__)
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """Lock the end of the hash chain for this transaction (serialises journal writers)."""
+    row = session.execute(
+        select(LedgerHead.last_seq, LedgerHead.last_hash).where(LedgerHead.id == HEAD_ID).with_for_update()
+    ).one()
+    return int(row.last_seq), str(row.last_hash)
+
+
+def read_head(session: Session) -> tuple[int, str]:
+    row = session.execute(
+        select(LedgerHead.last_seq, LedgerHead.last_hash).where(LedgerHead.id == HEAD_ID)
+    ).one()
+    return int(row.last_seq), str(row.last_hash)
+
+
+def set_head(session: Session, last_seq: int, last_hash: str) -> None:
+    session.execute(
+        update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(last_seq=last_seq, last_hash=last_hash)
+    )
+
+
+def _balance(row: Any) -> Balance:
+    return Balance(
+        account_id=int(row.id),
+        unit=row.unit,
+        flags=int(row.flags),
+        debits_pending=int(row.debits_pending),
+        debits_posted=int(row.debits_posted),
+        credits_pending=int(row.credits_pending),
+        credits_posted=int(row.credits_posted),
+    )
+
+
+_BALANCE_COLUMNS = (
+    LedgerAccount.id,
+    LedgerAccount.key,
+    LedgerAccount.unit,
+    LedgerAccount.flags,
+    LedgerAccount.debits_pending,
+    LedgerAccount.debits_posted,
+    LedgerAccount.credits_pending,
+    LedgerAccount.credits_posted,
+)
+
+
+def balances_by_key(session: Session, keys: Sequence[str]) -> tuple[dict[str, int], dict[int, Balance]]:
+    ids: dict[str, int] = {}
+    balances: dict[int, Balance] = {}
+    for chunk in _chunks(keys):
+        for row in session.execute(select(*_BALANCE_COLUMNS).where(LedgerAccount.key.in_(chunk))):
+            ids[row.key] = int(row.id)
+            balances[int(row.id)] = _balance(row)
+    return ids, balances
+
+
+def balances_by_id(session: Session, account_ids: Sequence[int]) -> dict[int, Balance]:
+    balances: dict[int, Balance] = {}
+    for chunk in _chunks(account_ids):
+        for row in session.execute(select(*_BALANCE_COLUMNS).where(LedgerAccount.id.in_(chunk))):
+            balances[int(row.id)] = _balance(row)
+    return balances
+
+
+def account_rows(session: Session, keys: Sequence[str]) -> dict[str, LedgerAccount]:
+    found: dict[str, LedgerAccount] = {}
+    for chunk in _chunks(keys):
+        for account in session.scalars(select(LedgerAccount).where(LedgerAccount.key.in_(chunk))):
+            found[account.key] = account
+    return found
+
+
+def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(LedgerAccount.id, LedgerAccount.key).where(LedgerAccount.id.in_(account_ids))
+    )
+    return {int(row.id): row.key for row in rows}
+
+
+def insert_accounts(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(_accounts), rows)
+
+
+def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, ExistingTransfer]:
+    found: dict[str, ExistingTransfer] = {}
+    for chunk in _chunks(keys):
+        query = select(LedgerTransfer.key, LedgerTransfer.seq, LedgerTransfer.content_hash).where(
+            LedgerTransfer.key.in_(chunk)
+        )
+        for row in session.execute(query):
+            found[row.key] = ExistingTransfer(seq=int(row.seq), content_hash=row.content_hash)
+    return found
+
+
+def pendings_by_key(session: Session, keys: Sequence[str]) -> dict[str, PendingInfo]:
+    resolution = aliased(LedgerTransfer)
+    found: dict[str, PendingInfo] = {}
+    for chunk in _chunks(keys):
+        query = (
+            select(
+                LedgerTransfer.key,
+                LedgerTransfer.seq,
+                LedgerTransfer.debit_account_id,
+                LedgerTransfer.credit_account_id,
+                LedgerTransfer.amount,
+                LedgerTransfer.unit,
+                LedgerTransfer.flags,
+                LedgerTransfer.expires_at_us,
+                resolution.seq.label("resolved_by"),
+            )
+            .outerjoin(resolution, resolution.pending_seq == LedgerTransfer.seq)
+            .where(LedgerTransfer.key.in_(chunk))
+        )
+        for row in session.execute(query):
+            found[row.key] = PendingInfo(
+                seq=int(row.seq),
+                debit_account_id=int(row.debit_account_id),
+                credit_account_id=int(row.credit_account_id),
+                amount=int(row.amount),
+                unit=row.unit,
+                flags=int(row.flags),
+                expires_at_us=row.expires_at_us,
+                resolved=row.resolved_by is not None,
+            )
+    return found
+
+
+def expired_pending_keys(session: Session, now_us: int, limit: int) -> list[str]:
+    resolution = aliased(LedgerTransfer)
+    query = (
+        select(LedgerTransfer.key)
+        .outerjoin(resolution, resolution.pending_seq == LedgerTransfer.seq)
+        .where(LedgerTransfer.expires_at_us.is_not(None))
+        .where(LedgerTransfer.expires_at_us <= now_us)
+        .where(resolution.seq.is_(None))
+        .order_by(LedgerTransfer.seq)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def insert_transfers(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(_transfers), rows)
+
+
+_update_balance = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("b_id"))
+    .values(
+        debits_pending=bindparam("b_dp"),
+        debits_posted=bindparam("b_dd"),
+        credits_pending=bindparam("b_cp"),
+        credits_posted=bindparam("b_cd"),
+    )
+)
+
+
+def write_balances(session: Session, balances: Iterable[Balance]) -> None:
+    params = [
+        {
+            "b_id": b.account_id,
+            "b_dp": b.debits_pending,
+            "b_dd": b.debits_posted,
+            "b_cp": b.credits_pending,
+            "b_cd": b.credits_posted,
+        }
+        for b in balances
+    ]
+    if params:
+        session.connection().execute(_update_balance, params)
+
+
+def journal(session: Session, after_seq: int = 0, batch: int = 10_000) -> Iterator[Any]:
+    """Every journal row in sequence order, read in batches."""
+    while True:
+        rows = session.execute(
+            select(_transfers).where(_transfers.c.seq > after_seq).order_by(_transfers.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after_seq = int(rows[-1].seq)
+
+
+def all_balances(session: Session) -> Iterator[Any]:
+    yield from session.execute(select(*_BALANCE_COLUMNS).order_by(LedgerAccount.id))
+
+
+def account_transfers(session: Session, account_id: int, limit: int, before_seq: int | None) -> list[Any]:
+    query = select(_transfers).where(
+        (_transfers.c.debit_account_id == account_id) | (_transfers.c.credit_account_id == account_id)
+    )
+    if before_seq is not None:
+        query = query.where(_transfers.c.seq < before_seq)
+    return list(session.execute(query.order_by(_transfers.c.seq.desc()).limit(limit)))
+
+
+def transfer_by_key(session: Session, key: str) -> Any | None:
+    return session.execute(select(_transfers).where(_transfers.c.key == key)).one_or_none()
+
+
+def net_by_unit(session: Session) -> dict[str, int]:
+    query = select(
+        LedgerAccount.unit, func.sum(LedgerAccount.credits_posted - LedgerAccount.debits_posted)
+    ).group_by(LedgerAccount.unit)
+    return {unit: int(total or 0) for unit, total in session.execute(query)}
+
+
+def account_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(LedgerAccount)) or 0)

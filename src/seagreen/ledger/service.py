@@ -1,0 +1,344 @@
+"""Ledger use cases: open accounts, post batches of transfers, expire holds, verify the journal.
+
+Every function runs inside the caller's transaction and only flushes; the entrypoint commits.
+Posting locks the head of the hash chain first, so journal writers are serialised (on SQLite the
+``BEGIN IMMEDIATE`` write lock does the same) and balance checks and writes happen in one
+transaction: no read-then-write race can overdraw an account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from seagreen.kit.clock import now_micros
+from seagreen.ledger import repository
+from seagreen.ledger.domain import (
+    GENESIS_HASH,
+    AccountFlags,
+    Balance,
+    Outcome,
+    TransferFlags,
+    TransferRequest,
+    TransferResult,
+    apply_batch,
+    chain_hash,
+    journal_fields,
+)
+from seagreen.ledger.errors import AccountConflict, AccountNotFound, TransferRejected
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    key: str
+    unit: str
+    flags: AccountFlags = AccountFlags.NONE
+    description: str = ""
+
+
+def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, int]:
+    """Create the accounts that do not exist yet; return every key's id.
+
+    Opening an existing key with the same unit and flags is a no-op; with others, a conflict.
+    """
+    wanted = {spec.key: spec for spec in specs}
+    existing = repository.account_rows(session, list(wanted))
+    for key, account in existing.items():
+        spec = wanted[key]
+        if account.unit != spec.unit or account.flags != int(spec.flags):
+            raise AccountConflict(
+                f"account {key!r} exists with unit {account.unit} and flags {account.flags}",
+                key=key,
+            )
+    now = now_micros()
+    repository.insert_accounts(
+        session,
+        [
+            {
+                "key": spec.key,
+                "unit": spec.unit,
+                "flags": int(spec.flags),
+                "debits_pending": 0,
+                "debits_posted": 0,
+                "credits_pending": 0,
+                "credits_posted": 0,
+                "description": spec.description,
+                "created_at_us": now,
+            }
+            for key, spec in wanted.items()
+            if key not in existing
+        ],
+    )
+    ids, _ = repository.balances_by_key(session, list(wanted))
+    return ids
+
+
+def balance(session: Session, key: str) -> Balance:
+    _, balances = repository.balances_by_key(session, [key])
+    if not balances:
+        raise AccountNotFound(f"no ledger account {key!r}", key=key)
+    return next(iter(balances.values()))
+
+
+def balances(session: Session, keys: Sequence[str]) -> dict[str, Balance]:
+    ids, found = repository.balances_by_key(session, keys)
+    return {key: found[account_id] for key, account_id in ids.items()}
+
+
+def post_transfers(
+    session: Session, requests: Sequence[TransferRequest], *, now_us: int | None = None
+) -> list[TransferResult]:
+    """Apply a batch of transfers atomically per linked chain; one result per request, in order."""
+    if not requests:
+        return []
+    now = now_micros() if now_us is None else now_us
+    last_seq, last_hash = repository.lock_head(session)
+
+    keys = [request.key for request in requests]
+    existing = repository.existing_transfers(session, keys)
+    pending_keys = [r.pending_key for r in requests if r.pending_key]
+    pendings = repository.pendings_by_key(session, pending_keys) if pending_keys else {}
+    account_keys = {r.debit_account for r in requests} | {r.credit_account for r in requests}
+    account_keys.discard("")
+    account_ids, loaded = repository.balances_by_key(session, list(account_keys))
+    missing = {p.debit_account_id for p in pendings.values()} | {
+        p.credit_account_id for p in pendings.values()
+    }
+    missing -= loaded.keys()
+    if missing:
+        loaded.update(repository.balances_by_id(session, list(missing)))
+
+    outcome = apply_batch(list(requests), account_ids, loaded, existing, pendings, now)
+
+    seq_by_index: dict[int, int] = {}
+    rows = []
+    for new in outcome.created:
+        last_seq += 1
+        fields = journal_fields(
+            last_seq,
+            new.key,
+            new.debit_account_id,
+            new.credit_account_id,
+            new.amount,
+            new.unit,
+            new.flags,
+            new.pending_seq,
+            new.expires_at_us,
+            new.code,
+            new.memo,
+            new.content_hash,
+            now,
+        )
+        last_hash = chain_hash(last_hash, fields)
+        seq_by_index[new.index] = last_seq
+        rows.append(
+            {
+                "seq": last_seq,
+                "key": new.key,
+                "debit_account_id": new.debit_account_id,
+                "credit_account_id": new.credit_account_id,
+                "amount": new.amount,
+                "unit": new.unit,
+                "flags": new.flags,
+                "pending_seq": new.pending_seq,
+                "expires_at_us": new.expires_at_us,
+                "code": new.code,
+                "memo": new.memo,
+                "content_hash": new.content_hash,
+                "created_at_us": now,
+                "chain_hash": last_hash,
+            }
+        )
+    if rows:
+        repository.insert_transfers(session, rows)
+        repository.write_balances(session, (outcome.balances[i] for i in sorted(outcome.touched)))
+        repository.set_head(session, last_seq, last_hash)
+
+    first_index: dict[str, int] = {}
+    results: list[TransferResult] = []
+    for result in outcome.results:
+        seq = seq_by_index.get(result.index)
+        if result.outcome is Outcome.EXISTS:
+            prior = existing.get(result.key)
+            seq = prior.seq if prior else seq_by_index.get(first_index.get(result.key, -1))
+        first_index.setdefault(result.key, result.index)
+        results.append(TransferResult(result.index, result.key, result.outcome, seq))
+    return results
+
+
+def post_or_raise(
+    session: Session, requests: Sequence[TransferRequest], *, now_us: int | None = None
+) -> list[TransferResult]:
+    """Post a batch that must succeed as a whole; raise (the entrypoint then rolls back) if not."""
+    results = post_transfers(session, requests, now_us=now_us)
+    for result in results:
+        if not result.outcome.ok:
+            raise TransferRejected(
+                f"transfer {result.key!r} refused: {result.outcome.value}",
+                key=result.key,
+                outcome=result.outcome.value,
+            )
+    return results
+
+
+def transfer(
+    session: Session,
+    key: str,
+    debit_account: str,
+    credit_account: str,
+    amount: int,
+    *,
+    code: str = "transfer",
+    memo: dict[str, object] | None = None,
+) -> TransferResult:
+    """One posted transfer that must succeed."""
+    request = TransferRequest(key, debit_account, credit_account, amount, code, memo=memo or {})
+    return post_or_raise(session, [request])[0]
+
+
+def reverse(session: Session, key: str, reversal_key: str, reason: str) -> TransferResult:
+    """Correct a posted transfer by a transfer the other way (history is never edited)."""
+    original = repository.transfer_by_key(session, key)
+    if original is None:
+        raise AccountNotFound(f"no transfer {key!r}", key=key)
+    if original.flags & (TransferFlags.PENDING | TransferFlags.VOID_PENDING | TransferFlags.EXPIRE_PENDING):
+        raise TransferRejected(f"transfer {key!r} moved no posted amount", key=key, outcome="not_posted")
+    keys = repository.account_keys_by_id(session, [original.debit_account_id, original.credit_account_id])
+    request = TransferRequest(
+        key=reversal_key,
+        debit_account=keys[original.credit_account_id],
+        credit_account=keys[original.debit_account_id],
+        amount=int(original.amount),
+        code="reversal",
+        memo={"reverses": key, "reason": reason},
+    )
+    return post_or_raise(session, [request])[0]
+
+
+def expire_pending(session: Session, *, now_us: int | None = None, limit: int = 10_000) -> int:
+    """Release every pending transfer whose timeout has passed; return how many were released."""
+    now = now_micros() if now_us is None else now_us
+    keys = repository.expired_pending_keys(session, now, limit)
+    requests = [
+        TransferRequest(
+            key=f"expire:{key}", pending_key=key, code="expiry", flags=TransferFlags.EXPIRE_PENDING
+        )
+        for key in keys
+    ]
+    results = post_transfers(session, requests, now_us=now)
+    return sum(1 for result in results if result.outcome is Outcome.CREATED)
+
+
+@dataclass
+class VerifyReport:
+    rows: int = 0
+    accounts: int = 0
+    head_seq: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session) -> VerifyReport:
+    """Recompute the hash chain and every balance from the journal; report the first broken row.
+
+    Catches a row edited, inserted or deleted behind the ledger's back, a tail cut off, and a
+    balance that no longer matches the journal.
+    """
+    report = VerifyReport()
+    head_seq, head_hash = repository.read_head(session)
+    report.head_seq = head_seq
+    expected_seq = 1
+    running = GENESIS_HASH
+    totals: dict[int, list[int]] = {}
+    open_pending: dict[int, tuple[int, int, int]] = {}
+
+    def bucket(account_id: int) -> list[int]:
+        return totals.setdefault(account_id, [0, 0, 0, 0])
+
+    for row in repository.journal(session):
+        report.rows += 1
+        fields = journal_fields(
+            row.seq,
+            row.key,
+            row.debit_account_id,
+            row.credit_account_id,
+            row.amount,
+            row.unit,
+            row.flags,
+            row.pending_seq,
+            row.expires_at_us,
+            row.code,
+            row.memo,
+            row.content_hash,
+            row.created_at_us,
+        )
+        if row.seq != expected_seq:
+            kind = "missing" if row.seq > expected_seq else "duplicated"
+            report.problems.append(f"seq {expected_seq}: row {kind} (next row found is seq {row.seq})")
+            return report
+        running = chain_hash(running, fields)
+        if running != row.chain_hash:
+            report.problems.append(f"seq {row.seq} (key {row.key!r}): hash does not match its content")
+            return report
+        expected_seq += 1
+        debit, credit = bucket(row.debit_account_id), bucket(row.credit_account_id)
+        if row.flags & TransferFlags.PENDING:
+            debit[0] += row.amount
+            credit[2] += row.amount
+            open_pending[row.seq] = (row.debit_account_id, row.credit_account_id, row.amount)
+        elif row.flags & (
+            TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING | TransferFlags.EXPIRE_PENDING
+        ):
+            held = open_pending.pop(row.pending_seq, None)
+            if held is None:
+                report.problems.append(
+                    f"seq {row.seq}: resolves pending seq {row.pending_seq}, which is not open"
+                )
+                return report
+            bucket(held[0])[0] -= held[2]
+            bucket(held[1])[2] -= held[2]
+            if row.flags & TransferFlags.POST_PENDING:
+                debit[1] += row.amount
+                credit[3] += row.amount
+        else:
+            debit[1] += row.amount
+            credit[3] += row.amount
+    if expected_seq - 1 != head_seq or running != (head_hash if head_seq else GENESIS_HASH):
+        report.problems.append(
+            f"head says seq {head_seq}, journal ends at seq {expected_seq - 1}: rows missing at the end"
+            if expected_seq - 1 != head_seq
+            else f"seq {head_seq}: the head hash does not match the journal"
+        )
+        return report
+    for account in repository.all_balances(session):
+        report.accounts += 1
+        stored = [
+            account.debits_pending,
+            account.debits_posted,
+            account.credits_pending,
+            account.credits_posted,
+        ]
+        expected = totals.get(int(account.id), [0, 0, 0, 0])
+        if [int(v) for v in stored] != expected:
+            report.problems.append(
+                f"account {account.key!r}: stored balances {stored} differ from the journal's {expected}"
+            )
+            return report
+    return report
+
+
+@dataclass(frozen=True)
+class LedgerStats:
+    transfers: int
+    accounts: int
+    head_hash: str
+
+
+def stats(session: Session) -> LedgerStats:
+    last_seq, last_hash = repository.read_head(session)
+    return LedgerStats(transfers=last_seq, accounts=repository.account_count(session), head_hash=last_hash)

@@ -1,0 +1,20 @@
+"""The shipped reference data that ``seagreen init`` loads into a database.
+
+Each capability registers a loader here when it lands (behaviour catalogue, blue catalogue,
+methodologies). A loader is idempotent: running ``init`` again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+ReferenceLoader = Callable[[Session], str]
+
+LOADERS: tuple[ReferenceLoader, ...] = ()
+
+
+def load_reference_data(session: Session) -> list[str]:
+    """Run every registered loader; return one line of what each loaded."""
+    return [loader(session) for loader in LOADERS]

@@ -1,0 +1,1 @@
+"""The web layer shared by every module: layout, translation, static assets, request dependencies."""

@@ -1,0 +1,33 @@
+from fastapi.testclient import TestClient
+
+from seagreen.app import create_app
+
+
+def test_home_page_lists_capabilities_in_chinese_by_default(settings, session_factory):
+    client = TestClient(create_app(settings, session_factory=session_factory))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "个人碳账户" in response.text
+    assert 'lang="zh-CN"' in response.text
+
+
+def test_language_switch_to_english_sticks_in_a_cookie(settings, session_factory):
+    client = TestClient(create_app(settings, session_factory=session_factory))
+    first = client.get("/?lang=en")
+    assert "Personal carbon account" in first.text
+    assert client.cookies.get("sg_lang") == "en"
+    assert "Personal carbon account" in client.get("/").text
+
+
+def test_health_reports_the_database(settings, session_factory):
+    client = TestClient(create_app(settings, session_factory=session_factory))
+    body = client.get("/api/v1/health").json()
+    assert body["status"] == "ok"
+    assert body["database"] in {"sqlite", "postgresql"}
+
+
+def test_unknown_api_path_is_a_json_404(settings, session_factory):
+    client = TestClient(create_app(settings, session_factory=session_factory))
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
