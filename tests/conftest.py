@@ -1,18 +1,21 @@
 """Test fixtures: one migrated database per run; each test in a transaction that is rolled back.
 
-The database is a fresh SQLite file unless ``SEAGREEN_TEST_DATABASE_URL`` names another (the CI
-runs the whole suite a second time against PostgreSQL). A PostgreSQL test database is emptied
-and migrated from nothing at the start of the run.
+The database is a fresh SQLite file unless ``SEAGREEN_TEST_DATABASE_URL`` names a PostgreSQL
+server (the CI runs the whole suite a second time against PostgreSQL): then a scratch database is
+created beside the named one, migrated from nothing, and dropped at the end of the run.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from seagreen.config import Settings
@@ -22,18 +25,30 @@ from seagreen.db.migrate import upgrade
 TEST_URL_ENV = "SEAGREEN_TEST_DATABASE_URL"
 
 
-def _reset_postgres(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+@contextmanager
+def _scratch_postgres_database(url: str) -> Iterator[str]:
+    """A fresh database beside the one named in the URL, dropped afterwards, so that several
+    test runs against the same server never see each other's tables."""
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"{make_url(url).database or 'seagreen'}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get(TEST_URL_ENV)
-    if url:
-        return normalise_url(url)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if url and not is_sqlite(url):
+        with _scratch_postgres_database(normalise_url(url)) as scratch:
+            yield scratch
+        return
+    yield normalise_url(url) if url else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
@@ -44,8 +59,6 @@ def on_postgres(database_url: str) -> bool:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
-    if not is_sqlite(database_url):
-        _reset_postgres(engine)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -16,6 +16,7 @@ from seagreen.config import Settings, get_settings
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.uow import unit_of_work
 from seagreen.errors import DomainError
+from seagreen.kit.keys import Keys, load_keys
 
 console = Console()
 errors = Console(stderr=True)
@@ -32,6 +33,10 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+
+    @property
+    def keys(self) -> Keys:
+        return load_keys(self.settings)
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[Session]:

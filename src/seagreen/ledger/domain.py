@@ -17,11 +17,12 @@ Semantics follow TigerBeetle:
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 GENESIS_HASH = "0" * 64
 MAX_AMOUNT = 2**63 - 1
@@ -43,6 +44,13 @@ class TransferFlags(IntFlag):
 
 
 RESOLVING = TransferFlags.POST_PENDING | TransferFlags.VOID_PENDING | TransferFlags.EXPIRE_PENDING
+
+# Plain ints for the hot path (IntFlag arithmetic costs a Python call per operation).
+_LINKED = int(TransferFlags.LINKED)
+_PENDING = int(TransferFlags.PENDING)
+_RESOLVING = int(RESOLVING)
+_DEBITS_LIMITED = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+_CREDITS_LIMITED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
 
 
 class Unit(StrEnum):
@@ -124,19 +132,21 @@ class TransferRequest:
     timeout_s: int | None = None
     memo: Mapping[str, Any] = field(default_factory=dict)
 
-    def content_hash(self) -> str:
+    def content_hash(self, memo: str | None = None) -> str:
         """Hash of everything that defines the request, to tell a retry from a different request."""
-        body = [
-            self.debit_account,
-            self.credit_account,
-            self.amount,
-            self.code,
-            int(self.flags),
-            self.pending_key,
-            self.timeout_s,
-            canonical_json(self.memo),
-        ]
-        return hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+        text = "\x1f".join(
+            (
+                self.debit_account,
+                self.credit_account,
+                "" if self.amount is None else str(self.amount),
+                self.code,
+                str(int(self.flags)),
+                self.pending_key or "",
+                "" if self.timeout_s is None else str(self.timeout_s),
+                canonical_json(self.memo) if memo is None else memo,
+            )
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,7 @@ class ExistingTransfer:
     content_hash: str
 
 
-@dataclass(frozen=True)
-class NewTransfer:
+class NewTransfer(NamedTuple):
     """A journal row the batch creates (``seq`` and the chain hash are assigned on write)."""
 
     index: int
@@ -175,8 +184,7 @@ class NewTransfer:
     content_hash: str
 
 
-@dataclass(frozen=True)
-class TransferResult:
+class TransferResult(NamedTuple):
     index: int
     key: str
     outcome: Outcome
@@ -192,12 +200,22 @@ class BatchOutcome:
 
 
 def canonical_json(value: Mapping[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """Sorted keys, no spaces, UTF-8 as is; anything not JSON-native (Decimal, date) as its str()."""
+    if not value:
+        return "{}"
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
 
 
-def chain_hash(prev_hash: str, row: Iterable[Any]) -> str:
-    """SHA-256 over the previous hash and the row's fields, ``|``-separated."""
-    text = prev_hash + "|" + "|".join("" if value is None else str(value) for value in row)
+def chain_hash(prev_hash: str, row: tuple[Any, ...]) -> str:
+    """SHA-256 over the previous hash and the row's fields (see ``journal_fields``), ``|``-separated,
+    None written as nothing."""
+    seq, key, debit, credit, amount, unit, flags, pending_seq, expires, code, memo, content, created = row
+    pending_text = "" if pending_seq is None else pending_seq
+    expires_text = "" if expires is None else expires
+    text = (
+        f"{prev_hash}|{seq}|{key}|{debit}|{credit}|{amount}|{unit}|{flags}|{pending_text}|{expires_text}"
+        f"|{code}|{memo}|{content}|{created}"
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -270,7 +288,7 @@ def apply_batch(
     failed_chain = False
 
     for index, request in enumerate(requests):
-        linked = bool(request.flags & TransferFlags.LINKED)
+        linked = bool(int(request.flags) & _LINKED)
         if chain_start is None:
             chain_start = index
             undo = _Undo()
@@ -278,14 +296,26 @@ def apply_batch(
         if failed_chain:
             results[index] = TransferResult(index, request.key, Outcome.LINKED_EVENT_FAILED)
         else:
+            # A lone transfer fails before it changes anything; only chains need an undo log.
+            in_chain = linked or chain_start != index
             outcome, new = _apply_one(
-                request, index, account_ids, balances, existing, pendings, seen, resolved_here, now_us, undo
+                request,
+                index,
+                account_ids,
+                balances,
+                existing,
+                pendings,
+                seen,
+                resolved_here,
+                now_us,
+                undo if in_chain else None,
             )
-            if outcome.ok:
+            if outcome is Outcome.CREATED or outcome is Outcome.EXISTS:
                 if new is not None:
                     created.append(new)
-                    undo.created += 1
-                    touched.update((new.debit_account_id, new.credit_account_id))
+                    undo.created += in_chain
+                    touched.add(new.debit_account_id)
+                    touched.add(new.credit_account_id)
                 results[index] = TransferResult(index, request.key, outcome)
             else:
                 results[index] = TransferResult(index, request.key, outcome)
@@ -334,7 +364,9 @@ def _rollback_chain(
     undo.resolved.clear()
 
 
-def _remember(undo: _Undo, balances: dict[int, Balance], *account_ids: int) -> None:
+def _remember(undo: _Undo | None, balances: dict[int, Balance], *account_ids: int) -> None:
+    if undo is None:
+        return
     for account_id in account_ids:
         if account_id not in undo.balances:
             undo.balances[account_id] = balances[account_id].copy()
@@ -350,11 +382,12 @@ def _apply_one(
     seen: dict[str, tuple[str, int]],
     resolved_here: set[str],
     now_us: int,
-    undo: _Undo,
+    undo: _Undo | None,
 ) -> tuple[Outcome, NewTransfer | None]:
     if not request.key:
         return Outcome.KEY_MUST_NOT_BE_EMPTY, None
-    content = request.content_hash()
+    memo = canonical_json(request.memo)
+    content = request.content_hash(memo)
     prior = existing.get(request.key)
     if prior is not None:
         return (
@@ -364,24 +397,13 @@ def _apply_one(
         same = seen[request.key][0] == content
         return (Outcome.EXISTS if same else Outcome.EXISTS_WITH_DIFFERENT_CONTENT), None
 
-    flags = request.flags & ~TransferFlags.LINKED
-    kinds = [
-        flag
-        for flag in (
-            TransferFlags.PENDING,
-            TransferFlags.POST_PENDING,
-            TransferFlags.VOID_PENDING,
-            TransferFlags.EXPIRE_PENDING,
-        )
-        if flags & flag
-    ]
-    if len(kinds) > 1:
+    flags = int(request.flags) & ~_LINKED
+    if flags & (flags - 1):  # more than one of pending / post / void / expire
         return Outcome.FLAGS_ARE_MUTUALLY_EXCLUSIVE, None
-    if request.timeout_s is not None and not flags & TransferFlags.PENDING:
+    if request.timeout_s is not None and not flags & _PENDING:
         return Outcome.TIMEOUT_RESERVED_FOR_PENDING, None
 
-    memo = canonical_json(request.memo)
-    if flags & RESOLVING:
+    if flags & _RESOLVING:
         return _resolve_pending(
             request, index, flags, balances, pendings, resolved_here, now_us, undo, memo, content, seen
         )
@@ -402,12 +424,12 @@ def _apply_one(
     debit, credit = balances[debit_id], balances[credit_id]
     if debit.unit != credit.unit:
         return Outcome.UNITS_MUST_MATCH, None
-    pending = bool(flags & TransferFlags.PENDING)
-    if debit.flags & AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS and (
+    pending = bool(flags & _PENDING)
+    if debit.flags & _DEBITS_LIMITED and (
         debit.debits_pending + debit.debits_posted + amount > debit.credits_posted
     ):
         return Outcome.EXCEEDS_CREDITS, None
-    if credit.flags & AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS and (
+    if credit.flags & _CREDITS_LIMITED and (
         credit.credits_pending + credit.credits_posted + amount > credit.debits_posted
     ):
         return Outcome.EXCEEDS_DEBITS, None
@@ -420,7 +442,8 @@ def _apply_one(
         credit.credits_posted += amount
     expires = now_us + request.timeout_s * 1_000_000 if pending and request.timeout_s else None
     seen[request.key] = (content, index)
-    undo.keys.append(request.key)
+    if undo is not None:
+        undo.keys.append(request.key)
     return Outcome.CREATED, NewTransfer(
         index=index,
         key=request.key,
@@ -440,12 +463,12 @@ def _apply_one(
 def _resolve_pending(
     request: TransferRequest,
     index: int,
-    flags: TransferFlags,
+    flags: int,
     balances: dict[int, Balance],
     pendings: Mapping[str, PendingInfo],
     resolved_here: set[str],
     now_us: int,
-    undo: _Undo,
+    undo: _Undo | None,
     memo: str,
     content: str,
     seen: dict[str, tuple[str, int]],
@@ -453,13 +476,13 @@ def _resolve_pending(
     pending = pendings.get(request.pending_key or "")
     if pending is None:
         return Outcome.PENDING_TRANSFER_NOT_FOUND, None
-    if not pending.flags & TransferFlags.PENDING:
+    if not pending.flags & _PENDING:
         return Outcome.PENDING_TRANSFER_NOT_PENDING, None
     assert request.pending_key is not None
     if pending.resolved or request.pending_key in resolved_here:
         return Outcome.PENDING_TRANSFER_ALREADY_RESOLVED, None
     expired = pending.expires_at_us is not None and pending.expires_at_us <= now_us
-    if flags & TransferFlags.EXPIRE_PENDING:
+    if flags & TransferFlags.EXPIRE_PENDING:  # a plain int & an IntFlag is an int
         if not expired:
             return Outcome.PENDING_TRANSFER_NOT_PENDING, None
     elif expired:
@@ -480,9 +503,10 @@ def _resolve_pending(
         debit.debits_posted += amount
         credit.credits_posted += amount
     resolved_here.add(request.pending_key)
-    undo.resolved.append(request.pending_key)
     seen[request.key] = (content, index)
-    undo.keys.append(request.key)
+    if undo is not None:
+        undo.resolved.append(request.pending_key)
+        undo.keys.append(request.key)
     return Outcome.CREATED, NewTransfer(
         index=index,
         key=request.key,

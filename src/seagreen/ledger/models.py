@@ -28,14 +28,15 @@ class LedgerTransfer(Base):
 
     __tablename__ = "ledger_transfers"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On SQLite an INTEGER primary key is the rowid itself: no second index to maintain.
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     key: Mapped[str] = mapped_column(String(160), unique=True)
     debit_account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_accounts.id"), index=True)
     credit_account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("ledger_accounts.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     unit: Mapped[str] = mapped_column(String(24))
     flags: Mapped[int] = mapped_column(Integer)
-    pending_seq: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("ledger_transfers.seq"))
+    pending_seq: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("ledger_transfers.seq"))
     expires_at_us: Mapped[int | None] = mapped_column(BigInteger)
     code: Mapped[str] = mapped_column(String(40))
     memo: Mapped[str] = mapped_column(Text)
@@ -45,7 +46,13 @@ class LedgerTransfer(Base):
 
     __table_args__ = (
         # A pending transfer is resolved (posted, voided or expired) at most once.
-        Index("uq_ledger_transfers_pending_seq", "pending_seq", unique=True),
+        Index(
+            "uq_ledger_transfers_pending_seq",
+            "pending_seq",
+            unique=True,
+            postgresql_where=text("pending_seq IS NOT NULL"),
+            sqlite_where=text("pending_seq IS NOT NULL"),
+        ),
         Index(
             "ix_ledger_transfers_open_pending",
             "expires_at_us",

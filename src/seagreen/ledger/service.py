@@ -116,41 +116,10 @@ def post_transfers(
     rows = []
     for new in outcome.created:
         last_seq += 1
-        fields = journal_fields(
-            last_seq,
-            new.key,
-            new.debit_account_id,
-            new.credit_account_id,
-            new.amount,
-            new.unit,
-            new.flags,
-            new.pending_seq,
-            new.expires_at_us,
-            new.code,
-            new.memo,
-            new.content_hash,
-            now,
-        )
-        last_hash = chain_hash(last_hash, fields)
+        row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``index`` are the journal's order
+        last_hash = chain_hash(last_hash, row)
         seq_by_index[new.index] = last_seq
-        rows.append(
-            {
-                "seq": last_seq,
-                "key": new.key,
-                "debit_account_id": new.debit_account_id,
-                "credit_account_id": new.credit_account_id,
-                "amount": new.amount,
-                "unit": new.unit,
-                "flags": new.flags,
-                "pending_seq": new.pending_seq,
-                "expires_at_us": new.expires_at_us,
-                "code": new.code,
-                "memo": new.memo,
-                "content_hash": new.content_hash,
-                "created_at_us": now,
-                "chain_hash": last_hash,
-            }
-        )
+        rows.append((*row, last_hash))
     if rows:
         repository.insert_transfers(session, rows)
         repository.write_balances(session, (outcome.balances[i] for i in sorted(outcome.touched)))

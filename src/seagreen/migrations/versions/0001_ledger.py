@@ -38,14 +38,14 @@ def upgrade() -> None:
     )
     op.create_table(
         "ledger_transfers",
-        sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("seq", BigIntPK, autoincrement=False, nullable=False),
         sa.Column("key", sa.String(160), nullable=False),
         sa.Column("debit_account_id", sa.BigInteger(), nullable=False),
         sa.Column("credit_account_id", sa.BigInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("unit", sa.String(24), nullable=False),
         sa.Column("flags", sa.Integer(), nullable=False),
-        sa.Column("pending_seq", sa.BigInteger(), nullable=True),
+        sa.Column("pending_seq", BigIntPK, nullable=True),
         sa.Column("expires_at_us", sa.BigInteger(), nullable=True),
         sa.Column("code", sa.String(40), nullable=False),
         sa.Column("memo", sa.Text(), nullable=False),
@@ -72,7 +72,14 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_ledger_transfers_debit_account_id"), "ledger_transfers", ["debit_account_id"])
     op.create_index(op.f("ix_ledger_transfers_credit_account_id"), "ledger_transfers", ["credit_account_id"])
-    op.create_index("uq_ledger_transfers_pending_seq", "ledger_transfers", ["pending_seq"], unique=True)
+    op.create_index(
+        "uq_ledger_transfers_pending_seq",
+        "ledger_transfers",
+        ["pending_seq"],
+        unique=True,
+        postgresql_where=sa.text("pending_seq IS NOT NULL"),
+        sqlite_where=sa.text("pending_seq IS NOT NULL"),
+    )
     op.create_index(
         "ix_ledger_transfers_open_pending",
         "ledger_transfers",
