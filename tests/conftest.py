@@ -8,44 +8,26 @@ created beside the named one, migrated from nothing, and dropped at the end of t
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from seagreen.config import Settings
 from seagreen.db.engine import is_sqlite, make_engine, normalise_url
 from seagreen.db.migrate import upgrade
+from tests.db.scratch import scratch_database
 
 TEST_URL_ENV = "SEAGREEN_TEST_DATABASE_URL"
-
-
-@contextmanager
-def _scratch_postgres_database(url: str) -> Iterator[str]:
-    """A fresh database beside the one named in the URL, dropped afterwards, so that several
-    test runs against the same server never see each other's tables."""
-    admin = make_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"{make_url(url).database or 'seagreen'}_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get(TEST_URL_ENV)
     if url and not is_sqlite(url):
-        with _scratch_postgres_database(normalise_url(url)) as scratch:
+        with scratch_database(url, tmp_path_factory.mktemp("db")) as scratch:
             yield scratch
         return
     yield normalise_url(url) if url else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"

@@ -11,8 +11,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from seagreen import __version__
+from seagreen.audit import endpoints as audit_endpoints
+from seagreen.audit import pages as audit_pages
 from seagreen.config import Settings, get_settings
 from seagreen.db.engine import make_engine, make_session_factory
+from seagreen.identity import endpoints as identity_endpoints
+from seagreen.identity import pages as identity_pages
+from seagreen.identity.access import PrincipalCookieMiddleware
 from seagreen.kit.keys import load_keys
 from seagreen.web import health
 from seagreen.web import pages as platform_pages
@@ -65,4 +70,9 @@ def create_app(
     # Routers. Each module contributes its API router (under /api/v1) and its pages router.
     app.include_router(health.router)
     app.include_router(platform_pages.router)
+    app.add_middleware(PrincipalCookieMiddleware)  # who is signed in, for every page's layout
+    app.include_router(identity_endpoints.router)
+    app.include_router(identity_pages.router)
+    app.include_router(audit_endpoints.router)
+    app.include_router(audit_pages.router)
     return app

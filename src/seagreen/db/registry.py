@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("seagreen.ledger.models",)
+MODEL_MODULES = (
+    "seagreen.ledger.models",
+    "seagreen.identity.models",
+    "seagreen.audit.models",
+)
 
 
 def load_all_models() -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +20,7 @@ from seagreen.errors import DomainError
 from seagreen.kit.keys import Keys, load_keys
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     str | None,
@@ -54,7 +55,7 @@ def runtime(db: str | None) -> Iterator[Runtime]:
     try:
         yield Runtime(settings, engine, make_session_factory(engine))
     except DomainError as exc:
-        errors.print(f"[bold red]error[/] [{exc.code}] {exc.message}")
+        errors.print(f"[bold red]error[/] \\[{exc.code}] {escape(exc.message)}")
         raise typer.Exit(code=1) from exc
     finally:
         engine.dispose()

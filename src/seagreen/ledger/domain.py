@@ -170,7 +170,7 @@ class ExistingTransfer:
 class NewTransfer(NamedTuple):
     """A journal row the batch creates (``seq`` and the chain hash are assigned on write)."""
 
-    index: int
+    position: int  # the request's place in its batch
     key: str
     debit_account_id: int
     credit_account_id: int
@@ -185,7 +185,7 @@ class NewTransfer(NamedTuple):
 
 
 class TransferResult(NamedTuple):
-    index: int
+    position: int  # the request's place in its batch
     key: str
     outcome: Outcome
     seq: int | None = None
@@ -445,7 +445,7 @@ def _apply_one(
     if undo is not None:
         undo.keys.append(request.key)
     return Outcome.CREATED, NewTransfer(
-        index=index,
+        position=index,
         key=request.key,
         debit_account_id=debit_id,
         credit_account_id=credit_id,
@@ -508,7 +508,7 @@ def _resolve_pending(
         undo.resolved.append(request.pending_key)
         undo.keys.append(request.key)
     return Outcome.CREATED, NewTransfer(
-        index=index,
+        position=index,
         key=request.key,
         debit_account_id=pending.debit_account_id,
         credit_account_id=pending.credit_account_id,

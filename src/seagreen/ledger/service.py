@@ -118,7 +118,7 @@ def post_transfers(
         last_seq += 1
         row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``index`` are the journal's order
         last_hash = chain_hash(last_hash, row)
-        seq_by_index[new.index] = last_seq
+        seq_by_index[new.position] = last_seq
         rows.append((*row, last_hash))
     if rows:
         repository.insert_transfers(session, rows)
@@ -128,12 +128,12 @@ def post_transfers(
     first_index: dict[str, int] = {}
     results: list[TransferResult] = []
     for result in outcome.results:
-        seq = seq_by_index.get(result.index)
+        seq = seq_by_index.get(result.position)
         if result.outcome is Outcome.EXISTS:
             prior = existing.get(result.key)
             seq = prior.seq if prior else seq_by_index.get(first_index.get(result.key, -1))
-        first_index.setdefault(result.key, result.index)
-        results.append(TransferResult(result.index, result.key, result.outcome, seq))
+        first_index.setdefault(result.key, result.position)
+        results.append(TransferResult(result.position, result.key, result.outcome, seq))
     return results
 
 

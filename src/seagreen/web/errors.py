@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seagreen.errors import DomainError
@@ -21,15 +23,22 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(API_PREFIX) or "application/json" in request.headers.get("accept", "")
 
 
+def _login_redirect(request: Request) -> Response:
+    """A page that needs a signed-in user sends the browser to the login form, and back after."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        target = "/"  # a form post cannot be replayed by a redirect
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
 def _page(request: Request, status: int, code: str, message: str) -> Response:
+    if status == 401:
+        return _login_redirect(request)
     locale_key = (
         f"error.{code}" if f"error.{code}" in catalogue() else f"error.{_GENERIC.get(status, 'title')}"
     )
     headline = translate(locale_key, get_locale(request))
-    response = render(request, "error.html", {"message": headline, "detail": message}, status_code=status)
-    if status == 401:
-        response.headers["WWW-Authenticate"] = "Bearer"
-    return response
+    return render(request, "error.html", {"message": headline, "detail": message}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:

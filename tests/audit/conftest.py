@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from seagreen.app import create_app
+
+
+@pytest.fixture()
+def client(settings, session_factory) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
+        yield test_client

@@ -1,0 +1,91 @@
+"""The access dependencies other modules build on: forms and CSRF, scopes, the principal."""
+
+from typing import Annotated
+
+import pytest
+from fastapi import Depends, Form
+from fastapi.testclient import TestClient
+
+from seagreen.app import create_app
+from seagreen.identity import service
+from seagreen.identity.access import Principal, RequirePlatformAdmin, actor_of, require_roles
+from seagreen.identity.domain import OrgKind
+from tests.factories.identity import (
+    PASSWORD,
+    TEST_ACTOR,
+    bearer,
+    browser_login,
+    form_csrf,
+    make_org,
+    make_user,
+)
+
+
+@pytest.fixture()
+def app(settings, session_factory):
+    app = create_app(settings, session_factory=session_factory)
+
+    def note(principal: RequirePlatformAdmin, text: Annotated[str, Form()]) -> dict[str, str]:
+        return {"by": principal.display_name, "text": text}
+
+    def report(
+        principal: Annotated[Principal, Depends(require_roles("partner", scope="carbon:report"))],
+    ) -> dict[str, str]:
+        return {"org": principal.org_code}
+
+    app.add_api_route("/notes", note, methods=["POST"])
+    app.add_api_route("/api/v1/test-report", report, methods=["POST"])
+    return app
+
+
+def test_a_form_from_a_browser_session_is_accepted_only_with_the_sessions_csrf_field(app, session):
+    client = TestClient(app)
+    user = make_user(session, password=PASSWORD)
+    browser_login(client, user.username)
+    csrf = form_csrf(client.get("/").text)
+    refused = client.post("/notes", data={"text": "海草床"})
+    assert refused.status_code == 403
+    assert "安全令牌" in refused.text
+    assert client.post("/notes", data={"text": "海草床", "csrf": "forged"}).status_code == 403
+    accepted = client.post("/notes", data={"text": "海草床", "csrf": csrf})
+    assert accepted.status_code == 200
+    assert accepted.json() == {"by": user.display_name, "text": "海草床"}
+
+
+def test_an_api_key_needs_no_csrf_token(app, session):
+    from tests.factories.identity import make_api_key
+
+    key = make_api_key(session)
+    assert TestClient(app).post("/notes", data={"text": "x"}, headers=bearer(key)).status_code == 200
+
+
+def test_a_route_can_ask_an_api_key_for_a_scope(app, session):
+    org = make_org(session, OrgKind.DATA_PARTNER)
+    allowed = service.create_api_key(
+        session, org_code=org.code, roles=["partner"], scopes=["carbon:*"], actor=TEST_ACTOR
+    ).key
+    narrow = service.create_api_key(
+        session, org_code=org.code, roles=["partner"], scopes=["credits:issue"], actor=TEST_ACTOR
+    ).key
+    client = TestClient(app)
+    assert client.post("/api/v1/test-report", headers=bearer(allowed)).json() == {"org": org.code}
+    refused = client.post("/api/v1/test-report", headers=bearer(narrow))
+    assert refused.status_code == 403
+    assert refused.json()["error"]["details"] == {"required_scope": "carbon:report"}
+
+
+def test_require_roles_needs_at_least_one_role():
+    with pytest.raises(ValueError):
+        require_roles()
+
+
+def test_a_principal_turns_into_the_audit_actor_of_its_organisation(session):
+    user = make_user(session, password=PASSWORD)
+    principal = service.login(session, user.username, PASSWORD, session_hours=1).principal
+    actor = actor_of(principal)
+    assert (actor.kind, actor.id, actor.label, actor.org_code) == (
+        "user",
+        str(user.id),
+        user.display_name,
+        user.org_code,
+    )
