@@ -19,6 +19,8 @@ from seagreen.identity import endpoints as identity_endpoints
 from seagreen.identity import pages as identity_pages
 from seagreen.identity.access import PrincipalCookieMiddleware
 from seagreen.kit.keys import load_keys
+from seagreen.ledger import endpoints as ledger_endpoints
+from seagreen.ledger import pages as ledger_pages
 from seagreen.web import health
 from seagreen.web import pages as platform_pages
 from seagreen.web.errors import install_error_handlers
@@ -75,4 +77,6 @@ def create_app(
     app.include_router(identity_pages.router)
     app.include_router(audit_endpoints.router)
     app.include_router(audit_pages.router)
+    app.include_router(ledger_endpoints.router)
+    app.include_router(ledger_pages.router)
     return app

@@ -36,6 +36,35 @@ def init(db: DbOption = None) -> None:
 
 
 @app.command()
+def demo(db: DbOption = None) -> None:
+    """Load demo organisations and users (idempotent). New users' passwords are shown once and
+    kept in var/demo-credentials.txt (mode 0600) beside the development key file."""
+    import os
+
+    from rich.table import Table
+
+    from seagreen.demo.flows import load_demo
+
+    with runtime(db) as rt:
+        with rt.transaction() as session:
+            report = load_demo(session)
+        console.print(
+            f"demo: {report.organisations_created} organisations and {report.users_created} users created"
+        )
+        if report.credentials:
+            path = rt.settings.key_file.parent / "demo-credentials.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a") as handle:
+                handle.writelines(f"{username}\t{password}\n" for username, password in report.credentials)
+            table = Table("username", "password", title="demo sign-ins (shown once)")
+            for username, password in report.credentials:
+                table.add_row(username, password)
+            console.print(table)
+            console.print(f"also written to {path}")
+
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),

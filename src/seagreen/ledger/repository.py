@@ -248,15 +248,6 @@ def all_balances(session: Session) -> Iterator[Any]:
     yield from session.execute(select(*_BALANCE_COLUMNS).order_by(LedgerAccount.id))
 
 
-def account_transfers(session: Session, account_id: int, limit: int, before_seq: int | None) -> list[Any]:
-    query = select(_transfers).where(
-        (_transfers.c.debit_account_id == account_id) | (_transfers.c.credit_account_id == account_id)
-    )
-    if before_seq is not None:
-        query = query.where(_transfers.c.seq < before_seq)
-    return list(session.execute(query.order_by(_transfers.c.seq.desc()).limit(limit)))
-
-
 def transfer_by_key(session: Session, key: str) -> Any | None:
     return session.execute(select(_transfers).where(_transfers.c.key == key)).one_or_none()
 
@@ -270,3 +261,36 @@ def net_by_unit(session: Session) -> dict[str, int]:
 
 def account_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(LedgerAccount)) or 0)
+
+
+def account_by_key(session: Session, key: str) -> LedgerAccount | None:
+    return session.scalars(select(LedgerAccount).where(LedgerAccount.key == key)).one_or_none()
+
+
+def transfers_of_account(session: Session, account_id: int, limit: int, before_seq: int | None) -> list[Any]:
+    """An account's journal rows, newest first, with both accounts' keys."""
+    debit, credit = aliased(LedgerAccount), aliased(LedgerAccount)
+    query = (
+        select(
+            LedgerTransfer.seq,
+            LedgerTransfer.key,
+            debit.key.label("debit_account"),
+            credit.key.label("credit_account"),
+            LedgerTransfer.amount,
+            LedgerTransfer.unit,
+            LedgerTransfer.flags,
+            LedgerTransfer.code,
+            LedgerTransfer.memo,
+            LedgerTransfer.pending_seq,
+            LedgerTransfer.created_at_us,
+            LedgerTransfer.chain_hash,
+        )
+        .join(debit, debit.id == LedgerTransfer.debit_account_id)
+        .join(credit, credit.id == LedgerTransfer.credit_account_id)
+        .where(
+            (LedgerTransfer.debit_account_id == account_id) | (LedgerTransfer.credit_account_id == account_id)
+        )
+    )
+    if before_seq is not None:
+        query = query.where(LedgerTransfer.seq < before_seq)
+    return list(session.execute(query.order_by(LedgerTransfer.seq.desc()).limit(limit)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from sqlalchemy.orm import Session
 
 from seagreen.kit.clock import now_micros
@@ -311,3 +312,70 @@ class LedgerStats:
 def stats(session: Session) -> LedgerStats:
     last_seq, last_hash = repository.read_head(session)
     return LedgerStats(transfers=last_seq, accounts=repository.account_count(session), head_hash=last_hash)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    key: str
+    unit: str
+    flags: int
+    description: str
+    balance: Balance
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    seq: int
+    key: str
+    debit_account: str
+    credit_account: str
+    amount: int
+    unit: str
+    flags: int
+    code: str
+    memo: dict[str, object]
+    pending_seq: int | None
+    created_at_us: int
+    chain_hash: str
+
+
+def account(session: Session, key: str) -> AccountView:
+    row = repository.account_by_key(session, key)
+    if row is None:
+        raise AccountNotFound(f"no ledger account {key!r}", key=key)
+    balance = Balance(
+        row.id,
+        row.unit,
+        row.flags,
+        row.debits_pending,
+        row.debits_posted,
+        row.credits_pending,
+        row.credits_posted,
+    )
+    return AccountView(row.key, row.unit, row.flags, row.description, balance)
+
+
+def account_history(
+    session: Session, key: str, *, limit: int = 50, before_seq: int | None = None
+) -> tuple[AccountView, list[JournalEntry]]:
+    """An account and its journal entries, newest first (keyset pagination by ``before_seq``)."""
+    view = account(session, key)
+    rows = repository.transfers_of_account(session, view.balance.account_id, limit, before_seq)
+    entries = [
+        JournalEntry(
+            seq=row.seq,
+            key=row.key,
+            debit_account=row.debit_account,
+            credit_account=row.credit_account,
+            amount=row.amount,
+            unit=row.unit,
+            flags=row.flags,
+            code=row.code,
+            memo=orjson.loads(row.memo),
+            pending_seq=row.pending_seq,
+            created_at_us=row.created_at_us,
+            chain_hash=row.chain_hash,
+        )
+        for row in rows
+    ]
+    return view, entries
