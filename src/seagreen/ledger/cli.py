@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from seagreen.kit.commandline import DbOption, JsonOption, console, errors, runtime
@@ -17,7 +18,10 @@ app = typer.Typer(help="The double-entry ledger (账本).", no_args_is_help=True
 def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Recompute the hash chain and all balances; exit 1 and name the first bad row if any."""
     with runtime(db) as rt, rt.transaction(read_only=True) as session:
-        report = service.verify(session)
+        total = service.stats(session).transfers
+        with Progress(transient=True, console=errors, disable=as_json or total < 50_000) as bar:
+            task = bar.add_task("verifying the journal", total=total)
+            report = service.verify(session, progress=lambda done, _total: bar.update(task, completed=done))
     if as_json:
         console.print_json(
             json.dumps(

@@ -8,7 +8,7 @@ transaction: no read-then-write race can overdraw an account.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import orjson
@@ -213,11 +213,12 @@ class VerifyReport:
         return not self.problems
 
 
-def verify(session: Session) -> VerifyReport:
+def verify(session: Session, *, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Recompute the hash chain and every balance from the journal; report the first broken row.
 
     Catches a row edited, inserted or deleted behind the ledger's back, a tail cut off, and a
-    balance that no longer matches the journal.
+    balance that no longer matches the journal. ``progress(done, total)`` is called every
+    10,000 rows (for a progress bar).
     """
     report = VerifyReport()
     head_seq, head_hash = repository.read_head(session)
@@ -232,6 +233,8 @@ def verify(session: Session) -> VerifyReport:
 
     for row in repository.journal(session):
         report.rows += 1
+        if progress is not None and report.rows % 10_000 == 0:
+            progress(report.rows, head_seq)
         fields = journal_fields(
             row.seq,
             row.key,
