@@ -31,3 +31,9 @@ def test_unknown_api_path_is_a_json_404(settings, session_factory):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_chinese_stays_the_default_for_an_english_browser(settings, session_factory):
+    client = TestClient(create_app(settings, session_factory=session_factory))
+    response = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "个人碳账户" in response.text

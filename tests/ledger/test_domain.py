@@ -32,7 +32,7 @@ def run(requests, balances=None, existing=None, pendings=None, now=1_000):
 
 
 def outcomes(batch):
-    return [result.outcome for result in batch.results]
+    return batch.outcomes
 
 
 def test_posted_transfer_moves_the_amount():

@@ -193,7 +193,7 @@ class TransferResult(NamedTuple):
 
 @dataclass
 class BatchOutcome:
-    results: list[TransferResult]
+    outcomes: list[Outcome]  # one per request, in order
     created: list[NewTransfer]
     balances: dict[int, Balance]
     touched: set[int]
@@ -277,7 +277,7 @@ def apply_batch(
     ``account_ids`` maps account keys to ids; ``existing`` holds transfers already in the journal
     under the batch's keys; ``pendings`` holds the pending transfers named by ``pending_key``.
     """
-    results: list[TransferResult | None] = [None] * len(requests)
+    results: list[Outcome] = [Outcome.CREATED] * len(requests)
     created: list[NewTransfer] = []
     touched: set[int] = set()
     seen: dict[str, tuple[str, int]] = {}  # key -> (content hash, index) created in this batch
@@ -294,7 +294,7 @@ def apply_batch(
             undo = _Undo()
             failed_chain = False
         if failed_chain:
-            results[index] = TransferResult(index, request.key, Outcome.LINKED_EVENT_FAILED)
+            results[index] = Outcome.LINKED_EVENT_FAILED
         else:
             # A lone transfer fails before it changes anything; only chains need an undo log.
             in_chain = linked or chain_start != index
@@ -316,16 +316,14 @@ def apply_batch(
                     undo.created += in_chain
                     touched.add(new.debit_account_id)
                     touched.add(new.credit_account_id)
-                results[index] = TransferResult(index, request.key, outcome)
+                results[index] = outcome
             else:
-                results[index] = TransferResult(index, request.key, outcome)
+                results[index] = outcome
                 if chain_start != index or linked:
                     failed_chain = True
                     _rollback_chain(undo, balances, created, seen, resolved_here)
                     for earlier in range(chain_start, index):
-                        prior = results[earlier]
-                        assert prior is not None
-                        results[earlier] = TransferResult(earlier, prior.key, Outcome.LINKED_EVENT_FAILED)
+                        results[earlier] = Outcome.LINKED_EVENT_FAILED
         if not linked:
             chain_start = None
         elif index == len(requests) - 1:
@@ -333,14 +331,11 @@ def apply_batch(
             if not failed_chain:
                 _rollback_chain(undo, balances, created, seen, resolved_here)
             assert chain_start is not None
-            for earlier in range(chain_start, index + 1):
-                prior = results[earlier]
-                assert prior is not None
-                code = Outcome.LINKED_EVENT_CHAIN_OPEN if earlier == index else Outcome.LINKED_EVENT_FAILED
-                if prior.outcome.ok or earlier == index:
-                    results[earlier] = TransferResult(earlier, prior.key, code)
-    final = [result for result in results if result is not None]
-    return BatchOutcome(results=final, created=created, balances=balances, touched=touched)
+            for earlier in range(chain_start, index):
+                if results[earlier].ok:
+                    results[earlier] = Outcome.LINKED_EVENT_FAILED
+            results[index] = Outcome.LINKED_EVENT_CHAIN_OPEN
+    return BatchOutcome(outcomes=results, created=created, balances=balances, touched=touched)
 
 
 def _rollback_chain(

@@ -114,27 +114,27 @@ def post_transfers(
     outcome = apply_batch(list(requests), account_ids, loaded, existing, pendings, now)
 
     seq_by_index: dict[int, int] = {}
+    seq_by_key: dict[str, int] = {}
     rows = []
     for new in outcome.created:
         last_seq += 1
         row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``index`` are the journal's order
         last_hash = chain_hash(last_hash, row)
         seq_by_index[new.position] = last_seq
+        seq_by_key[new.key] = last_seq
         rows.append((*row, last_hash))
     if rows:
         repository.insert_transfers(session, rows)
         repository.write_balances(session, (outcome.balances[i] for i in sorted(outcome.touched)))
         repository.set_head(session, last_seq, last_hash)
 
-    first_index: dict[str, int] = {}
     results: list[TransferResult] = []
-    for result in outcome.results:
-        seq = seq_by_index.get(result.position)
-        if result.outcome is Outcome.EXISTS:
-            prior = existing.get(result.key)
-            seq = prior.seq if prior else seq_by_index.get(first_index.get(result.key, -1))
-        first_index.setdefault(result.key, result.position)
-        results.append(TransferResult(result.position, result.key, result.outcome, seq))
+    for index, (request, result) in enumerate(zip(requests, outcome.outcomes, strict=True)):
+        seq = seq_by_index.get(index)
+        if result is Outcome.EXISTS:
+            prior = existing.get(request.key)
+            seq = prior.seq if prior else seq_by_key.get(request.key)
+        results.append(TransferResult(index, request.key, result, seq))
     return results
 
 

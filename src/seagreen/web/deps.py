@@ -48,14 +48,9 @@ def get_keys(request: Request) -> Keys:
 
 
 def get_locale(request: Request) -> str:
-    """``?lang=`` first, then the language cookie, then the browser's preference; zh-CN by default."""
-    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    if chosen:
-        return normalise_locale(chosen)
-    accept = request.headers.get("accept-language", "")
-    if accept.lower().startswith("en"):
-        return "en"
-    return normalise_locale(None)
+    """``?lang=`` first, then the language cookie; otherwise zh-CN, whatever the browser prefers
+    (the platform is Chinese first; English is one click away in every page's header)."""
+    return normalise_locale(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE))
 
 
 WriteSession = Annotated[Session, Depends(get_session)]
