@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from seagreen.audit import cli as audit_cli
+from seagreen.carbon_account import cli as carbon_account_cli
 from seagreen.identity import cli as identity_cli
 from seagreen.kit.commandline import DbOption, console, runtime
 from seagreen.ledger import cli as ledger_cli
 
 app = typer.Typer(help="SeaGreen (海绿): green- and blue-finance platform.", no_args_is_help=True)
 app.add_typer(ledger_cli.app, name="ledger")
+app.add_typer(carbon_account_cli.app, name="behaviours")
 app.add_typer(identity_cli.orgs_app, name="orgs")
 app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.apikeys_app, name="apikeys")

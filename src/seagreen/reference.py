@@ -10,9 +10,11 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from seagreen.carbon_account import service as carbon_account
+
 ReferenceLoader = Callable[[Session], str]
 
-LOADERS: tuple[ReferenceLoader, ...] = ()
+LOADERS: tuple[ReferenceLoader, ...] = (carbon_account.load_shipped,)
 
 
 def load_reference_data(session: Session) -> list[str]:

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "seagreen.ledger.models",
     "seagreen.identity.models",
     "seagreen.audit.models",
+    "seagreen.carbon_account.models",
 )
 
 

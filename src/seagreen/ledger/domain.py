@@ -134,17 +134,12 @@ class TransferRequest:
 
     def content_hash(self, memo: str | None = None) -> str:
         """Hash of everything that defines the request, to tell a retry from a different request."""
-        text = "\x1f".join(
-            (
-                self.debit_account,
-                self.credit_account,
-                "" if self.amount is None else str(self.amount),
-                self.code,
-                str(int(self.flags)),
-                self.pending_key or "",
-                "" if self.timeout_s is None else str(self.timeout_s),
-                canonical_json(self.memo) if memo is None else memo,
-            )
+        amount = "" if self.amount is None else self.amount
+        timeout = "" if self.timeout_s is None else self.timeout_s
+        memo_text = canonical_json(self.memo) if memo is None else memo
+        text = (
+            f"{self.debit_account}\x1f{self.credit_account}\x1f{amount}\x1f{self.code}\x1f{int(self.flags)}"
+            f"\x1f{self.pending_key or ''}\x1f{timeout}\x1f{memo_text}"
         )
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -291,8 +286,9 @@ def apply_batch(
         linked = bool(int(request.flags) & _LINKED)
         if chain_start is None:
             chain_start = index
-            undo = _Undo()
             failed_chain = False
+            if linked:
+                undo = _Undo()
         if failed_chain:
             results[index] = Outcome.LINKED_EVENT_FAILED
         else:
@@ -313,7 +309,8 @@ def apply_batch(
             if outcome is Outcome.CREATED or outcome is Outcome.EXISTS:
                 if new is not None:
                     created.append(new)
-                    undo.created += in_chain
+                    if in_chain:
+                        undo.created += 1
                     touched.add(new.debit_account_id)
                     touched.add(new.credit_account_id)
                 results[index] = outcome

@@ -1,0 +1,295 @@
+"""Reading partners' bulk files: formats, encodings, malformed rows, row numbers, bounded batches."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from seagreen.carbon_account.encodings import decode_text, detect_encoding
+from seagreen.carbon_account.errors import IntakeFileInvalid
+from seagreen.carbon_account.intake_files import (
+    BATCH_SCHEMA,
+    EventFileReader,
+    FileFormat,
+    detect_format,
+    read_events,
+)
+from tests.factories.carbon_account import csv_text, event_rows, jsonl_text, write_text
+
+CHINESE_ROWS = [
+    {
+        "event_id": "e-1",
+        "resident_ref": "威海居民-甲",
+        "behaviour": "bus_trip",
+        "quantity": "2",
+        "occurred_at": "2024-06-01T08:00:00",
+        "dedupe_key": "银联-0001",
+        "线路": "环翠区 1 路",
+    },
+    {
+        "event_id": "e-2",
+        "resident_ref": "威海居民-乙",
+        "behaviour": "online_utility_payment",
+        "quantity": "1",
+        "occurred_at": "2024-06-01T09:30:00+08:00",
+        "dedupe_key": "",
+        "线路": "",
+    },
+]
+CHINESE_HEADER = ["event_id", "resident_ref", "behaviour", "quantity", "occurred_at", "dedupe_key", "线路"]
+
+
+def read_all(path, **options):
+    reader = EventFileReader(path, **options)
+    batches = list(reader)
+    rows: dict[str, list] = {name: [] for name in BATCH_SCHEMA.names}
+    errors = []
+    for batch in batches:
+        assert batch.rows.schema.equals(BATCH_SCHEMA)
+        for name, values in batch.rows.to_pydict().items():
+            rows[name].extend(values)
+        errors.extend(batch.errors)
+    return reader, rows, errors
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("gbk", "gb18030")],
+)
+def test_reads_chinese_csv_in_each_encoding(tmp_path, encoding, detected):
+    path = write_text(tmp_path / "events.csv", csv_text(CHINESE_ROWS, CHINESE_HEADER), encoding)
+    reader, rows, errors = read_all(path)
+    assert errors == []
+    assert reader.encoding == detected
+    assert rows["row_number"] == [2, 3]
+    assert rows["resident_ref"] == ["威海居民-甲", "威海居民-乙"]
+    assert rows["dedupe_key"] == ["银联-0001", None]
+    assert json.loads(rows["attributes"][0]) == {"线路": "环翠区 1 路"}
+    assert rows["attributes"][1] is None
+
+
+def test_encoding_is_decided_by_the_first_non_ascii_text_even_far_into_the_file(tmp_path):
+    ascii_rows = event_rows(30_000)  # well over a megabyte of plain ASCII first
+    text = csv_text([*ascii_rows, {**CHINESE_ROWS[0], "event_id": "late"}])
+    path = write_text(tmp_path / "late.csv", text, "gbk")
+    assert path.stat().st_size > 1 << 20
+    reader, rows, errors = read_all(path)
+    assert errors == []
+    assert reader.encoding == "gb18030"
+    assert rows["resident_ref"][-1] == "威海居民-甲"
+    assert rows["row_number"][-1] == 30_002
+
+
+def test_undecodable_bytes_reject_only_their_row(tmp_path):
+    good = csv_text(CHINESE_ROWS, CHINESE_HEADER).encode("utf-8")
+    broken = good.replace("威海居民-乙".encode(), b"\xff\xfe\xfd")
+    path = tmp_path / "broken.csv"
+    path.write_bytes(broken)
+    _, rows, errors = read_all(path)
+    assert [(e.row, e.field, e.reason) for e in errors] == [(3, "resident_ref", "invalid_encoding")]
+    assert rows["event_id"] == ["e-1"]
+
+
+def test_malformed_rows_become_errors_with_their_row_numbers(tmp_path):
+    text = (
+        "event_id,resident_ref,behaviour,quantity,occurred_at\n"
+        "e-1,r-1,bus_trip,1,2024-06-01T08:00:00\n"  # row 2
+        "e-2,r-2\n"  # row 3: too few columns
+        "\n"  # row 4: blank, skipped silently
+        'e-3,"r-3\nsecond line",bus_trip,1,2024-06-01T08:00:00\n'  # row 5: one row, two lines
+        "e-4,r-4,bus_trip,1,2024-06-01T08:00:00,extra\n"  # row 6: too many columns
+        "e-5,r-5,bus_trip,1,2024-06-01T08:00:00\n"  # row 7
+        "e-6\n"  # row 8: too few, at the very end
+    )
+    path = write_text(tmp_path / "malformed.csv", text)
+    _, rows, errors = read_all(path)
+    assert rows["row_number"] == [2, 5, 7]
+    assert rows["event_id"] == ["e-1", "e-3", "e-5"]
+    assert [(e.row, e.field, e.reason) for e in errors] == [
+        (3, "row", "wrong_column_count"),
+        (6, "row", "wrong_column_count"),
+        (8, "row", "wrong_column_count"),
+    ]
+
+
+def test_row_numbers_stay_right_across_many_small_batches(tmp_path):
+    rows_in = event_rows(3_000)
+    lines = csv_text(rows_in).splitlines(keepends=True)
+    broken_rows = {10, 777, 1500, 2999}  # spreadsheet rows (header is row 1)
+    for row in broken_rows:
+        lines[row - 1] = "broken,row\n"
+    path = write_text(tmp_path / "many.csv", "".join(lines))
+    _, rows, errors = read_all(path, block_bytes=4096)
+    assert sorted(e.row for e in errors) == sorted(broken_rows)
+    expected = [row for row in range(2, 3_002) if row not in broken_rows]
+    assert rows["row_number"] == expected
+    assert rows["event_id"] == [f"e-{row - 1}" for row in expected]
+
+
+def test_missing_required_columns_refuse_the_whole_file(tmp_path):
+    path = write_text(tmp_path / "bad.csv", "event_id,resident_ref,quantity\n1,2,3\n")
+    with pytest.raises(IntakeFileInvalid, match="behaviour, occurred_at"):
+        list(read_events(path))
+
+
+def test_duplicate_or_reserved_columns_refuse_the_whole_file(tmp_path):
+    header = "event_id,resident_ref,behaviour,quantity,occurred_at"
+    with pytest.raises(IntakeFileInvalid, match="duplicate"):
+        list(read_events(write_text(tmp_path / "a.csv", header + ",quantity\n")))
+    with pytest.raises(IntakeFileInvalid, match="reserved"):
+        list(read_events(write_text(tmp_path / "b.csv", header + ",row_number\n")))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_reads_json_lines(tmp_path, encoding):
+    records = [
+        {"event_id": 1, "resident_ref": "威海居民-甲", "behaviour": "bus_trip", "quantity": 1.5,
+         "occurred_at": "2024-06-01T08:00:00+08:00", "线路": "1 路", "meta": {"a": [1, 2]}},
+        {"event_id": "e-2", "resident_ref": "r-2", "behaviour": "bus_trip", "quantity": "2",
+         "occurred_at": "2024-06-01T08:00:00"},
+    ]  # fmt: skip
+    text = jsonl_text(records[:1]) + "\n" + "not json\n" + "[1, 2]\n"
+    text += '{"event_id": "e-x", "resident_ref": {"nested": 1}, "behaviour": "b", "quantity": 1}\n'
+    text += jsonl_text(records[1:])
+    path = write_text(tmp_path / "events.jsonl", text, encoding)
+    reader, rows, errors = read_all(path)
+    assert reader.format is FileFormat.JSONL
+    assert reader.encoding == encoding
+    assert rows["row_number"] == [1, 6]
+    assert rows["event_id"] == ["1", "e-2"]
+    assert rows["quantity"] == ["1.5", "2"]  # the number's own text, never a float
+    assert json.loads(rows["attributes"][0]) == {"meta": '{"a":[1,2]}', "线路": "1 路"}
+    assert [(e.row, e.field, e.reason) for e in errors] == [
+        (3, "row", "invalid_json"),
+        (4, "row", "not_an_object"),
+        (5, "resident_ref", "not_a_scalar"),
+    ]
+
+
+def test_reads_parquet_with_typed_columns(tmp_path):
+    table = pa.table(
+        {
+            "event_id": pa.array(["e-1", "e-2", "e-3"]),
+            "resident_ref": pa.array(["威海居民-甲", "r-2", "r-3"]).dictionary_encode(),
+            "behaviour": pa.array(["bus_trip"] * 3),
+            "quantity": pa.array([1.5, 2.0, 0.001]),
+            "occurred_at": pa.array(
+                [
+                    datetime(2024, 6, 1, 0, 0, tzinfo=UTC),
+                    None,
+                    datetime(2024, 6, 1, 1, 2, 3, 500, tzinfo=UTC),
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "station": pa.array([7, None, 9], pa.int32()),
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path, row_group_size=2)
+    reader, rows, errors = read_all(path, batch_rows=2)
+    assert errors == []
+    assert reader.format is FileFormat.PARQUET
+    assert rows["row_number"] == [1, 2, 3]
+    assert rows["resident_ref"][0] == "威海居民-甲"
+    assert rows["quantity"] == ["1.5", "2", "0.001"]
+    assert [datetime.fromisoformat(v) if v else None for v in rows["occurred_at"]] == [
+        datetime(2024, 6, 1, 0, 0, tzinfo=UTC),
+        None,
+        datetime(2024, 6, 1, 1, 2, 3, 500, tzinfo=UTC),
+    ]
+    assert rows["attributes"] == ['{"station":"7"}', None, '{"station":"9"}']
+
+
+def test_parquet_time_without_zone_stays_without(tmp_path):
+    table = pa.table(
+        {
+            "event_id": ["e-1"],
+            "resident_ref": ["r-1"],
+            "behaviour": ["bus_trip"],
+            "quantity": pa.array([1], pa.int64()),
+            "occurred_at": pa.array([datetime(2024, 6, 1, 8, 0)], pa.timestamp("ms")),
+        }
+    )
+    path = tmp_path / "naive.parquet"
+    pq.write_table(table, path)
+    _, rows, _ = read_all(path)
+    assert datetime.fromisoformat(rows["occurred_at"][0]).tzinfo is None  # read as Asia/Shanghai later
+    assert rows["quantity"] == ["1"]
+
+
+def test_parquet_with_a_nested_column_is_refused(tmp_path):
+    table = pa.table(
+        {
+            "event_id": ["e-1"],
+            "resident_ref": ["r-1"],
+            "behaviour": ["bus_trip"],
+            "quantity": pa.array([[1]]),
+            "occurred_at": ["2024-06-01"],
+        }
+    )
+    path = tmp_path / "nested.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(IntakeFileInvalid, match="quantity"):
+        list(read_events(path))
+
+
+def test_format_is_told_by_suffix_or_content(tmp_path):
+    assert detect_format(tmp_path / "x.ndjson") is FileFormat.JSONL
+    assert detect_format(write_text(tmp_path / "x.dat", '{"a": 1}\n')) is FileFormat.JSONL
+    assert detect_format(write_text(tmp_path / "y.dat", "event_id,resident_ref\n")) is FileFormat.CSV
+    pq.write_table(pa.table({"a": [1]}), tmp_path / "z.bin")
+    assert detect_format(tmp_path / "z.bin") is FileFormat.PARQUET
+
+
+def test_encoding_detection_rules():
+    assert detect_encoding(codecs.BOM_UTF8 + b"abc") == "utf-8-sig"
+    assert detect_encoding(b"plain ascii") is None
+    assert detect_encoding("威海".encode()) == "utf-8"
+    assert detect_encoding("威海".encode()[:-1]) == "utf-8"  # a character cut at the end of the sample
+    assert detect_encoding("威海".encode("gbk")) == "gb18030"
+    assert detect_encoding("威海市个人碳账户".encode("gbk") * 50) == "gb18030"
+    assert detect_encoding("威海市个人碳账户".encode() * 50 + b"\xff") == "utf-8"  # one damaged byte
+    assert decode_text("威海".encode("gb18030")) == "威海"
+    assert decode_text(codecs.BOM_UTF8 + "威海".encode()) == "威海"
+
+
+@pytest.mark.slow
+def test_a_large_file_is_read_in_bounded_batches_with_flat_memory(tmp_path):
+    path = tmp_path / "large.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(csv_text([]))
+        for start in range(1, 200_001, 20_000):
+            handle.write(csv_text(event_rows(20_000, start=start)).split("\n", 1)[1])
+    size = path.stat().st_size
+    assert size > 10 << 20
+    progress: list[tuple[int, int]] = []
+    baseline = pa.total_allocated_bytes()
+    peak = 0
+    batches = 0
+    rows = 0
+    for batch in read_events(
+        path, block_bytes=256 << 10, on_progress=lambda done, total: progress.append((done, total))
+    ):
+        batches += 1
+        rows += batch.rows.num_rows
+        assert batch.rows.num_rows <= 5_000  # 256 KiB of ~80-byte rows
+        peak = max(peak, pa.total_allocated_bytes() - baseline)
+    assert rows == 200_000
+    assert batches >= size // (256 << 10)
+    assert peak < 8 << 20, f"Arrow memory grew to {peak} bytes for a {size}-byte file"
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    assert progress[-1] == (size, size)
+
+
+def test_a_header_only_file_has_no_rows_and_an_empty_file_is_refused(tmp_path):
+    header_only = write_text(
+        tmp_path / "header.csv", "event_id,resident_ref,behaviour,quantity,occurred_at\n"
+    )
+    assert list(read_events(header_only)) == []
+    with pytest.raises(IntakeFileInvalid, match="no header"):
+        list(read_events(write_text(tmp_path / "empty.csv", "")))
