@@ -90,7 +90,7 @@ class Outcome(StrEnum):
         return self in (Outcome.CREATED, Outcome.EXISTS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Balance:
     """An account's four running totals, TigerBeetle style, plus what constrains them."""
 
@@ -113,7 +113,15 @@ class Balance:
         return self.credits_posted - self.debits_posted - self.debits_pending
 
     def copy(self) -> Balance:
-        return Balance(**self.__dict__)
+        return Balance(
+            self.account_id,
+            self.unit,
+            self.flags,
+            self.debits_pending,
+            self.debits_posted,
+            self.credits_pending,
+            self.credits_posted,
+        )
 
 
 @dataclass(frozen=True)
@@ -132,16 +140,22 @@ class TransferRequest:
     timeout_s: int | None = None
     memo: Mapping[str, Any] = field(default_factory=dict)
 
-    def content_hash(self, memo: str | None = None) -> str:
-        """Hash of everything that defines the request, to tell a retry from a different request."""
-        amount = "" if self.amount is None else self.amount
-        timeout = "" if self.timeout_s is None else self.timeout_s
-        memo_text = canonical_json(self.memo) if memo is None else memo
-        text = (
-            f"{self.debit_account}\x1f{self.credit_account}\x1f{amount}\x1f{self.code}\x1f{int(self.flags)}"
-            f"\x1f{self.pending_key or ''}\x1f{timeout}\x1f{memo_text}"
+    def content_hash(self, memo: bytes | None = None) -> str:
+        """Hash of everything that defines the request, to tell a retry from a different request.
+
+        ``memo`` is the canonical JSON of ``self.memo`` when the caller has it already.
+        """
+        fields = (
+            self.debit_account,
+            self.credit_account,
+            self.amount,
+            self.code,
+            int(self.flags),
+            self.pending_key,
+            self.timeout_s,
         )
-        return hashlib.sha256(text.encode()).hexdigest()
+        memo_json = canonical_json_bytes(self.memo) if memo is None else memo
+        return hashlib.sha256(orjson.dumps(fields) + b"\x1f" + memo_json).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -194,11 +208,18 @@ class BatchOutcome:
     touched: set[int]
 
 
-def canonical_json(value: Mapping[str, Any]) -> str:
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def canonical_json_bytes(value: Mapping[str, Any]) -> bytes:
     """Sorted keys, no spaces, UTF-8 as is; anything not JSON-native (Decimal, date) as its str()."""
     if not value:
-        return "{}"
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
+        return b"{}"
+    return orjson.dumps(value, option=_CANONICAL, default=str)
+
+
+def canonical_json(value: Mapping[str, Any]) -> str:
+    return canonical_json_bytes(value).decode()
 
 
 def chain_hash(prev_hash: str, row: tuple[Any, ...]) -> str:
@@ -275,7 +296,7 @@ def apply_batch(
     results: list[Outcome] = [Outcome.CREATED] * len(requests)
     created: list[NewTransfer] = []
     touched: set[int] = set()
-    seen: dict[str, tuple[str, int]] = {}  # key -> (content hash, index) created in this batch
+    seen: dict[str, str] = {}  # key -> content hash, for the transfers created in this batch
     resolved_here: set[str] = set()
 
     chain_start: int | None = None
@@ -284,6 +305,17 @@ def apply_batch(
 
     for index, request in enumerate(requests):
         linked = bool(int(request.flags) & _LINKED)
+        if chain_start is None and not linked:
+            # A lone transfer (the common case): it fails before it changes anything.
+            outcome, new = _apply_one(
+                request, index, account_ids, balances, existing, pendings, seen, resolved_here, now_us, None
+            )
+            results[index] = outcome
+            if new is not None:
+                created.append(new)
+                touched.add(new.debit_account_id)
+                touched.add(new.credit_account_id)
+            continue
         if chain_start is None:
             chain_start = index
             failed_chain = False
@@ -339,7 +371,7 @@ def _rollback_chain(
     undo: _Undo,
     balances: dict[int, Balance],
     created: list[NewTransfer],
-    seen: dict[str, tuple[str, int]],
+    seen: dict[str, str],
     resolved_here: set[str],
 ) -> None:
     for account_id, before in undo.balances.items():
@@ -371,28 +403,31 @@ def _apply_one(
     balances: dict[int, Balance],
     existing: Mapping[str, ExistingTransfer],
     pendings: Mapping[str, PendingInfo],
-    seen: dict[str, tuple[str, int]],
+    seen: dict[str, str],
     resolved_here: set[str],
     now_us: int,
     undo: _Undo | None,
 ) -> tuple[Outcome, NewTransfer | None]:
-    if not request.key:
+    key = request.key
+    if not key:
         return Outcome.KEY_MUST_NOT_BE_EMPTY, None
-    memo = canonical_json(request.memo)
-    content = request.content_hash(memo)
-    prior = existing.get(request.key)
+    memo_json = canonical_json_bytes(request.memo)
+    content = request.content_hash(memo_json)
+    memo = memo_json.decode()
+    prior = existing.get(key)
     if prior is not None:
         return (
             Outcome.EXISTS if prior.content_hash == content else Outcome.EXISTS_WITH_DIFFERENT_CONTENT
         ), None
-    if request.key in seen:
-        same = seen[request.key][0] == content
-        return (Outcome.EXISTS if same else Outcome.EXISTS_WITH_DIFFERENT_CONTENT), None
+    if key in seen:
+        return (Outcome.EXISTS if seen[key] == content else Outcome.EXISTS_WITH_DIFFERENT_CONTENT), None
 
-    flags = int(request.flags) & ~_LINKED
+    all_flags = int(request.flags)
+    flags = all_flags & ~_LINKED
     if flags & (flags - 1):  # more than one of pending / post / void / expire
         return Outcome.FLAGS_ARE_MUTUALLY_EXCLUSIVE, None
-    if request.timeout_s is not None and not flags & _PENDING:
+    timeout_s = request.timeout_s
+    if timeout_s is not None and not flags & _PENDING:
         return Outcome.TIMEOUT_RESERVED_FOR_PENDING, None
 
     if flags & _RESOLVING:
@@ -414,9 +449,9 @@ def _apply_one(
     if amount > MAX_AMOUNT:
         return Outcome.AMOUNT_TOO_LARGE, None
     debit, credit = balances[debit_id], balances[credit_id]
-    if debit.unit != credit.unit:
+    unit = debit.unit
+    if unit != credit.unit:
         return Outcome.UNITS_MUST_MATCH, None
-    pending = bool(flags & _PENDING)
     if debit.flags & _DEBITS_LIMITED and (
         debit.debits_pending + debit.debits_posted + amount > debit.credits_posted
     ):
@@ -425,30 +460,21 @@ def _apply_one(
         credit.credits_pending + credit.credits_posted + amount > credit.debits_posted
     ):
         return Outcome.EXCEEDS_DEBITS, None
-    _remember(undo, balances, debit_id, credit_id)
-    if pending:
+    if undo is not None:
+        _remember(undo, balances, debit_id, credit_id)
+        undo.keys.append(key)
+    expires = None
+    if flags & _PENDING:
         debit.debits_pending += amount
         credit.credits_pending += amount
+        if timeout_s:
+            expires = now_us + timeout_s * 1_000_000
     else:
         debit.debits_posted += amount
         credit.credits_posted += amount
-    expires = now_us + request.timeout_s * 1_000_000 if pending and request.timeout_s else None
-    seen[request.key] = (content, index)
-    if undo is not None:
-        undo.keys.append(request.key)
+    seen[key] = content
     return Outcome.CREATED, NewTransfer(
-        position=index,
-        key=request.key,
-        debit_account_id=debit_id,
-        credit_account_id=credit_id,
-        amount=amount,
-        unit=debit.unit,
-        flags=int(request.flags),
-        pending_seq=None,
-        expires_at_us=expires,
-        code=request.code,
-        memo=memo,
-        content_hash=content,
+        index, key, debit_id, credit_id, amount, unit, all_flags, None, expires, request.code, memo, content
     )
 
 
@@ -463,7 +489,7 @@ def _resolve_pending(
     undo: _Undo | None,
     memo: str,
     content: str,
-    seen: dict[str, tuple[str, int]],
+    seen: dict[str, str],
 ) -> tuple[Outcome, NewTransfer | None]:
     pending = pendings.get(request.pending_key or "")
     if pending is None:
@@ -495,7 +521,7 @@ def _resolve_pending(
         debit.debits_posted += amount
         credit.credits_posted += amount
     resolved_here.add(request.pending_key)
-    seen[request.key] = (content, index)
+    seen[request.key] = content
     if undo is not None:
         undo.resolved.append(request.pending_key)
         undo.keys.append(request.key)

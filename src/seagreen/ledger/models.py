@@ -70,3 +70,6 @@ class LedgerHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+    # A new random value whenever accounts are opened: processes caching the account directory
+    # (key -> id, unit, flags) drop their cache when it differs (see repository.account_meta).
+    accounts_epoch: Mapped[str] = mapped_column(String(32))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from seagreen.ledger.domain import Balance, ExistingTransfer, PendingInfo
@@ -23,12 +26,22 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + CHUNK]
 
 
-def lock_head(session: Session) -> tuple[int, str]:
-    """Lock the end of the hash chain for this transaction (serialises journal writers)."""
+def lock_head(session: Session) -> tuple[int, str, str]:
+    """Lock the end of the hash chain for this transaction (serialises journal writers); return
+    the last sequence number, its hash and the account directory's epoch."""
     row = session.execute(
-        select(LedgerHead.last_seq, LedgerHead.last_hash).where(LedgerHead.id == HEAD_ID).with_for_update()
+        select(LedgerHead.last_seq, LedgerHead.last_hash, LedgerHead.accounts_epoch)
+        .where(LedgerHead.id == HEAD_ID)
+        .with_for_update()
     ).one()
-    return int(row.last_seq), str(row.last_hash)
+    return int(row.last_seq), str(row.last_hash), str(row.accounts_epoch)
+
+
+def new_accounts_epoch(session: Session) -> None:
+    """Mark that accounts were opened: every process's cached account directory is now stale."""
+    session.execute(
+        update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(accounts_epoch=secrets.token_hex(16))
+    )
 
 
 def read_head(session: Session) -> tuple[int, str]:
@@ -88,6 +101,47 @@ def _balances_where(session: Session, column: str, values: Sequence[Any]) -> lis
     for chunk in _chunks(values):
         cursor.execute(f"{_BALANCE_SELECT}{column} IN {_in_list(session, len(chunk))}", tuple(chunk))
         found.extend(cursor.fetchall())
+    return found
+
+
+@dataclass
+class _Directory:
+    epoch: str = ""
+    entries: dict[str, tuple[int, str, int]] = field(default_factory=dict)
+
+
+_DIRECTORY_LIMIT = 2_000_000
+_directories: weakref.WeakKeyDictionary[Engine, _Directory] = weakref.WeakKeyDictionary()
+
+
+def account_meta(session: Session, keys: Sequence[str], epoch: str) -> dict[str, tuple[int, str, int]]:
+    """``key -> (id, unit, flags)`` for the accounts that exist, through a per-process cache.
+
+    An account's id, unit and flags never change once it is committed, so they can be cached.
+    The cache is only trusted for the ``epoch`` read from the locked head row in this same
+    transaction: opening accounts writes a new random epoch, so a cache filled before (or from
+    a transaction that was then rolled back, whose epoch value never comes back) is dropped.
+    """
+    directory = _directories.setdefault(session.get_bind().engine, _Directory())
+    if directory.epoch != epoch or len(directory.entries) > _DIRECTORY_LIMIT:
+        directory.epoch, directory.entries = epoch, {}
+    entries = directory.entries
+    unknown = [key for key in keys if key not in entries]
+    if unknown:
+        entries.update(account_meta_by_key(session, unknown))
+    return {key: entries[key] for key in keys if key in entries}
+
+
+def account_meta_by_key(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str, int]]:
+    """``key -> (id, unit, flags)``: what never changes about an account."""
+    found: dict[str, tuple[int, str, int]] = {}
+    cursor = _driver_cursor(session)
+    for chunk in _chunks(keys):
+        keys_in = _in_list(session, len(chunk))
+        statement = f"SELECT key, id, unit, flags FROM ledger_accounts WHERE key IN {keys_in}"  # noqa: S608
+        cursor.execute(statement, tuple(chunk))
+        for key, account_id, unit, flags in cursor.fetchall():
+            found[key] = (account_id, unit, flags)
     return found
 
 
@@ -216,6 +270,18 @@ def insert_transfers(session: Session, rows: list[tuple[Any, ...]]) -> None:
             f"VALUES {_in_list(session, len(TRANSFER_COLUMNS))}"
         )
         _driver_cursor(session).executemany(statement, rows)
+
+
+def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int]]) -> None:
+    """Add ``(debits_pending, debits_posted, credits_pending, credits_posted, id)`` to each account."""
+    if deltas:
+        m = _marker(session)
+        statement = (
+            f"UPDATE ledger_accounts SET debits_pending = debits_pending + {m}, "  # noqa: S608
+            f"debits_posted = debits_posted + {m}, credits_pending = credits_pending + {m}, "
+            f"credits_posted = credits_posted + {m} WHERE id = {m}"
+        )
+        _driver_cursor(session).executemany(statement, deltas)
 
 
 def write_balances(session: Session, balances: Iterable[Balance]) -> None:

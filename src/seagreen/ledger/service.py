@@ -18,9 +18,11 @@ from seagreen.kit.clock import now_micros
 from seagreen.ledger import repository
 from seagreen.ledger.domain import (
     GENESIS_HASH,
+    RESOLVING,
     AccountFlags,
     Balance,
     Outcome,
+    PendingInfo,
     TransferFlags,
     TransferRequest,
     TransferResult,
@@ -46,6 +48,11 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
     """
     wanted = {spec.key: spec for spec in specs}
     existing = repository.account_rows(session, list(wanted))
+    if len(existing) < len(wanted):
+        # Opening takes the posting lock, and marks every process's cached directory stale.
+        repository.lock_head(session)
+        repository.new_accounts_epoch(session)
+        existing = repository.account_rows(session, list(wanted))
     for key, account in existing.items():
         spec = wanted[key]
         if account.unit != spec.unit or account.flags != int(spec.flags):
@@ -95,47 +102,101 @@ def post_transfers(
     if not requests:
         return []
     now = now_micros() if now_us is None else now_us
-    last_seq, last_hash = repository.lock_head(session)
+    last_seq, last_hash, epoch = repository.lock_head(session)
 
     keys = [request.key for request in requests]
     existing = repository.existing_transfers(session, keys)
     pending_keys = [r.pending_key for r in requests if r.pending_key]
     pendings = repository.pendings_by_key(session, pending_keys) if pending_keys else {}
-    account_keys = {r.debit_account for r in requests} | {r.credit_account for r in requests}
-    account_keys.discard("")
-    account_ids, loaded = repository.balances_by_key(session, list(account_keys))
-    missing = {p.debit_account_id for p in pendings.values()} | {
-        p.credit_account_id for p in pendings.values()
-    }
-    missing -= loaded.keys()
-    if missing:
-        loaded.update(repository.balances_by_id(session, list(missing)))
+    debit_keys = {r.debit_account for r in requests}
+    credit_keys = {r.credit_account for r in requests}
+    account_keys = (debit_keys | credit_keys) - {""}
+    meta = repository.account_meta(session, list(account_keys), epoch)
+    balances, before = _working_balances(debit_keys, credit_keys, meta, pendings, session)
+    account_ids = {key: account_id for key, (account_id, _unit, _flags) in meta.items()}
 
-    outcome = apply_batch(list(requests), account_ids, loaded, existing, pendings, now)
+    outcome = apply_batch(list(requests), account_ids, balances, existing, pendings, now)
 
-    seq_by_index: dict[int, int] = {}
-    seq_by_key: dict[str, int] = {}
+    seqs: list[int | None] = [None] * len(requests)
     rows = []
     for new in outcome.created:
         last_seq += 1
-        row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``index`` are the journal's order
+        row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``position`` are the journal's order
         last_hash = chain_hash(last_hash, row)
-        seq_by_index[new.position] = last_seq
-        seq_by_key[new.key] = last_seq
+        seqs[new.position] = last_seq
         rows.append((*row, last_hash))
     if rows:
         repository.insert_transfers(session, rows)
-        repository.write_balances(session, (outcome.balances[i] for i in sorted(outcome.touched)))
+        repository.add_to_balances(session, _deltas(outcome.balances, before, outcome.touched))
         repository.set_head(session, last_seq, last_hash)
 
-    results: list[TransferResult] = []
-    for index, (request, result) in enumerate(zip(requests, outcome.outcomes, strict=True)):
-        seq = seq_by_index.get(index)
-        if result is Outcome.EXISTS:
-            prior = existing.get(request.key)
-            seq = prior.seq if prior else seq_by_key.get(request.key)
-        results.append(TransferResult(index, request.key, result, seq))
+    results = [
+        TransferResult(index, request.key, result, seqs[index])
+        for index, (request, result) in enumerate(zip(requests, outcome.outcomes, strict=True))
+    ]
+    for index, result in enumerate(results):
+        if result.outcome is Outcome.EXISTS:  # the first transfer under this key, earlier or in this batch
+            prior = existing.get(result.key)
+            first = prior.seq if prior else next(r.seq for r in results if r.key == result.key and r.seq)
+            results[index] = result._replace(seq=first)
     return results
+
+
+_ZERO = (0, 0, 0, 0)
+_RESOLVING = int(RESOLVING)
+_DEBITS_LIMITED = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
+_CREDITS_LIMITED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
+
+
+def _working_balances(
+    debit_keys: set[str],
+    credit_keys: set[str],
+    meta: dict[str, tuple[int, str, int]],
+    pendings: dict[str, PendingInfo],
+    session: Session,
+) -> tuple[dict[int, Balance], dict[int, tuple[int, int, int, int]]]:
+    """The balances the engine works on, and what they were before.
+
+    Only an account whose limit a request in the batch may have to check (a limited account on
+    the side its limit guards) is read from the database. Every other account starts from zero,
+    so what the engine does to it is a delta, added in place afterwards: an issuing account or a
+    wallet that only receives needs no read at all.
+    """
+    must_read = {meta[key][0] for key in debit_keys if key in meta and meta[key][2] & _DEBITS_LIMITED} | {
+        meta[key][0] for key in credit_keys if key in meta and meta[key][2] & _CREDITS_LIMITED
+    }
+    balances = repository.balances_by_id(session, list(must_read)) if must_read else {}
+    before = {
+        account_id: (b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted)
+        for account_id, b in balances.items()
+    }
+    for account_id, unit, flags in meta.values():
+        if account_id not in balances:
+            balances[account_id] = Balance(account_id, unit, flags)
+    for pending in pendings.values():
+        for account_id in (pending.debit_account_id, pending.credit_account_id):
+            if account_id not in balances:
+                balances[account_id] = Balance(account_id, pending.unit)
+    return balances, before
+
+
+def _deltas(
+    balances: dict[int, Balance], before: dict[int, tuple[int, int, int, int]], touched: set[int]
+) -> list[tuple[int, int, int, int, int]]:
+    deltas = []
+    for account_id in sorted(touched):
+        b = balances[account_id]
+        dp, dd, cp, cd = before.get(account_id, _ZERO)
+        deltas.append(
+            (
+                b.debits_pending - dp,
+                b.debits_posted - dd,
+                b.credits_pending - cp,
+                b.credits_posted - cd,
+                account_id,
+            )
+        )
+    return deltas
 
 
 def post_or_raise(
@@ -144,7 +205,7 @@ def post_or_raise(
     """Post a batch that must succeed as a whole; raise (the entrypoint then rolls back) if not."""
     results = post_transfers(session, requests, now_us=now_us)
     for result in results:
-        if not result.outcome.ok:
+        if result.outcome is not Outcome.CREATED and result.outcome is not Outcome.EXISTS:
             raise TransferRejected(
                 f"transfer {result.key!r} refused: {result.outcome.value}",
                 key=result.key,

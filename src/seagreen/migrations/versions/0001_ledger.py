@@ -92,9 +92,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("last_hash", sa.String(64), nullable=False),
+        sa.Column("accounts_epoch", sa.String(32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_head")),
     )
-    op.bulk_insert(head, [{"id": 1, "last_seq": 0, "last_hash": "0" * 64}])
+    op.bulk_insert(head, [{"id": 1, "last_seq": 0, "last_hash": "0" * 64, "accounts_epoch": "genesis"}])
     protect("ledger_transfers")
 
 
