@@ -62,6 +62,10 @@ def _marker(session: Session) -> str:
     return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
 
 
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def _driver_cursor(session: Session) -> Any:
     """A DB-API cursor on the session's own connection, inside its transaction.
 
@@ -70,6 +74,15 @@ def _driver_cursor(session: Session) -> Any:
     database work itself. Statements use positional placeholders only (see ``_marker``).
     """
     return session.connection().connection.cursor()
+
+
+def _key_lookups(session: Session, select_from: str, keys: Sequence[str]) -> Iterator[tuple[str, Any]]:
+    """``select_from … WHERE key IN (…)`` in chunks; on PostgreSQL one ``key = ANY(array)``."""
+    if _is_postgres(session):
+        yield f"{select_from} WHERE key = ANY(%s)", (list(keys),)
+        return
+    for chunk in _chunks(keys):
+        yield f"{select_from} WHERE key IN {_in_list(session, len(chunk))}", tuple(chunk)
 
 
 def _in_list(session: Session, count: int) -> str:
@@ -136,10 +149,8 @@ def account_meta_by_key(session: Session, keys: Sequence[str]) -> dict[str, tupl
     """``key -> (id, unit, flags)``: what never changes about an account."""
     found: dict[str, tuple[int, str, int]] = {}
     cursor = _driver_cursor(session)
-    for chunk in _chunks(keys):
-        keys_in = _in_list(session, len(chunk))
-        statement = f"SELECT key, id, unit, flags FROM ledger_accounts WHERE key IN {keys_in}"  # noqa: S608
-        cursor.execute(statement, tuple(chunk))
+    for statement, params in _key_lookups(session, "SELECT key, id, unit, flags FROM ledger_accounts", keys):
+        cursor.execute(statement, params)
         for key, account_id, unit, flags in cursor.fetchall():
             found[key] = (account_id, unit, flags)
     return found
@@ -184,10 +195,10 @@ def insert_accounts(session: Session, rows: list[dict[str, Any]]) -> None:
 def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, ExistingTransfer]:
     found: dict[str, ExistingTransfer] = {}
     cursor = _driver_cursor(session)
-    for chunk in _chunks(keys):
-        keys_in = _in_list(session, len(chunk))
-        statement = f"SELECT key, seq, content_hash FROM ledger_transfers WHERE key IN {keys_in}"  # noqa: S608
-        cursor.execute(statement, tuple(chunk))
+    for statement, params in _key_lookups(
+        session, "SELECT key, seq, content_hash FROM ledger_transfers", keys
+    ):
+        cursor.execute(statement, params)
         for key, seq, content_hash in cursor.fetchall():
             found[key] = ExistingTransfer(seq=seq, content_hash=content_hash)
     return found
@@ -264,16 +275,36 @@ def insert_transfers(session: Session, rows: list[tuple[Any, ...]]) -> None:
     This is the ledger's hot path: the statement goes to the driver as is, without per-row
     parameter processing, which triples the batched posting rate on SQLite.
     """
-    if rows:
-        statement = (
-            f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) "  # noqa: S608
-            f"VALUES {_in_list(session, len(TRANSFER_COLUMNS))}"
-        )
-        _driver_cursor(session).executemany(statement, rows)
+    if not rows:
+        return
+    cursor = _driver_cursor(session)
+    if _is_postgres(session):
+        # COPY is PostgreSQL's bulk path: several times the rate of row-by-row INSERTs.
+        with cursor.copy(f"COPY ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    statement = (
+        f"INSERT INTO ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) "  # noqa: S608
+        f"VALUES {_in_list(session, len(TRANSFER_COLUMNS))}"
+    )
+    cursor.executemany(statement, rows)
 
 
 def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int]]) -> None:
     """Add ``(debits_pending, debits_posted, credits_pending, credits_posted, id)`` to each account."""
+    if deltas and _is_postgres(session):
+        # One statement with five array parameters instead of a round trip per account.
+        columns = [list(column) for column in zip(*deltas, strict=True)]
+        _driver_cursor(session).execute(
+            "UPDATE ledger_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
+            "debits_posted = a.debits_posted + v.dd, credits_pending = a.credits_pending + v.cp, "
+            "credits_posted = a.credits_posted + v.cd "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            "AS v(dp, dd, cp, cd, id) WHERE a.id = v.id",
+            columns,
+        )
+        return
     if deltas:
         m = _marker(session)
         statement = (
