@@ -223,16 +223,9 @@ def canonical_json(value: Mapping[str, Any]) -> str:
 
 
 def chain_hash(prev_hash: str, row: tuple[Any, ...]) -> str:
-    """SHA-256 over the previous hash and the row's fields (see ``journal_fields``), ``|``-separated,
-    None written as nothing."""
-    seq, key, debit, credit, amount, unit, flags, pending_seq, expires, code, memo, content, created = row
-    pending_text = "" if pending_seq is None else pending_seq
-    expires_text = "" if expires is None else expires
-    text = (
-        f"{prev_hash}|{seq}|{key}|{debit}|{credit}|{amount}|{unit}|{flags}|{pending_text}|{expires_text}"
-        f"|{code}|{memo}|{content}|{created}"
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 over the previous hash (64 hex characters) followed by the row's fields (see
+    ``journal_fields``) as a compact JSON array: ``sha256(prev + '[seq,"key",…]')``."""
+    return hashlib.sha256(prev_hash.encode() + orjson.dumps(row)).hexdigest()
 
 
 def journal_fields(
