@@ -34,6 +34,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/ingest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

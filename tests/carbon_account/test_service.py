@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from seagreen.carbon_account import service
 from seagreen.carbon_account.errors import CatalogueInvalid, NoVersionInForce, VersionConflict
 from seagreen.carbon_account.models import BehaviourRow, MethodologyVersionRow
+from seagreen.carbon_account.service import catalogue
 from seagreen.db.base import metadata
 from seagreen.db.registry import load_all_models
 from tests.factories.carbon_account import behaviour, catalogue_csv, catalogue_row, write_text
@@ -135,7 +136,7 @@ def test_a_changed_shipped_file_is_a_conflict_not_a_silent_update(session, monke
     original = service.shipped_versions()[0]
     changed.write_text(original.file.read_text(encoding="utf-8").replace(",100,600,", ",101,600,", 1))
     monkeypatch.setattr(
-        service,
+        catalogue,
         "shipped_versions",
         lambda: [service.ShippedVersion(**{**original.__dict__, "file": changed})],
     )

@@ -139,3 +139,47 @@ def jsonl_text(records: Iterable[Mapping[str, Any]]) -> str:
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+# -- phase 2: partners, residents, intake ------------------------------------------------------
+
+INTAKE_NOW = datetime.fromisoformat("2024-06-10T12:00:00+08:00")
+DEDUPE_PREFIX = "test-dedupe-prefix"
+
+
+def make_partner(session: Any, code: str = "t-bus", kind: str = "transit") -> str:
+    from seagreen.carbon_account import service
+    from tests.factories.identity import TEST_ACTOR
+
+    service.add_partner(session, code, kind=kind, name=f"{code} partner", actor=TEST_ACTOR)
+    return code
+
+
+def make_residents(
+    session: Any, refs: Iterable[str], partners: Iterable[str], *, granted: datetime | None = None
+) -> None:
+    from seagreen.carbon_account import service
+    from seagreen.identity import service as identity
+    from tests.factories.identity import TEST_ACTOR
+
+    refs = list(refs)
+    identity.ensure_resident_refs(session, refs, actor=TEST_ACTOR)
+    service.set_consents(
+        session,
+        {ref: set(partners) for ref in refs},
+        actor=TEST_ACTOR,
+        source="tests",
+        now=granted or datetime.fromisoformat("2024-01-01T00:00:00+08:00"),
+        revoke_others=False,
+    )
+
+
+def submit(
+    session: Any, partner_code: str, events: Sequence[Mapping[str, Any]], *, now: datetime = INTAKE_NOW
+) -> Any:
+    from seagreen.carbon_account import service
+    from tests.factories.identity import TEST_ACTOR
+
+    return service.submit_events(
+        session, partner_code=partner_code, events=events, prefix=DEDUPE_PREFIX, actor=TEST_ACTOR, now=now
+    )

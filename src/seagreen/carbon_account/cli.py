@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+from dataclasses import asdict
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service
 from seagreen.carbon_account.schemas import CatalogueRead
 from seagreen.kit.commandline import DbOption, JsonOption, console, errors, runtime
@@ -147,3 +151,142 @@ def publish(
         f"published [bold]{version.code}[/]: {version.behaviours} behaviours, in force from "
         f"{version.effective_from}, {version.g_per_point} g per point (hash {version.content_hash[:12]})"
     )
+
+
+# -- phase 2: partners, residents, ingest, balances --------------------------------------------
+
+partners_app = typer.Typer(help="Data partners of the personal carbon account (数据合作方).")
+residents_app = typer.Typer(help="Residents of the personal carbon account and their consent (授权).")
+
+
+def _actor() -> Actor:
+    return Actor.cli(getpass.getuser())
+
+
+@partners_app.command("add")
+def partners_add(
+    code: Annotated[str, typer.Argument(help="Partner (organisation) code, e.g. wh-bus.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="transit, utility, government, bank, clearing, recycler, peer")
+    ],
+    name: Annotated[str, typer.Option("--name", help="The partner's name.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a partner and print a new API key for it (shown once, never stored)."""
+    with runtime(db) as rt, rt.transaction() as session:
+        created = service.add_partner(session, code, kind=kind, name=name, actor=_actor())
+    body = {**asdict(created.partner), "created": created.created, "api_key": created.api_key}
+    if as_json:
+        console.print_json(json.dumps(body, ensure_ascii=False))
+        return
+    verb = "registered" if created.created else "already registered;"
+    console.print(f"partner [bold]{created.partner.code}[/] ({created.partner.kind}) {verb} new API key:")
+    console.print(f"  {created.api_key}")
+    console.print("[yellow]shown once[/]: give it to the partner now; only its hash is kept")
+
+
+@partners_app.command("list")
+def partners_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List the partners, their kinds and how many residents authorise each."""
+    with runtime(db) as rt, rt.transaction(read_only=True) as session:
+        rows = service.list_partners(session)
+    if as_json:
+        console.print_json(json.dumps([asdict(row) for row in rows], ensure_ascii=False))
+        return
+    table = Table("code", "kind", "name", "consents")
+    for row in rows:
+        table.add_row(row.code, row.kind, row.name, str(row.consents))
+    console.print(table)
+
+
+@residents_app.command("import")
+def residents_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV: resident_ref, partners.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register residents by pseudonymous ref and set the partners each one authorises."""
+    with runtime(db) as rt, rt.transaction() as session:
+        report = service.import_residents(session, file, actor=_actor())
+    body = {
+        "rows": report.rows,
+        "residents_created": report.residents_created,
+        "consents_granted": report.consents_granted,
+        "consents_revoked": report.consents_revoked,
+        "errors": [
+            {"row": e.row, "field": e.field, "reason": e.reason, "detail": e.detail} for e in report.errors
+        ],
+    }
+    if as_json:
+        console.print_json(json.dumps(body, ensure_ascii=False))
+    else:
+        console.print(
+            f"{report.rows} rows: {report.residents_created} residents registered, "
+            f"{report.consents_granted} consents granted, {report.consents_revoked} revoked"
+        )
+        for error in report.errors:
+            errors.print(f"[red]{error}[/]")
+    if report.errors:
+        raise typer.Exit(code=2)
+
+
+def ingest(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV, JSON Lines or Parquet file.")
+    ],
+    partner: Annotated[str, typer.Option("--partner", help="The partner code the events come from.")],
+    quarantine_dir: Annotated[
+        Path, typer.Option("--quarantine-dir", help="Where the quarantine file of rejected rows goes.")
+    ] = Path("var/quarantine"),
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest a partner's bulk file: check, deduplicate, account and issue points (resumable)."""
+    with runtime(db) as rt:
+        prefix = service.dedupe_prefix(rt.keys)
+        with Progress(
+            TextColumn("[bold]ingest[/] {task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            disable=as_json,
+        ) as progress:
+            task = progress.add_task(file.name, total=file.stat().st_size)
+
+            def on_progress(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = service.ingest_file(
+                rt.transaction,
+                rt.settings.database_url,
+                file,
+                partner,
+                prefix=prefix,
+                actor=_actor(),
+                quarantine_dir=quarantine_dir,
+                on_progress=on_progress,
+            )
+    if as_json:
+        console.print_json(json.dumps(summary.as_json(), ensure_ascii=False))
+        return
+    console.print(
+        f"accepted {summary.accepted}, duplicates {summary.duplicates}, rejected {summary.rejected} "
+        f"(conflicts {summary.conflicts}); reduction {summary.reduction_g} g, "
+        f"credited {summary.credited_g} g, points {summary.points}"
+    )
+    console.print(f"quarantine: {summary.quarantine}")
+
+
+def balances(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Every resident's carbon account: reduction, credited grams and points."""
+    with runtime(db) as rt, rt.transaction(read_only=True) as session:
+        rows = service.balances(session)
+    if as_json:
+        console.print_json(json.dumps([asdict(row) for row in rows], ensure_ascii=False))
+        return
+    table = Table("resident", "reduction g", "credited g", "points")
+    for row in rows:
+        table.add_row(row.resident_ref, str(row.reduction_g), str(row.credited_g), str(row.points))
+    console.print(table)

@@ -793,3 +793,80 @@ def _behaviour(methodology: Methodology, version_code: str, behaviour_code: str)
     if behaviour is None:
         raise ValueError(f"behaviour {behaviour_code!r} is not in version {version_code!r}")
     return behaviour
+
+
+# ---------------------------------------------------------------------------------------------
+# Intake: the normalised form of an accepted event, shared by the API and the bulk path
+# ---------------------------------------------------------------------------------------------
+
+EPOCH_DAY = date(1970, 1, 1)
+FIELD_SEPARATOR = "\x1f"  # ASCII unit separator: never in a CSV cell a partner means to send
+CONTENT_HASH_CHARS = 32  # 128 bits of SHA-256
+
+
+class Outcome(StrEnum):
+    """What became of one event sent by a partner."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # the same (partner, event_id) with the same content, or a later dedupe claim
+    CONFLICT = "conflict"  # the same (partner, event_id) with other content: rejected, original kept
+    REJECTED = "rejected"
+
+
+class IntakeReason(StrEnum):
+    """Rejection reasons decided against stored data (the others are :class:`Reason`)."""
+
+    UNKNOWN_RESIDENT = "unknown_resident"
+    NO_CONSENT = "no_consent"
+    CONFLICT = "conflict"
+
+
+def quantity_milli(quantity: Decimal) -> int:
+    """A quantity (≤ 3 decimals) as an exact whole number of thousandths."""
+    return int(quantity * 1000)
+
+
+def day_number(day: date) -> int:
+    """A local day as days since 1970-01-01 (how the totals tables key days)."""
+    return (day - EPOCH_DAY).days
+
+
+def month_number(day: date) -> int:
+    """A local month as ``year * 12 + month - 1`` (how the totals tables key months)."""
+    return day.year * 12 + day.month - 1
+
+
+def epoch_micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def attributes_text(attributes: Mapping[str, object]) -> str | None:
+    """Extra attributes as compact JSON with sorted keys (the form bulk files produce)."""
+    values = {str(key): str(value) for key, value in sorted(attributes.items()) if value is not None}
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")) if values else None
+
+
+def intake_content_hash(
+    resident_ref: str,
+    behaviour: str,
+    milli: int,
+    occurred_at_us: int,
+    dedupe_key: str | None,
+    attributes: str | None,
+) -> str:
+    """The normalised content of an event, hashed: a resend with the same hash is a duplicate,
+    with another hash a conflict. ``1.50`` and ``1.5``, or one instant in two offsets, are equal.
+
+    The bulk path computes the same text in SQL (``concat_ws`` with the unit separator)."""
+    text = FIELD_SEPARATOR.join(
+        (resident_ref, behaviour, str(milli), str(occurred_at_us), dedupe_key or "", attributes or "")
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:CONTENT_HASH_CHARS]
+
+
+def dedupe_hash(key_prefix: str, dedupe_key: str) -> str:
+    """A keyed hash of a dedupe key: ``SHA-256(prefix ‖ key)`` where the prefix is derived from the
+    platform's PII hash key, so the stored hash says nothing without the key. (A prefix-keyed
+    hash, not HMAC, because the bulk path computes it in SQL; it is a lookup key, not a MAC.)"""
+    return hashlib.sha256((key_prefix + dedupe_key).encode()).hexdigest()

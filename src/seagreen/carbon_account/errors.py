@@ -29,3 +29,26 @@ class IntakeFileInvalid(InvalidInput):
     """A partner file that cannot be read at all (unknown format, missing columns)."""
 
     code = "carbon_intake_file_invalid"
+
+
+class PartnerNotFound(NotFound):
+    code = "carbon_partner_not_found"
+
+
+class PartnerInvalid(InvalidInput):
+    code = "carbon_partner_invalid"
+
+
+class NotAPartner(DomainError):
+    """An API key whose organisation is not registered as a carbon-account partner."""
+
+    status = 403
+    code = "carbon_not_a_partner"
+
+
+class IntakeTooLarge(InvalidInput):
+    code = "carbon_intake_too_large"
+
+
+class ResidentsFileInvalid(InvalidInput):
+    code = "carbon_residents_file_invalid"

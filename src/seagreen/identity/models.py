@@ -25,13 +25,15 @@ class OrganisationRow(Base):
 
 
 class ResidentRow(Base):
-    """A resident: a random public ``ref``, keyed hashes of phone and ID number, encrypted contact."""
+    """A resident: a random public ``ref``, keyed hashes of phone and ID number, encrypted contact.
+
+    A resident onboarded elsewhere may be known by a pseudonymous ``ref`` alone (no phone)."""
 
     __tablename__ = "residents"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    ref: Mapped[str] = mapped_column(String(16), unique=True)
-    phone_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact_encrypted: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean)

@@ -352,3 +352,34 @@ def resident_ref_taken(session: Session, ref: str) -> bool:
 
 def resident_has_login(session: Session, resident_id: int) -> bool:
     return session.scalar(select(UserRow.id).where(UserRow.resident_id == resident_id)) is not None
+
+
+def resident_ids_by_ref(session: Session, refs: Sequence[str]) -> dict[str, int]:
+    """The ids of the residents with these refs (unknown refs are absent)."""
+    found: dict[str, int] = {}
+    unique = list(dict.fromkeys(refs))
+    for start in range(0, len(unique), 5_000):
+        chunk = unique[start : start + 5_000]
+        for ref, resident_id in session.execute(
+            select(ResidentRow.ref, ResidentRow.id).where(ResidentRow.ref.in_(chunk))
+        ):
+            found[ref] = int(resident_id)
+    return found
+
+
+def insert_ref_residents(session: Session, refs: Sequence[str], created_at: datetime) -> None:
+    """Residents known by a reference alone: no phone, no ID number, no contact details."""
+    if refs:
+        session.execute(
+            insert(ResidentRow),
+            [
+                {
+                    "ref": ref,
+                    "phone_hash": None,
+                    "contact_encrypted": "",
+                    "active": True,
+                    "created_at": created_at,
+                }
+                for ref in refs
+            ],
+        )

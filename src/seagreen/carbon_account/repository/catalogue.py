@@ -132,3 +132,16 @@ def version_count(session: Session) -> int:
 def latest_effective_from(session: Session) -> date | None:
     rows = version_rows(session)
     return rows[-1].effective_from if rows else None
+
+
+def catalogue_ids(session: Session) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    """Version ids by code and behaviour ids by (version code, behaviour code)."""
+    versions = {row.code: int(row.id) for row in version_rows(session)}
+    codes = {version_id: code for code, version_id in versions.items()}
+    behaviours = {
+        (codes[int(version_id)], code): int(behaviour_id)
+        for behaviour_id, version_id, code in session.execute(
+            select(BehaviourRow.id, BehaviourRow.version_id, BehaviourRow.code)
+        )
+    }
+    return versions, behaviours

@@ -31,7 +31,7 @@ from seagreen.carbon_account.errors import CatalogueInvalid, NoVersionInForce, V
 from seagreen.carbon_account.schemas import CatalogueRead, VersionRead
 from seagreen.kit.clock import from_micros, to_micros, utcnow
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "behaviours"
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "behaviours"
 SHIPPED_MANIFEST = SHIPPED_DIR / "versions.toml"
 MAX_ERRORS_IN_MESSAGE = 20
 

@@ -17,9 +17,13 @@ from seagreen.identity.service.api_keys import (
 from seagreen.identity.service.orgs import create_org, ensure_org, get_org, list_orgs
 from seagreen.identity.service.residents import (
     ensure_resident,
+    ensure_resident_ref,
+    ensure_resident_refs,
     find_resident,
     get_resident,
+    is_valid_resident_ref,
     register_resident,
+    resident_ids,
 )
 from seagreen.identity.service.sessions import login, logout, principal_for_session
 from seagreen.identity.service.users import (
@@ -38,11 +42,14 @@ __all__ = [
     "deactivate_user",
     "ensure_org",
     "ensure_resident",
+    "ensure_resident_ref",
+    "ensure_resident_refs",
     "ensure_user",
     "find_resident",
     "get_org",
     "get_resident",
     "get_user",
+    "is_valid_resident_ref",
     "list_api_keys",
     "list_orgs",
     "list_users",
@@ -51,6 +58,7 @@ __all__ = [
     "principal_for_api_key",
     "principal_for_session",
     "register_resident",
+    "resident_ids",
     "revoke_api_key",
     "set_password",
     "touch_api_key",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -134,3 +136,50 @@ def get_resident(session: Session, ref: str) -> Resident:
     if found is None:
         raise ResidentNotFound(f"no resident {ref!r}", ref=ref)
     return found[0]
+
+
+RESIDENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+def is_valid_resident_ref(ref: str) -> bool:
+    """A pseudonymous reference: 1-64 letters, digits or ``_ . : -`` (never a phone or ID number)."""
+    return bool(RESIDENT_REF.match(ref))
+
+
+def ensure_resident_refs(
+    session: Session, refs: Sequence[str], *, actor: Actor, source: str = "", now: datetime | None = None
+) -> tuple[dict[str, int], int]:
+    """Residents known only by a pseudonymous ref supplied by onboarding (no personal data).
+
+    Returns every ref's resident id and how many residents were registered; one audit event
+    records the registration of the whole set.
+    """
+    bad = [ref for ref in refs if not is_valid_resident_ref(ref)]
+    if bad:
+        raise InvalidIdentityInput(f"invalid resident refs: {', '.join(bad[:5])}", refs=bad[:20])
+    wanted = list(dict.fromkeys(refs))
+    found = repository.resident_ids_by_ref(session, wanted)
+    missing = [ref for ref in wanted if ref not in found]
+    if missing:
+        repository.insert_ref_residents(session, missing, now or utcnow())
+        found.update(repository.resident_ids_by_ref(session, missing))
+        audit.record(
+            session,
+            actor,
+            "identity.resident.register_refs",
+            "resident",
+            missing[0] if len(missing) == 1 else f"{len(missing)} residents",
+            details={"count": len(missing), "source": source},
+        )
+    return found, len(missing)
+
+
+def ensure_resident_ref(session: Session, ref: str, *, actor: Actor = SYSTEM) -> tuple[Resident, bool]:
+    """The resident with this pseudonymous ref, registered (without personal data) if missing."""
+    _, created = ensure_resident_refs(session, [ref], actor=actor)
+    return get_resident(session, ref), created > 0
+
+
+def resident_ids(session: Session, refs: Sequence[str]) -> dict[str, int]:
+    """The ids of the known residents among ``refs`` (for modules that key their data by id)."""
+    return repository.resident_ids_by_ref(session, refs)

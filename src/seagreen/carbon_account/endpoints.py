@@ -1,0 +1,93 @@
+"""The partners' API: send events in real time (``POST /api/v1/events``), read one's ingests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from seagreen.carbon_account import service
+from seagreen.carbon_account.schemas import (
+    DuplicateOf,
+    EventResultRead,
+    EventsIn,
+    EventsResultRead,
+    FieldErrorRead,
+    IngestRead,
+)
+from seagreen.identity.access import RequirePartner, actor_of
+from seagreen.kit.clock import from_micros
+from seagreen.web.deps import ReadSession, WriteSession
+
+router = APIRouter(prefix="/api/v1", tags=["carbon account"])
+
+
+@router.post("/events", response_model=EventsResultRead)
+def post_events(
+    body: EventsIn, principal: RequirePartner, session: WriteSession, request: Request
+) -> EventsResultRead:
+    """Report up to 1,000 low-carbon behaviour events; each gets a result.
+
+    `accepted`: accounted now. `duplicate`: this `event_id` was already received with the same
+    content, or another partner already reported the same `dedupe_key` (`duplicate_of` names it).
+    `conflict`: this `event_id` was received before with other content; the original is kept.
+    `rejected`: see `errors` (field and reason). Resending a request is always safe.
+    """
+    prefix = service.dedupe_prefix(request.app.state.keys)
+    result = service.submit_events(
+        session,
+        partner_code=principal.org_code or "",
+        events=[event.raw() for event in body.events],
+        prefix=prefix,
+        actor=actor_of(principal),
+    )
+    session.commit()
+    results = [
+        EventResultRead(
+            index=item.index,
+            event_id=item.event_id,
+            status=item.status.value,
+            errors=[FieldErrorRead(field=e.field, reason=str(e.reason)) for e in item.errors],
+            duplicate_of=DuplicateOf(partner=item.duplicate_of[0], event_id=item.duplicate_of[1])
+            if item.duplicate_of
+            else None,
+        )
+        for item in result.results
+    ]
+    counts = {
+        status: sum(1 for r in results if r.status == status)
+        for status in ("accepted", "duplicate", "conflict", "rejected")
+    }
+    return EventsResultRead(
+        ingest_id=result.ingest_id,
+        accepted=counts["accepted"],
+        duplicates=counts["duplicate"],
+        conflicts=counts["conflict"],
+        rejected=counts["rejected"],
+        results=results,
+    )
+
+
+@router.get("/ingests", response_model=list[IngestRead])
+def list_ingests(
+    principal: RequirePartner, session: ReadSession, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[IngestRead]:
+    """The calling partner's latest ingests (API requests and files), newest first."""
+    rows = service.partner_ingests(session, principal.org_code or "", limit=limit)
+    return [
+        IngestRead(
+            id=row.id,
+            source=row.source,
+            file_name=row.file_name,
+            status=row.status,
+            accepted=row.accepted,
+            duplicates=row.duplicates,
+            conflicts=row.conflicts,
+            rejected=row.rejected,
+            reduction_g=row.reduction_g,
+            credited_g=row.credited_g,
+            points=row.points,
+            started_at=from_micros(row.started_at_us),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,187 @@
+"""SQL of ingest runs, API rejections, balances and the settlement of points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account.models import (
+    BatchRow,
+    EventRow,
+    IngestRow,
+    RejectionRow,
+    ResidentTotalRow,
+)
+from seagreen.identity.models import ResidentRow
+
+
+def insert_ingest(session: Session, **values: Any) -> IngestRow:
+    defaults = dict.fromkeys(
+        (
+            "checkpoint_row",
+            "accepted",
+            "duplicates",
+            "conflicts",
+            "rejected",
+            "reduction_g",
+            "credited_g",
+            "points",
+        ),
+        0,
+    )
+    row = IngestRow(**{**defaults, **values})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def ingest_by_id(session: Session, ingest_id: int) -> IngestRow | None:
+    return session.get(IngestRow, ingest_id)
+
+
+def unfinished_ingest(session: Session, partner_id: int, file_sha256: str) -> IngestRow | None:
+    """The run of this file by this partner that did not finish (to resume it), if any."""
+    return session.scalars(
+        select(IngestRow)
+        .where(
+            IngestRow.partner_id == partner_id,
+            IngestRow.file_sha256 == file_sha256,
+            IngestRow.status == "running",
+        )
+        .order_by(IngestRow.id.desc())
+    ).first()
+
+
+def finish_ingest(session: Session, ingest_id: int, finished_at_us: int) -> None:
+    session.execute(
+        update(IngestRow)
+        .where(IngestRow.id == ingest_id)
+        .values(status="done", finished_at_us=finished_at_us)
+    )
+
+
+def list_ingests(session: Session, partner_id: int | None, limit: int) -> list[IngestRow]:
+    query = select(IngestRow).order_by(IngestRow.id.desc()).limit(limit)
+    if partner_id is not None:
+        query = query.where(IngestRow.partner_id == partner_id)
+    return list(session.scalars(query))
+
+
+def insert_rejections(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(RejectionRow), list(rows))
+
+
+def rejections_of(session: Session, ingest_id: int, limit: int = 1_000) -> list[RejectionRow]:
+    return list(
+        session.scalars(
+            select(RejectionRow)
+            .where(RejectionRow.ingest_id == ingest_id)
+            .order_by(RejectionRow.row_number, RejectionRow.id)
+            .limit(limit)
+        )
+    )
+
+
+def batch_count(session: Session, ingest_id: int) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(BatchRow).where(BatchRow.ingest_id == ingest_id)) or 0
+    )
+
+
+# -- balances and settlement -------------------------------------------------------------------
+
+
+def balances(session: Session, refs: Sequence[str] | None = None) -> list[tuple[str, int, int, int, int]]:
+    """``(ref, reduction_g, credited_g, points, points_posted)`` per resident with any account."""
+    query = (
+        select(
+            ResidentRow.ref,
+            ResidentTotalRow.reduction_g,
+            ResidentTotalRow.credited_g,
+            ResidentTotalRow.points,
+            ResidentTotalRow.points_posted,
+        )
+        .join(ResidentRow, ResidentRow.id == ResidentTotalRow.resident_id)
+        .order_by(ResidentRow.ref)
+    )
+    if refs is not None:
+        query = query.where(ResidentRow.ref.in_(list(refs)))
+    return [(r, int(a), int(b), int(c), int(d)) for r, a, b, c, d in session.execute(query)]
+
+
+def totals(session: Session) -> tuple[int, int, int, int, int]:
+    """Residents with an account and Σ reduction, credited grams, points, points posted."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(ResidentTotalRow.reduction_g), 0),
+            func.coalesce(func.sum(ResidentTotalRow.credited_g), 0),
+            func.coalesce(func.sum(ResidentTotalRow.points), 0),
+            func.coalesce(func.sum(ResidentTotalRow.points_posted), 0),
+        )
+    ).one()
+    return tuple(int(value) for value in row)  # type: ignore[return-value]
+
+
+def event_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(EventRow)) or 0)
+
+
+def unsettled(
+    session: Session, resident_ids: Sequence[int] | None, limit: int
+) -> list[tuple[int, str, int, int, int, int, int]]:
+    """Residents whose points exceed the points posted to the ledger:
+    ``(id, ref, points, points_posted, credited_g, settled_batch_id, last_batch_id)``."""
+    query = (
+        select(
+            ResidentTotalRow.resident_id,
+            ResidentRow.ref,
+            ResidentTotalRow.points,
+            ResidentTotalRow.points_posted,
+            ResidentTotalRow.credited_g,
+            ResidentTotalRow.settled_batch_id,
+            ResidentTotalRow.last_batch_id,
+        )
+        .join(ResidentRow, ResidentRow.id == ResidentTotalRow.resident_id)
+        .where(ResidentTotalRow.points > ResidentTotalRow.points_posted)
+        .order_by(ResidentTotalRow.resident_id)
+        .limit(limit)
+    )
+    if resident_ids is not None:
+        query = query.where(ResidentTotalRow.resident_id.in_(list(resident_ids)))
+    return [
+        (int(r), str(ref), int(p), int(pp), int(c), int(sb), int(lb))
+        for r, ref, p, pp, c, sb, lb in session.execute(query)
+    ]
+
+
+def mark_settled(session: Session, rows: Sequence[tuple[int, int, int]]) -> None:
+    """``(resident id, points posted, settled batch id)`` after the ledger took the postings."""
+    if not rows:
+        return
+    cursor: Any = session.connection().connection.cursor()
+    marker = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    cursor.executemany(
+        f"UPDATE carbon_resident_totals SET points_posted = {marker}, settled_batch_id = {marker} "  # noqa: S608
+        f"WHERE resident_id = {marker}",
+        [(points, batch, resident) for resident, points, batch in rows],
+    )
+
+
+def set_quarantine_path(session: Session, ingest_id: int, path: str) -> None:
+    session.execute(update(IngestRow).where(IngestRow.id == ingest_id).values(quarantine_path=path))
+
+
+def refs_by_id(session: Session, resident_ids: Sequence[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for start in range(0, len(resident_ids), 5_000):
+        chunk = list(resident_ids[start : start + 5_000])
+        for resident_id, ref in session.execute(
+            select(ResidentRow.id, ResidentRow.ref).where(ResidentRow.id.in_(chunk))
+        ):
+            found[int(resident_id)] = ref
+    return found

@@ -1,0 +1,101 @@
+"""SQL of partners and residents' consent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account.models import ConsentRow, PartnerRow
+
+
+def partner_by_code(session: Session, code: str) -> PartnerRow | None:
+    return session.scalars(select(PartnerRow).where(PartnerRow.code == code)).first()
+
+
+def partner_by_id(session: Session, partner_id: int) -> PartnerRow | None:
+    return session.get(PartnerRow, partner_id)
+
+
+def list_partners(session: Session) -> list[PartnerRow]:
+    return list(session.scalars(select(PartnerRow).order_by(PartnerRow.code)))
+
+
+def insert_partner(session: Session, **values: Any) -> PartnerRow:
+    row = PartnerRow(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def partner_codes_by_id(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = session.execute(select(PartnerRow.id, PartnerRow.code).where(PartnerRow.id.in_(list(set(ids)))))
+    return {int(partner_id): code for partner_id, code in rows}
+
+
+def open_consents(session: Session, resident_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """``(resident, partner) -> consent id`` of the consents not revoked, for these residents."""
+    found: dict[tuple[int, int], int] = {}
+    unique = list(dict.fromkeys(resident_ids))
+    for start in range(0, len(unique), 5_000):
+        chunk = unique[start : start + 5_000]
+        rows = session.execute(
+            select(ConsentRow.resident_id, ConsentRow.partner_id, ConsentRow.id).where(
+                ConsentRow.resident_id.in_(chunk), ConsentRow.revoked_at_us.is_(None)
+            )
+        )
+        for resident_id, partner_id, consent_id in rows:
+            found[(int(resident_id), int(partner_id))] = int(consent_id)
+    return found
+
+
+def insert_consents(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(ConsentRow), list(rows))
+
+
+def revoke_consents(session: Session, consent_ids: Sequence[int], revoked_at_us: int) -> None:
+    if consent_ids:
+        session.execute(
+            update(ConsentRow)
+            .where(ConsentRow.id.in_(list(consent_ids)), ConsentRow.revoked_at_us.is_(None))
+            .values(revoked_at_us=revoked_at_us)
+        )
+
+
+def consents_of_partner(session: Session, partner_id: int) -> list[tuple[int, int, int | None]]:
+    """``(resident id, granted µs, revoked µs)`` of every consent a partner was ever given."""
+    rows = session.execute(
+        select(ConsentRow.resident_id, ConsentRow.granted_at_us, ConsentRow.revoked_at_us).where(
+            ConsentRow.partner_id == partner_id
+        )
+    )
+    return [(int(r), int(g), None if v is None else int(v)) for r, g, v in rows]
+
+
+def consents_for(
+    session: Session, partner_id: int, resident_ids: Sequence[int]
+) -> list[tuple[int, int, int | None]]:
+    """Like :func:`consents_of_partner`, for some residents only."""
+    found: list[tuple[int, int, int | None]] = []
+    unique = list(dict.fromkeys(resident_ids))
+    for start in range(0, len(unique), 5_000):
+        chunk = unique[start : start + 5_000]
+        rows = session.execute(
+            select(ConsentRow.resident_id, ConsentRow.granted_at_us, ConsentRow.revoked_at_us).where(
+                ConsentRow.partner_id == partner_id, ConsentRow.resident_id.in_(chunk)
+            )
+        )
+        found.extend((int(r), int(g), None if v is None else int(v)) for r, g, v in rows)
+    return found
+
+
+def consent_count(session: Session, partner_id: int) -> int:
+    rows = session.execute(
+        select(ConsentRow.id).where(ConsentRow.partner_id == partner_id, ConsentRow.revoked_at_us.is_(None))
+    )
+    return len(rows.all())

@@ -1,0 +1,602 @@
+"""``seagreen ingest FILE --partner CODE``: a partner's bulk file, set-based (docs/decisions/0005).
+
+The file streams through ``intake_files.read_events`` in Arrow batches, grouped to about 512k
+rows. DuckDB checks each group (every rule of ``domain.check_event`` as a column, plus residents
+and consent) and computes reductions and hashes; rows whose quantity or time is written in an
+unusual form go through ``domain.check_event`` itself, so the domain stays the specification.
+Each group is then **one transaction** on an ADBC connection: stage the checked rows, resolve
+them against the stored events, account them, and move the ingest's checkpoint. Points are issued
+through the ledger at the end (``points.settle_points``), from the stored totals.
+
+A crash at any moment loses at most the group in flight: the re-run finds the unfinished ingest
+by the file's SHA-256 and partner, skips the rows up to its checkpoint, truncates the quarantine
+file to the same row, and goes on; events committed before are duplicates anyway, never counted
+twice. The transactions are opened by the caller's ``Transactions`` (the entrypoint owns them).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.orm import Session
+
+from seagreen.audit import service as audit
+from seagreen.audit.domain import Actor
+from seagreen.carbon_account.domain import (
+    DEFAULT_BACKFILL_DAYS,
+    FieldError,
+    IntakeReason,
+    RowError,
+    day_number,
+)
+from seagreen.carbon_account.intake_files import ATTRIBUTES, DEFAULT_BLOCK_BYTES, IntakeBatch, read_events
+from seagreen.carbon_account.repository import ingests as ingest_rows
+from seagreen.carbon_account.repository import intake as sql_intake
+from seagreen.carbon_account.repository import partners as partner_rows
+from seagreen.carbon_account.service.intake import (
+    Catalogue,
+    Partner,
+    check_events_python,
+    load_catalogue,
+    partner,
+    window,
+    write_batch,
+)
+from seagreen.carbon_account.service.points import settle_points
+from seagreen.identity import service as identity
+from seagreen.kit.clock import LOCAL_TZ, to_micros, utcnow
+
+GROUP_ROWS = 524_288
+LOCAL_OFFSET_US = 8 * 3600 * 1_000_000  # Asia/Shanghai: UTC+8 all year since 1991
+QUARANTINE_HEADER = ["row_number", "event_id", "field", "reason", "detail"]
+
+Transactions = Callable[..., AbstractContextManager[Session]]
+"""``transactions(read_only=False)``: the entrypoint's unit of work."""
+BatchHook = Callable[[int, int], None]
+"""Called after each committed group with (groups committed so far, last row number)."""
+
+
+@dataclass
+class IngestSummary:
+    """The JSON summary of ``seagreen ingest`` (keys scripted against: keep them)."""
+
+    ingest_id: int
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reduction_g: int = 0
+    credited_g: int = 0
+    points: int = 0
+    quarantine: str = ""
+    resumed_from_row: int = 0
+    conflicts: int = 0
+    rows: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "reduction_g": self.reduction_g,
+            "credited_g": self.credited_g,
+            "points": self.points,
+            "quarantine": self.quarantine,
+            "ingest_id": self.ingest_id,
+            "conflicts": self.conflicts,
+            "resumed_from_row": self.resumed_from_row,
+        }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- DuckDB checks -----------------------------------------------------------------------------
+
+_Q_PLAIN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
+_TS_PLAIN = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?"
+)
+
+
+class DuckChecks:
+    """The set-based form of ``domain.check_event`` plus residents and consent, for one ingest."""
+
+    def __init__(
+        self,
+        session: Session,
+        catalogue: Catalogue,
+        who: Partner,
+        *,
+        now: datetime,
+        prefix: str,
+        backfill_days: int,
+    ) -> None:
+        self.session, self.catalogue, self.who = session, catalogue, who
+        self.now, self.prefix, self.backfill_days = now, prefix, backfill_days
+        self.db = duckdb.connect()
+        self.db.execute("SET threads = 2")
+        self.db.execute("SET memory_limit = '512MB'")
+        versions = catalogue.methodology.versions
+        behaviours: dict[str, list[Any]] = {
+            "version_id": [],
+            "code": [],
+            "behaviour_id": [],
+            "factor_micro": [],
+        }
+        allowed: list[bool] = []
+        for version in versions:
+            version_id = catalogue.version_ids[version.code]
+            for code, behaviour in version.behaviours.items():
+                behaviours["version_id"].append(version_id)
+                behaviours["code"].append(code)
+                behaviours["behaviour_id"].append(catalogue.behaviour_ids[(version.code, code)])
+                behaviours["factor_micro"].append(int(behaviour.factor_g_per_unit * 1_000_000))
+                allowed.append(behaviour.allows(who.kind))
+        self.db.register(
+            "behaviours",
+            pa.table({**behaviours, "allowed": allowed}).cast(
+                pa.schema(
+                    [
+                        ("version_id", pa.int64()),
+                        ("code", pa.string()),
+                        ("behaviour_id", pa.int64()),
+                        ("factor_micro", pa.int64()),
+                        ("allowed", pa.bool_()),
+                    ]
+                )
+            ),
+        )
+        self.known_codes = sorted({code for version in versions for code in version.behaviours})
+        self.db.register("known_codes", pa.table({"code": pa.array(self.known_codes, pa.string())}))
+        starts = sorted(
+            (day_number(version.effective_from), catalogue.version_ids[version.code]) for version in versions
+        )
+        cases = " ".join(f"WHEN day >= {int(start)} THEN {int(vid)}" for start, vid in reversed(starts))
+        self.version_case = f"CASE {cases} ELSE NULL END" if starts else "NULL"
+        consents = partner_rows.consents_of_partner(session, who.id)
+        resident_ids = sorted({resident for resident, _, _ in consents})
+        refs = _refs_of(session, resident_ids)
+        self.db.register(
+            "residents",
+            pa.table(
+                {
+                    "ref": pa.array([refs[r] for r in resident_ids], pa.string()),
+                    "resident_id": pa.array(resident_ids, pa.int64()),
+                }
+            ),
+        )
+        self.db.register(
+            "consents",
+            pa.table(
+                {
+                    "resident_id": pa.array([c[0] for c in consents], pa.int64()),
+                    "granted_us": pa.array([c[1] for c in consents], pa.int64()),
+                    "revoked_us": pa.array([c[2] for c in consents], pa.int64()),
+                }
+            ),
+        )
+        self.oldest_us, self.latest_us = window(now, backfill_days)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def check(self, raw: pa.Table) -> tuple[pa.Table, list[RowError], dict[int, str]]:
+        """Accepted rows (``STAGE_SCHEMA``), the errors of the others, and their event ids."""
+        self.db.register("raw", raw)
+        rows = self.db.sql(self._sql(), params=[self.prefix]).to_arrow_table()
+        self.db.unregister("raw")
+        plain = rows.filter(pc.field("unusual") == False)  # noqa: E712
+        unusual = rows.filter(pc.field("unusual") == True)  # noqa: E712
+        ok = plain.filter(pc.field("ok") == True)  # noqa: E712
+        bad = plain.filter(pc.field("ok") == False)  # noqa: E712
+        staged = ok.select(sql_intake.STAGE_SCHEMA.names).cast(sql_intake.STAGE_SCHEMA)
+        errors: list[RowError] = []
+        event_ids: dict[int, str] = {}
+        if bad.num_rows:
+            unknown_refs = self._unknown_refs(bad)
+            for record in bad.to_pylist():
+                number = int(record["row_number"])
+                event_ids[number] = record["event_id"] or ""
+                for error in self._errors_of(record, unknown_refs):
+                    errors.append(RowError(number, error.field, str(error.reason)))
+        if unusual.num_rows:
+            numbers = set(unusual.column("row_number").to_pylist())
+            originals = raw.filter(pc.is_in(raw.column("row_number"), pa.array(sorted(numbers), pa.int64())))
+            checked = check_events_python(
+                self.session,
+                self.catalogue,
+                self.who,
+                [(int(r["row_number"]), _raw_event(r)) for r in originals.to_pylist()],
+                now=self.now,
+                prefix=self.prefix,
+                backfill_days=self.backfill_days,
+            )
+            for number, problems in checked.errors.items():
+                event_ids[number] = checked.event_ids.get(number, "")
+                errors.extend(RowError(number, e.field, str(e.reason)) for e in problems)
+            if checked.staged.num_rows:
+                staged = pa.concat_tables([staged, checked.staged]).sort_by("row_number")
+        return staged, sorted(errors, key=lambda e: e.row), event_ids
+
+    def _unknown_refs(self, bad: pa.Table) -> set[str]:
+        refs = bad.filter(pc.field("resident_missing") == True).column("resident_ref").to_pylist()  # noqa: E712
+        wanted = sorted({ref for ref in refs if ref})
+        known = identity.resident_ids(self.session, wanted) if wanted else {}
+        return {ref for ref in wanted if ref not in known}
+
+    @staticmethod
+    def _errors_of(record: dict[str, Any], unknown_refs: set[str]) -> list[FieldError]:
+        errors = [
+            FieldError(name, record[f"e_{name}"])
+            for name in ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at", "dedupe_key")
+            if record[f"e_{name}"]
+        ]
+        if record["e_behaviour2"]:
+            errors.append(FieldError("behaviour", record["e_behaviour2"]))
+        if record["e_time2"]:
+            errors.append(FieldError("occurred_at", record["e_time2"]))
+        if record["e_version"]:
+            errors.append(FieldError("occurred_at", record["e_version"]))
+        if not errors:
+            if record["resident_missing"]:
+                reason = (
+                    IntakeReason.UNKNOWN_RESIDENT
+                    if record["resident_ref"] in unknown_refs
+                    else IntakeReason.NO_CONSENT
+                )
+                errors.append(FieldError("resident_ref", reason))
+            elif not record["consented"]:
+                errors.append(FieldError("resident_ref", IntakeReason.NO_CONSENT))
+        return _ordered(errors)
+
+    def _sql(self) -> str:
+        version = self.version_case
+        oldest, latest = int(self.oldest_us), int(self.latest_us)
+        offset = LOCAL_OFFSET_US
+        # fixed SQL with integer literals; values are bound ($1) or come as Arrow tables
+        return f"""
+WITH t AS (
+  SELECT row_number,
+    nullif(trim(event_id), '') AS event_id,
+    nullif(trim(resident_ref), '') AS resident_ref,
+    nullif(trim(behaviour), '') AS behaviour,
+    nullif(trim(quantity), '') AS q,
+    nullif(trim(occurred_at), '') AS ts,
+    nullif(trim(dedupe_key), '') AS dedupe_key,
+    {ATTRIBUTES} AS attributes
+  FROM raw
+), p AS (
+  SELECT *,
+    (q IS NOT NULL AND NOT regexp_full_match(q, '{_Q_PLAIN}'))
+      OR (ts IS NOT NULL AND NOT regexp_full_match(ts, '{_TS_PLAIN}')) AS unusual,
+    ltrim(regexp_extract(q, '^[+-]?([0-9]*)', 1), '0') AS q_int,
+    regexp_extract(q, '\\.([0-9]*)$', 1) AS q_frac,
+    starts_with(q, '-') AS q_negative,
+    CASE WHEN length(ts) > 10 THEN regexp_extract(ts, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$', 1) ELSE '' END
+      AS ts_zone,
+    CASE WHEN regexp_matches(ts, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$') AND length(ts) > 10
+      THEN regexp_replace(ts, '(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$', '') ELSE ts END AS ts_local
+  FROM t
+), n AS (
+  SELECT *,
+    regexp_full_match(q_int || q_frac, '0*') AS q_zero,
+    length(q_frac) > 3 AS q_decimals,
+    length(q_int) > 10 OR (length(q_int) = 10 AND q_int > '1000000000')
+      OR (q_int = '1000000000' AND NOT regexp_full_match(q_frac, '0*')) AS q_large,
+    epoch_us(TRY_CAST(replace(ts_local, 'T', ' ') AS TIMESTAMP)) AS local_us,
+    CASE WHEN ts_zone = '' THEN {offset}
+         WHEN ts_zone = 'Z' THEN 0
+         ELSE (CASE WHEN starts_with(ts_zone, '-') THEN -1 ELSE 1 END) * (
+           CAST(substr(ts_zone, 2, 2) AS BIGINT) * 3600000000
+           + COALESCE(TRY_CAST(nullif(substr(replace(ts_zone, ':', ''), 4, 2), '') AS BIGINT), 0) * 60000000)
+    END AS zone_us
+  FROM p
+), m AS (
+  SELECT *, local_us - zone_us AS at_us,
+    CAST(floor((local_us - zone_us + {offset}) / 86400000000) AS BIGINT) AS day,
+    CASE WHEN q_int IS NULL OR q_negative OR q_zero OR q_decimals OR q_large THEN NULL
+      ELSE CAST(coalesce(nullif(q_int, ''), '0') AS BIGINT) * 1000 + CAST(rpad(q_frac, 3, '0') AS BIGINT)
+    END AS milli
+  FROM n
+), v AS (
+  SELECT m.*, {version} AS version_id FROM m
+), c AS (
+  SELECT v.*,
+    CASE WHEN v.event_id IS NULL THEN 'missing' WHEN length(v.event_id) > 128 THEN 'too_long' END
+      AS e_event_id,
+    CASE WHEN v.resident_ref IS NULL THEN 'missing' WHEN length(v.resident_ref) > 64 THEN 'too_long' END
+      AS e_resident_ref,
+    CASE WHEN v.behaviour IS NULL THEN 'missing' WHEN length(v.behaviour) > 64 THEN 'too_long' END
+      AS e_behaviour,
+    CASE WHEN v.q IS NULL THEN 'missing' WHEN v.q_negative OR v.q_zero THEN 'not_positive'
+      WHEN v.q_decimals THEN 'too_many_decimals' WHEN v.q_large THEN 'too_large' END AS e_quantity,
+    CASE WHEN v.ts IS NULL THEN 'missing' WHEN v.local_us IS NULL THEN 'invalid_datetime' END
+      AS e_occurred_at,
+    CASE WHEN v.at_us IS NULL THEN NULL WHEN v.at_us > {latest} THEN 'in_future'
+      WHEN v.at_us < {oldest} THEN 'before_backfill_window' END AS e_time2,
+    CASE WHEN v.at_us IS NOT NULL AND v.version_id IS NULL THEN 'no_version_in_force' END AS e_version,
+    CASE WHEN v.behaviour IS NULL OR length(v.behaviour) > 64 THEN NULL
+      WHEN v.at_us IS NOT NULL AND v.version_id IS NOT NULL AND b.behaviour_id IS NULL
+        THEN 'unknown_behaviour'
+      WHEN (v.at_us IS NULL OR v.version_id IS NULL)
+        AND v.behaviour NOT IN (SELECT code FROM known_codes) THEN 'unknown_behaviour'
+      WHEN b.behaviour_id IS NOT NULL AND NOT b.allowed THEN 'partner_kind_not_allowed' END AS e_behaviour2,
+    CASE WHEN length(v.dedupe_key) > 256 THEN 'too_long' END AS e_dedupe_key,
+    b.behaviour_id, b.factor_micro, r.resident_id,
+    r.resident_id IS NULL AS resident_missing,
+    EXISTS (SELECT 1 FROM consents k WHERE k.resident_id = r.resident_id AND k.granted_us <= v.at_us
+            AND (k.revoked_us IS NULL OR v.at_us < k.revoked_us)) AS consented
+  FROM v
+  LEFT JOIN behaviours b ON b.version_id = v.version_id AND b.code = v.behaviour
+  LEFT JOIN residents r ON r.ref = v.resident_ref
+)
+SELECT row_number, event_id, resident_ref, unusual,
+  e_event_id, e_resident_ref, e_behaviour, e_quantity, e_occurred_at, e_time2, e_version, e_behaviour2,
+  e_dedupe_key, resident_missing, consented,
+  (e_event_id IS NULL AND e_resident_ref IS NULL AND e_behaviour IS NULL AND e_quantity IS NULL
+   AND e_occurred_at IS NULL AND e_time2 IS NULL AND e_version IS NULL AND e_behaviour2 IS NULL
+   AND e_dedupe_key IS NULL AND NOT resident_missing AND consented) AS ok,
+  resident_id, behaviour_id, version_id, day,
+  CAST(year(DATE '1970-01-01' + CAST(day AS INTEGER)) * 12
+    + month(DATE '1970-01-01' + CAST(day AS INTEGER)) - 1 AS BIGINT) AS month,
+  milli AS quantity_milli, at_us AS occurred_at_us,
+  CAST((CAST(factor_micro AS HUGEINT) * milli) // 1000000000 AS BIGINT) AS reduction_g,
+  left(sha256(concat_ws(chr(31), resident_ref, behaviour, CAST(milli AS VARCHAR), CAST(at_us AS VARCHAR),
+    coalesce(dedupe_key, ''), coalesce(attributes, ''))), 32) AS content_hash,
+  CASE WHEN dedupe_key IS NOT NULL THEN sha256($1 || dedupe_key) END AS dedupe_hash,
+  attributes
+FROM c
+"""  # noqa: S608
+
+
+_FIELD_ORDER = {"event_id": 0, "resident_ref": 1, "behaviour": 2, "quantity": 3, "occurred_at": 4}
+
+
+def _ordered(errors: list[FieldError]) -> list[FieldError]:
+    """The order ``check_event`` reports in (fields in order; the behaviour's own checks last)."""
+    first = [e for e in errors if not (e.field == "behaviour" and e.reason in _LATE_BEHAVIOUR)]
+    late = [e for e in errors if e.field == "behaviour" and e.reason in _LATE_BEHAVIOUR]
+    dedupe = [e for e in first if e.field == "dedupe_key"]
+    first = sorted((e for e in first if e.field != "dedupe_key"), key=lambda e: _FIELD_ORDER.get(e.field, 9))
+    return first + late + dedupe
+
+
+_LATE_BEHAVIOUR = frozenset({"unknown_behaviour", "partner_kind_not_allowed"})
+
+
+def _raw_event(record: dict[str, Any]) -> dict[str, object]:
+    import json
+
+    event: dict[str, object] = {
+        name: record.get(name)
+        for name in ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at", "dedupe_key")
+    }
+    if record.get(ATTRIBUTES):
+        event["attributes"] = json.loads(record[ATTRIBUTES])
+    return event
+
+
+def _refs_of(session: Session, resident_ids: list[int]) -> dict[int, str]:
+    return ingest_rows.refs_by_id(session, resident_ids)
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def _groups(batches: Iterator[IntakeBatch], rows: int) -> Iterator[tuple[pa.Table, list[RowError]]]:
+    pending: list[pa.RecordBatch] = []
+    errors: list[RowError] = []
+    count = 0
+    for batch in batches:
+        if batch.rows.num_rows:
+            pending.append(batch.rows)
+            count += batch.rows.num_rows
+        errors.extend(batch.errors)
+        if count >= rows:
+            yield pa.Table.from_batches(pending), errors
+            pending, errors, count = [], [], 0
+    if pending or errors:
+        table = pa.Table.from_batches(pending) if pending else None
+        yield (table if table is not None else pa.table({"row_number": pa.array([], pa.int64())})), errors
+
+
+def _truncate_quarantine(path: Path, checkpoint: int) -> None:
+    """Keep the header and the rows up to the checkpoint (a crash may have left more)."""
+    if not path.exists():
+        _new_quarantine(path)
+        return
+    kept = path.with_suffix(".tmp")
+    with (
+        path.open(newline="", encoding="utf-8") as source,
+        kept.open("w", newline="", encoding="utf-8") as target,
+    ):
+        reader, writer = csv.reader(source), csv.writer(target)
+        for index, row in enumerate(reader):
+            if index == 0 or (row and row[0].isdigit() and int(row[0]) <= checkpoint):
+                writer.writerow(row)
+    kept.replace(path)
+
+
+def _new_quarantine(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(QUARANTINE_HEADER)
+
+
+def ingest_file(
+    transactions: Transactions,
+    database_url: str,
+    path: Path,
+    partner_code: str,
+    *,
+    prefix: str,
+    actor: Actor,
+    quarantine_dir: Path,
+    now: datetime | None = None,
+    backfill_days: int = DEFAULT_BACKFILL_DAYS,
+    group_rows: int = GROUP_ROWS,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+    on_progress: Callable[[int, int], None] | None = None,
+    after_batch: BatchHook | None = None,
+) -> IngestSummary:
+    """Ingest a partner's file; resumable after a crash (see the module docstring)."""
+    moment = now or utcnow()
+    digest = file_sha256(path)
+    with transactions() as session:
+        who = partner(session, partner_code)
+        catalogue = load_catalogue(session)
+        found = ingest_rows.unfinished_ingest(session, who.id, digest)
+        if found is None:
+            row = ingest_rows.insert_ingest(
+                session,
+                partner_id=who.id,
+                source="file",
+                file_name=path.name[:300],
+                file_sha256=digest,
+                status="running",
+                quarantine_path="",
+                started_at_us=to_micros(moment),
+            )
+            quarantine = (quarantine_dir / f"ingest-{row.id}-{path.stem[:80]}.quarantine.csv").resolve()
+            ingest_rows.set_quarantine_path(session, int(row.id), str(quarantine))
+            audit.record(
+                session,
+                actor,
+                "carbon_account.ingest.start",
+                "ingest",
+                int(row.id),
+                details={"partner": who.code, "file": path.name, "sha256": digest},
+            )
+            ingest_id, checkpoint = int(row.id), 0
+        else:
+            ingest_id, checkpoint = int(found.id), int(found.checkpoint_row)
+            quarantine = Path(found.quarantine_path)
+    if checkpoint:
+        _truncate_quarantine(quarantine, checkpoint)
+    else:
+        _new_quarantine(quarantine)
+
+    committed = 0
+    with transactions(read_only=True) as session:
+        checks = DuckChecks(session, catalogue, who, now=moment, prefix=prefix, backfill_days=backfill_days)
+        try:
+            batches = read_events(path, block_bytes=block_bytes, on_progress=on_progress)
+            for table, read_errors in _groups(batches, group_rows):
+                errors = [e for e in read_errors if e.row > checkpoint]
+                if table.num_rows:
+                    table = table.filter(pc.greater(table.column("row_number"), checkpoint))
+                if not table.num_rows and not errors:
+                    continue
+                staged, check_errors, event_ids = (
+                    checks.check(table) if table.num_rows else (_empty_stage(), [], {})
+                )
+                errors = sorted(errors + check_errors, key=lambda e: e.row)
+                rows = table.column("row_number") if table.num_rows else pa.array([], pa.int64())
+                numbers = [e.row for e in errors] + (
+                    [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
+                )
+                first_row, last_row = min(numbers), max(numbers)
+                with transactions() as writer:
+                    outcome = write_batch(
+                        sql_intake.SessionSql(writer),
+                        catalogue=catalogue,
+                        partner_id=who.id,
+                        ingest_id=ingest_id,
+                        first_row=first_row,
+                        last_row=last_row,
+                        staged=staged,
+                        rejected=len({e.row for e in errors}),
+                        now_us=to_micros(utcnow()),
+                        report=(sql_intake.CONFLICT,),
+                    )
+                    conflicts = [
+                        RowError(
+                            row, "event_id", IntakeReason.CONFLICT.value, "same event_id with other content"
+                        )
+                        for row, _kind, _w, _e in outcome.others
+                    ]
+                    conflict_ids = _event_ids_of(staged, [c.row for c in conflicts])
+                    # written before the commit: a re-run truncates whatever lies past the checkpoint
+                    _append_quarantine(quarantine, errors, conflicts, {**event_ids, **conflict_ids})
+                committed += 1
+                checkpoint = last_row
+                if after_batch is not None:
+                    after_batch(committed, last_row)
+        finally:
+            checks.close()
+
+    while True:
+        with transactions() as session:
+            residents, _points = settle_points(session, catalogue, ingest_id=ingest_id)
+        if not residents:
+            break
+    with transactions() as session:
+        ingest_rows.finish_ingest(session, ingest_id, to_micros(utcnow()))
+        done = ingest_rows.ingest_by_id(session, ingest_id)
+        assert done is not None
+        summary = IngestSummary(
+            ingest_id=ingest_id,
+            accepted=int(done.accepted),
+            duplicates=int(done.duplicates),
+            rejected=int(done.rejected),
+            reduction_g=int(done.reduction_g),
+            credited_g=int(done.credited_g),
+            points=int(done.points),
+            quarantine=done.quarantine_path,
+            conflicts=int(done.conflicts),
+        )
+        audit.record(
+            session,
+            actor,
+            "carbon_account.ingest.finish",
+            "ingest",
+            ingest_id,
+            details={k: v for k, v in summary.as_json().items() if k != "quarantine"},
+        )
+    return summary
+
+
+def _empty_stage() -> pa.Table:
+    return sql_intake.STAGE_SCHEMA.empty_table()
+
+
+def _event_ids_of(staged: pa.Table, rows: list[int]) -> dict[int, str]:
+    if not rows:
+        return {}
+    picked = staged.filter(pc.is_in(staged.column("row_number"), pa.array(rows, pa.int64())))
+    return dict(
+        zip(picked.column("row_number").to_pylist(), picked.column("event_id").to_pylist(), strict=True)
+    )
+
+
+def _append_quarantine(
+    path: Path, errors: list[RowError], conflicts: list[RowError], event_ids: dict[int, str]
+) -> None:
+    if not errors and not conflicts:
+        return
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        for error in sorted(errors + conflicts, key=lambda e: e.row):
+            writer.writerow(
+                [error.row, event_ids.get(error.row, ""), error.field, error.reason, error.detail]
+            )
+
+
+__all__ = ["LOCAL_TZ", "IngestSummary", "ingest_file"]

@@ -1,0 +1,224 @@
+"""What the real-time API and the bulk path share: the catalogue as ids, the checks of one event
+in Python (the reference semantics, ``domain.check_event``), residents and consent, and writing a
+checked batch (stage, resolve, account, checkpoint) in the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account import repository
+from seagreen.carbon_account.domain import (
+    DEFAULT_BACKFILL_DAYS,
+    AcceptedEvent,
+    FieldError,
+    IntakeReason,
+    Methodology,
+    PartnerKind,
+    check_event,
+    day_number,
+    dedupe_hash,
+    epoch_micros,
+    intake_content_hash,
+    month_number,
+    quantity_milli,
+)
+from seagreen.carbon_account.errors import PartnerNotFound
+from seagreen.carbon_account.repository import intake as sql_intake
+from seagreen.carbon_account.repository import partners as partner_rows
+from seagreen.carbon_account.service.catalogue import methodology as load_methodology
+from seagreen.identity import service as identity
+from seagreen.kit.keys import Keys
+
+
+def dedupe_prefix(keys: Keys) -> str:
+    """The secret prefix of dedupe-key hashes, derived from the platform's PII hash key."""
+    return hmac.new(keys.pii_hash_key, b"seagreen:carbon:dedupe:v1", hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every published version with the database ids the intake writes, and the points rates."""
+
+    methodology: Methodology
+    version_ids: Mapping[str, int]
+    behaviour_ids: Mapping[tuple[str, str], int]
+    multipliers: Mapping[int, int]  # version id -> common_multiple / g_per_point
+    common_multiple: int
+    hashes: Mapping[str, str]
+
+
+def load_catalogue(session: Session) -> Catalogue:
+    methodology = load_methodology(session)
+    version_ids, behaviour_ids = repository.catalogue_ids(session)
+    rates = {version_ids[v.code]: v.g_per_point for v in methodology.versions}
+    common = math.lcm(*rates.values()) if rates else 1
+    return Catalogue(
+        methodology=methodology,
+        version_ids=version_ids,
+        behaviour_ids=behaviour_ids,
+        multipliers={version_id: common // rate for version_id, rate in rates.items()},
+        common_multiple=common,
+        hashes={v.code: v.content_hash() for v in methodology.versions},
+    )
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: int
+    code: str
+    kind: PartnerKind
+    name: str
+
+
+def partner(session: Session, code: str) -> Partner:
+    row = partner_rows.partner_by_code(session, code)
+    if row is None:
+        raise PartnerNotFound(f"no carbon-account partner {code!r}", code=code)
+    return Partner(int(row.id), row.code, PartnerKind(row.kind), row.name)
+
+
+@dataclass
+class CheckedBatch:
+    """A batch after the checks: the rows to stage and the errors of the others, by row number."""
+
+    staged: pa.Table
+    errors: dict[int, list[FieldError]] = field(default_factory=dict)
+    event_ids: dict[int, str] = field(default_factory=dict)
+
+
+def consented(intervals: Sequence[tuple[int, int | None]], at_us: int) -> bool:
+    return any(granted <= at_us and (revoked is None or at_us < revoked) for granted, revoked in intervals)
+
+
+def check_events_python(
+    session: Session,
+    catalogue: Catalogue,
+    who: Partner,
+    raw_events: Sequence[tuple[int, Mapping[str, object]]],
+    *,
+    now: datetime,
+    prefix: str,
+    backfill_days: int = DEFAULT_BACKFILL_DAYS,
+) -> CheckedBatch:
+    """Check ``(row number, raw event)`` pairs one by one (the API path and the bulk path's
+    unusual rows), then who they are about: a known resident who authorised this partner."""
+    errors: dict[int, list[FieldError]] = {}
+    event_ids: dict[int, str] = {}
+    accepted: list[tuple[int, AcceptedEvent]] = []
+    for number, raw in raw_events:
+        result = check_event(
+            raw,
+            partner_kind=who.kind,
+            methodology=catalogue.methodology,
+            now=now,
+            backfill_days=backfill_days,
+        )
+        event_ids[number] = str(raw.get("event_id") or "").strip()
+        if result.event is None:
+            errors[number] = list(result.errors)
+        else:
+            accepted.append((number, result.event))
+    ids = identity.resident_ids(session, [event.resident_ref for _, event in accepted])
+    intervals: dict[int, list[tuple[int, int | None]]] = {}
+    for resident_id, granted, revoked in partner_rows.consents_for(session, who.id, list(ids.values())):
+        intervals.setdefault(resident_id, []).append((granted, revoked))
+    columns: dict[str, list[object]] = {name: [] for name in sql_intake.STAGE_SCHEMA.names}
+    for number, event in accepted:
+        found = ids.get(event.resident_ref)
+        at_us = epoch_micros(event.occurred_at)
+        if found is None:
+            errors[number] = [FieldError("resident_ref", IntakeReason.UNKNOWN_RESIDENT)]
+            continue
+        resident_id = found
+        if not consented(intervals.get(resident_id, []), at_us):
+            errors[number] = [FieldError("resident_ref", IntakeReason.NO_CONSENT)]
+            continue
+        milli = quantity_milli(event.quantity)
+        attributes = _attributes(event.attributes)
+        values = {
+            "row_number": number,
+            "event_id": event.event_id,
+            "resident_id": resident_id,
+            "behaviour_id": catalogue.behaviour_ids[(event.version, event.behaviour)],
+            "version_id": catalogue.version_ids[event.version],
+            "day": day_number(event.day),
+            "month": month_number(event.day),
+            "quantity_milli": milli,
+            "occurred_at_us": at_us,
+            "reduction_g": event.reduction_g,
+            "content_hash": intake_content_hash(
+                event.resident_ref, event.behaviour, milli, at_us, event.dedupe_key, attributes
+            ),
+            "dedupe_hash": None if event.dedupe_key is None else dedupe_hash(prefix, event.dedupe_key),
+            "attributes": attributes,
+        }
+        for name, value in values.items():
+            columns[name].append(value)
+    staged = pa.table(
+        [pa.array(columns[f.name], f.type) for f in sql_intake.STAGE_SCHEMA], schema=sql_intake.STAGE_SCHEMA
+    )
+    return CheckedBatch(staged, errors, event_ids)
+
+
+def _attributes(attributes: Mapping[str, str]) -> str | None:
+    if not attributes:
+        return None
+    return json.dumps(dict(sorted(attributes.items())), ensure_ascii=False, separators=(",", ":"))
+
+
+def write_batch(
+    sql: sql_intake.Sql,
+    *,
+    catalogue: Catalogue,
+    partner_id: int,
+    ingest_id: int,
+    first_row: int,
+    last_row: int,
+    staged: pa.Table,
+    rejected: int,
+    now_us: int,
+    report: Sequence[int] = (sql_intake.DUPLICATE, sql_intake.CONFLICT, sql_intake.DEDUPE_DUPLICATE),
+) -> sql_intake.BatchOutcome:
+    """Stage, resolve and account one checked batch and move its ingest's checkpoint, all in the
+    caller's transaction (which the entrypoint commits)."""
+    sql_intake.lock_intake(sql)
+    batch_id = sql_intake.new_batch(sql, ingest_id, first_row, last_row, now_us)
+    outcome = sql_intake.BatchOutcome()
+    if staged.num_rows:
+        sql.stage(staged)
+        outcome = sql_intake.resolve_and_account(
+            sql,
+            partner_id=partner_id,
+            batch_id=batch_id,
+            staged=staged.num_rows,
+            multipliers=catalogue.multipliers,
+            common_multiple=catalogue.common_multiple,
+            report=report,
+        )
+    sql_intake.add_to_ingest(
+        sql,
+        ingest_id,
+        accepted=outcome.accepted,
+        duplicates=outcome.duplicates,
+        conflicts=outcome.conflicts,
+        rejected=rejected + outcome.conflicts,
+        reduction_g=outcome.reduction_g,
+        credited_g=outcome.credited_g,
+        points=outcome.points,
+        checkpoint_row=last_row,
+    )
+    return outcome
+
+
+def window(now: datetime, backfill_days: int) -> tuple[int, int]:
+    """The accepted span of ``occurred_at`` in µs: not older than the backfill, ≤ 5 min ahead."""
+    return epoch_micros(now - timedelta(days=backfill_days)), epoch_micros(now + timedelta(minutes=5))

@@ -1,0 +1,110 @@
+"""Issuing carbon points (碳积分) through the ledger, and reading residents' balances.
+
+The intake keeps each resident's earned ``points`` and the ``points_posted`` to the ledger; a
+settlement posts the difference as one transfer per resident from the platform's issuing account
+to the resident's points account. Its key, ``carbon:points:{ref}:{points after}``, is derived
+from the content, so a settlement that is retried (after a crash) posts nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account.repository import ingests as repository
+from seagreen.carbon_account.service.intake import Catalogue
+from seagreen.ledger import service as ledger
+from seagreen.ledger.domain import AccountFlags, TransferRequest, Unit
+
+ISSUING_ACCOUNT = "carbon:points:issuing"
+SETTLE_CHUNK = 10_000
+
+
+def resident_account(ref: str) -> str:
+    return f"carbon:points:{ref}"
+
+
+def settle_points(
+    session: Session,
+    catalogue: Catalogue,
+    *,
+    resident_ids: Sequence[int] | None = None,
+    ingest_id: int | None = None,
+    limit: int = SETTLE_CHUNK,
+) -> tuple[int, int]:
+    """Post up to ``limit`` residents' unposted points; return (residents, points) posted."""
+    rows = repository.unsettled(session, resident_ids, limit)
+    if not rows:
+        return 0, 0
+    ledger.open_accounts(
+        session,
+        [ledger.AccountSpec(ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform")]
+        + [
+            ledger.AccountSpec(
+                resident_account(ref),
+                Unit.POINTS,
+                AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+                "carbon points",
+            )
+            for _, ref, *_ in rows
+        ],
+    )
+    versions = dict(sorted(catalogue.hashes.items()))
+    requests = [
+        TransferRequest(
+            key=f"carbon:points:{ref}:{points}",
+            debit_account=ISSUING_ACCOUNT,
+            credit_account=resident_account(ref),
+            amount=points - posted,
+            code="earn",
+            memo={
+                "rule": "points = floor(credited_g / g_per_point)",
+                "ingest": ingest_id,
+                "batches": [settled + 1, last],
+                "credited_g": credited,
+                "points_before": posted,
+                "points_after": points,
+                "versions": versions,
+            },
+        )
+        for _, ref, points, posted, credited, settled, last in rows
+    ]
+    ledger.post_or_raise(session, requests)
+    repository.mark_settled(
+        session, [(resident, points, last) for resident, _, points, _, _, _, last in rows]
+    )
+    return len(rows), sum(points - posted for _, _, points, posted, *_ in rows)
+
+
+@dataclass(frozen=True)
+class BalanceRead:
+    """``seagreen balances --json``: one resident's carbon account."""
+
+    resident_ref: str
+    reduction_g: int
+    credited_g: int
+    points: int
+
+
+def balances(session: Session, refs: Sequence[str] | None = None) -> list[BalanceRead]:
+    return [
+        BalanceRead(ref, reduction, credited, points)
+        for ref, reduction, credited, points, _posted in repository.balances(session, refs)
+    ]
+
+
+@dataclass(frozen=True)
+class Totals:
+    residents: int
+    reduction_g: int
+    credited_g: int
+    points: int
+    points_posted: int
+    events: int
+
+
+def totals(session: Session) -> Totals:
+    residents, reduction, credited, points, posted = repository.totals(session)
+    return Totals(residents, reduction, credited, points, posted, repository.event_count(session))

@@ -1,0 +1,151 @@
+"""The real-time intake (service and ``POST /api/v1/events``): every rejection reason, idempotency,
+conflicts, cross-partner dedupe, consent at the event's time, caps and points through the ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from seagreen.app import create_app
+from seagreen.carbon_account import service
+from seagreen.carbon_account.domain import Outcome
+from seagreen.carbon_account.errors import IntakeTooLarge
+from seagreen.ledger import service as ledger
+from tests.factories.carbon_account import event, make_partner, make_residents, submit
+from tests.factories.identity import TEST_ACTOR, bearer
+
+
+@pytest.fixture()
+def intake(session):
+    service.load_shipped(session)
+    make_partner(session, "t-bus", "transit")
+    make_partner(session, "t-pay", "clearing")
+    make_partner(session, "t-water", "utility")
+    make_residents(session, ["r-1", "r-2"], ["t-bus", "t-pay", "t-water"])
+    return session
+
+
+def statuses(result):
+    return [(r.status.value, [(e.field, str(e.reason)) for e in r.errors]) for r in result.results]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "reason"),
+    [
+        ({"behaviour": "teleport"}, "behaviour", "unknown_behaviour"),
+        ({"behaviour": "water_saved_m3"}, "behaviour", "partner_kind_not_allowed"),
+        ({"quantity": "0"}, "quantity", "not_positive"),
+        ({"quantity": "-2"}, "quantity", "not_positive"),
+        ({"quantity": "1.2345"}, "quantity", "too_many_decimals"),
+        ({"quantity": "abc"}, "quantity", "not_a_number"),
+        ({"occurred_at": "2024-06-10T12:06:00+08:00"}, "occurred_at", "in_future"),
+        ({"occurred_at": "2024-03-01T08:00:00+08:00"}, "occurred_at", "before_backfill_window"),
+        ({"occurred_at": "yesterday"}, "occurred_at", "invalid_datetime"),
+        ({"resident_ref": "r-nobody"}, "resident_ref", "unknown_resident"),
+        ({"event_id": None}, "event_id", "missing"),
+        ({"behaviour": ""}, "behaviour", "missing"),
+        ({"quantity": None}, "quantity", "missing"),
+        ({"occurred_at": None}, "occurred_at", "missing"),
+        ({"resident_ref": None}, "resident_ref", "missing"),
+    ],
+)
+def test_rejects_with_field_and_reason(intake, overrides, field, reason):
+    result = submit(intake, "t-bus", [event(**overrides)])
+    assert statuses(result) == [("rejected", [(field, reason)])]
+    assert service.balances(intake) == []
+
+
+def test_rejects_an_event_of_a_resident_who_has_not_authorised_the_partner(intake):
+    make_partner(intake, "t-recycle", "recycler")
+    result = submit(intake, "t-recycle", [event(behaviour="plastic_recycled_kg")])
+    assert statuses(result) == [("rejected", [("resident_ref", "no_consent")])]
+
+
+def test_consent_counts_at_the_time_of_the_event(intake):
+    service.revoke_consent(
+        intake, "r-1", "t-bus", actor=TEST_ACTOR, now=datetime.fromisoformat("2024-06-05T00:00+08:00")
+    )
+    result = submit(
+        intake,
+        "t-bus",
+        [
+            event(event_id="before", occurred_at="2024-06-04T08:00+08:00"),
+            event(event_id="after", occurred_at="2024-06-06T08:00+08:00"),
+        ],
+    )
+    assert statuses(result) == [("accepted", []), ("rejected", [("resident_ref", "no_consent")])]
+
+
+def test_accepts_accounts_and_issues_points_through_the_ledger(intake):
+    result = submit(intake, "t-bus", [event(event_id=f"e-{i}", quantity="2.5") for i in range(2)])
+    assert statuses(result) == [("accepted", []), ("accepted", [])]
+    [balance] = service.balances(intake)
+    assert (balance.reduction_g, balance.credited_g, balance.points) == (500, 500, 5)
+    account = ledger.balance(intake, "carbon:points:r-1")
+    assert account.credits_posted - account.debits_posted == 5
+
+
+def test_daily_cap_limits_credited_grams_but_not_reductions(intake):
+    submit(intake, "t-bus", [event(event_id=f"e-{i}", quantity="3") for i in range(3)])  # 900 g, cap 600
+    [balance] = service.balances(intake)
+    assert (balance.reduction_g, balance.credited_g, balance.points) == (900, 600, 6)
+
+
+def test_a_resend_is_a_duplicate_and_changes_nothing(intake):
+    submit(intake, "t-bus", [event()])
+    again = submit(intake, "t-bus", [event(quantity="1.000", occurred_at="2024-06-01T00:00:00Z")])
+    assert statuses(again) == [("duplicate", [])]
+    assert service.balances(intake)[0].points == 1
+
+
+def test_the_same_id_with_other_content_is_a_conflict_and_the_original_is_kept(intake):
+    submit(intake, "t-bus", [event()])
+    again = submit(intake, "t-bus", [event(quantity="5")])
+    assert statuses(again) == [("conflict", [("event_id", "conflict")])]
+    assert service.balances(intake)[0].reduction_g == 100
+
+
+def test_a_conflict_within_one_request_keeps_the_first(intake):
+    result = submit(intake, "t-bus", [event(), event(quantity="4"), event()])
+    assert [r.status for r in result.results] == [Outcome.ACCEPTED, Outcome.CONFLICT, Outcome.DUPLICATE]
+
+
+def test_the_same_event_id_from_two_partners_is_two_events(intake):
+    submit(intake, "t-bus", [event()])
+    other = submit(intake, "t-pay", [event()])
+    assert statuses(other) == [("accepted", [])]
+
+
+def test_a_dedupe_key_counts_once_across_partners_and_links_the_winner(intake):
+    submit(intake, "t-bus", [event(event_id="bus-1", dedupe_key="txn-9")])
+    later = submit(intake, "t-pay", [event(event_id="pay-1", dedupe_key="txn-9")])
+    assert later.results[0].status is Outcome.DUPLICATE
+    assert later.results[0].duplicate_of == ("t-bus", "bus-1")
+    assert service.balances(intake)[0].reduction_g == 100
+
+
+def test_refuses_more_than_a_thousand_events(intake):
+    with pytest.raises(IntakeTooLarge):
+        submit(intake, "t-bus", [event(event_id=f"e-{i}") for i in range(1001)])
+
+
+def test_api_posts_events_with_a_partner_key(session_factory, settings, intake):
+    key = service.add_partner(intake, "t-bus", kind="transit", name="bus", actor=TEST_ACTOR).api_key
+    intake.commit()
+    app = create_app(settings, session_factory=session_factory)
+    with TestClient(app) as client:
+        body = {
+            "events": [
+                event(occurred_at=datetime.now().astimezone().isoformat()),
+                event(event_id="x", behaviour="nope"),
+            ]
+        }
+        first = client.post("/api/v1/events", json=body, headers=bearer(key))
+        assert first.status_code == 200, first.text
+        assert [r["status"] for r in first.json()["results"]] == ["accepted", "rejected"]
+        again = client.post("/api/v1/events", json=body, headers=bearer(key))
+        assert [r["status"] for r in again.json()["results"]] == ["duplicate", "rejected"]
+        ingests = client.get("/api/v1/ingests", headers=bearer(key))
+        assert ingests.status_code == 200 and len(ingests.json()) >= 2
