@@ -25,7 +25,9 @@ def test_an_account_rolled_back_is_not_remembered_by_the_account_cache(session):
     savepoint = session.begin_nested()
     service.open_accounts(session, [AccountSpec("cache:gone", "points")])
     gone_id = service.balance(session, "cache:gone").account_id
-    assert service.post_transfers(session, [TransferRequest("c1", "cache:pool", "cache:gone", 5)])[0].outcome.ok
+    assert service.post_transfers(session, [TransferRequest("c1", "cache:pool", "cache:gone", 5)])[
+        0
+    ].outcome.ok
     savepoint.rollback()
 
     service.open_accounts(session, [AccountSpec("cache:new", "g_co2e")])
