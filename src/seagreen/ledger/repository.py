@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, func, insert, select, update
+from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from seagreen.ledger.domain import Balance, ExistingTransfer, PendingInfo
@@ -172,14 +172,6 @@ def balances_by_id(session: Session, account_ids: Sequence[int]) -> dict[int, Ba
     }
 
 
-def account_rows(session: Session, keys: Sequence[str]) -> dict[str, LedgerAccount]:
-    found: dict[str, LedgerAccount] = {}
-    for chunk in _chunks(keys):
-        for account in session.scalars(select(LedgerAccount).where(LedgerAccount.key.in_(chunk))):
-            found[account.key] = account
-    return found
-
-
 def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int, str]:
     rows = session.execute(
         select(LedgerAccount.id, LedgerAccount.key).where(LedgerAccount.id.in_(account_ids))
@@ -187,9 +179,14 @@ def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int
     return {int(row.id): row.key for row in rows}
 
 
-def insert_accounts(session: Session, rows: list[dict[str, Any]]) -> None:
+def insert_accounts(session: Session, rows: list[tuple[str, str, int, str, int]]) -> None:
+    """New accounts from ``(key, unit, flags, description, created_at_us)``, balances at zero."""
     if rows:
-        session.execute(insert(_accounts), rows)
+        statement = (
+            "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "  # noqa: S608
+            f"debits_posted, credits_pending, credits_posted) VALUES {_in_list(session, 5)[:-1]}, 0, 0, 0, 0)"
+        )
+        _driver_cursor(session).executemany(statement, rows)
 
 
 def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, ExistingTransfer]:

@@ -47,40 +47,26 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
     Opening an existing key with the same unit and flags is a no-op; with others, a conflict.
     """
     wanted = {spec.key: spec for spec in specs}
-    existing = repository.account_rows(session, list(wanted))
+    existing = repository.account_meta_by_key(session, list(wanted))
     if len(existing) < len(wanted):
         # Opening takes the posting lock, and marks every process's cached directory stale.
         repository.lock_head(session)
         repository.new_accounts_epoch(session)
-        existing = repository.account_rows(session, list(wanted))
-    for key, account in existing.items():
+        existing = repository.account_meta_by_key(session, list(wanted))
+    for key, (_account_id, unit, flags) in existing.items():
         spec = wanted[key]
-        if account.unit != spec.unit or account.flags != int(spec.flags):
-            raise AccountConflict(
-                f"account {key!r} exists with unit {account.unit} and flags {account.flags}",
-                key=key,
-            )
+        if unit != spec.unit or flags != int(spec.flags):
+            raise AccountConflict(f"account {key!r} exists with unit {unit} and flags {flags}", key=key)
+    missing = [spec for key, spec in wanted.items() if key not in existing]
+    if not missing:
+        return {key: account_id for key, (account_id, _unit, _flags) in existing.items()}
     now = now_micros()
     repository.insert_accounts(
         session,
-        [
-            {
-                "key": spec.key,
-                "unit": spec.unit,
-                "flags": int(spec.flags),
-                "debits_pending": 0,
-                "debits_posted": 0,
-                "credits_pending": 0,
-                "credits_posted": 0,
-                "description": spec.description,
-                "created_at_us": now,
-            }
-            for key, spec in wanted.items()
-            if key not in existing
-        ],
+        [(spec.key, spec.unit, int(spec.flags), spec.description, now) for spec in missing],
     )
-    ids, _ = repository.balances_by_key(session, list(wanted))
-    return ids
+    created = repository.account_meta_by_key(session, [spec.key for spec in missing])
+    return {key: meta[0] for key, meta in (existing | created).items()}
 
 
 def balance(session: Session, key: str) -> Balance:
