@@ -14,6 +14,7 @@ from seagreen import __version__
 from seagreen.audit import endpoints as audit_endpoints
 from seagreen.audit import pages as audit_pages
 from seagreen.carbon_account import endpoints as carbon_account_endpoints
+from seagreen.carbon_account import pages as carbon_account_pages
 from seagreen.config import Settings, get_settings
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.identity import endpoints as identity_endpoints
@@ -81,4 +82,5 @@ def create_app(
     app.include_router(ledger_endpoints.router)
     app.include_router(ledger_pages.router)
     app.include_router(carbon_account_endpoints.router)
+    app.include_router(carbon_account_pages.router)
     return app

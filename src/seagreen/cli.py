@@ -43,8 +43,9 @@ def init(db: DbOption = None) -> None:
 
 @app.command()
 def demo(db: DbOption = None) -> None:
-    """Load demo organisations and users (idempotent). New users' passwords are shown once and
-    kept in var/demo-credentials.txt (mode 0600) beside the development key file."""
+    """Load demo organisations, users and carbon-account data (idempotent). New users' passwords
+    and new partners' API keys are shown once and kept in var/demo-credentials.txt (mode 0600)
+    beside the development key file."""
     import os
 
     from rich.table import Table
@@ -53,20 +54,36 @@ def demo(db: DbOption = None) -> None:
 
     with runtime(db) as rt:
         with rt.transaction() as session:
-            report = load_demo(session)
+            report = load_demo(session, rt.keys)
         console.print(
             f"demo: {report.organisations_created} organisations and {report.users_created} users created"
         )
-        if report.credentials:
+        carbon = report.carbon
+        if carbon is not None:
+            console.print(
+                f"carbon account: {carbon.partners_created} partners, {carbon.residents_created} residents, "
+                f"{carbon.consents_granted} consents; {carbon.requests} API requests: "
+                f"{carbon.accepted} events accepted, {carbon.duplicates} duplicates, "
+                f"{carbon.conflicts} conflicts, {carbon.rejected} rejected"
+            )
+        partner_keys = carbon.partner_keys if carbon is not None else []
+        if report.credentials or partner_keys:
             path = rt.settings.key_file.parent / "demo-credentials.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             with os.fdopen(fd, "a") as handle:
                 handle.writelines(f"{username}\t{password}\n" for username, password in report.credentials)
-            table = Table("username", "password", title="demo sign-ins (shown once)")
-            for username, password in report.credentials:
-                table.add_row(username, password)
-            console.print(table)
+                handle.writelines(f"partner:{code}\t{key}\n" for code, key in partner_keys)
+            if report.credentials:
+                table = Table("username", "password", title="demo sign-ins (shown once)")
+                for username, password in report.credentials:
+                    table.add_row(username, password)
+                console.print(table)
+            if partner_keys:
+                keys = Table("partner", "API key", title="demo partners' API keys (shown once)")
+                for code, key in partner_keys:
+                    keys.add_row(code, key)
+                console.print(keys)
             console.print(f"also written to {path}")
 
 

@@ -23,6 +23,7 @@ from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
 from seagreen.demo.flows import load_demo
+from seagreen.kit.keys import load_keys
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -57,7 +58,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
-        report = load_demo(session)
+        report = load_demo(session, load_keys(settings), residents=40, days=7)
     engine.dispose()
 
     port = _free_port()

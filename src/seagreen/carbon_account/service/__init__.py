@@ -3,7 +3,8 @@
 * ``catalogue`` — the versioned behaviour catalogue (phase 1);
 * ``partners`` — data partners, residents' consent, the residents import;
 * ``intake`` — what both intake paths share; ``realtime`` — the API; ``bulk`` — files;
-* ``points`` — issuing points through the ledger, balances.
+* ``points`` — issuing points through the ledger, balances;
+* ``overview`` — the operator page's figures.
 
 Entrypoints own the transaction; these functions only ``flush()`` (the bulk ingest takes the
 entrypoint's transaction factory and commits one transaction per group of rows through it).
@@ -26,6 +27,13 @@ from seagreen.carbon_account.service.catalogue import (
     version_in_force,
 )
 from seagreen.carbon_account.service.intake import Catalogue, dedupe_prefix, load_catalogue
+from seagreen.carbon_account.service.overview import (
+    BehaviourTotal,
+    IngestLine,
+    Overview,
+    known_event_ids,
+    overview,
+)
 from seagreen.carbon_account.service.partners import (
     PartnerCreated,
     PartnerRead,
@@ -48,9 +56,12 @@ __all__ = [
     "SHIPPED_DIR",
     "SHIPPED_MANIFEST",
     "BalanceRead",
+    "BehaviourTotal",
     "Catalogue",
     "EventResult",
+    "IngestLine",
     "IngestSummary",
+    "Overview",
     "PartnerCreated",
     "PartnerRead",
     "ResidentsImport",
@@ -65,11 +76,13 @@ __all__ = [
     "grant_consent",
     "import_residents",
     "ingest_file",
+    "known_event_ids",
     "list_partners",
     "list_versions",
     "load_catalogue",
     "load_shipped",
     "methodology",
+    "overview",
     "partner_ingests",
     "publish_file",
     "publish_version",

@@ -111,7 +111,7 @@ def file_sha256(path: Path) -> str:
 _Q_PLAIN = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 _TS_PLAIN = (
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?"
 )
 
 
@@ -332,7 +332,7 @@ WITH t AS (
     CASE WHEN v.at_us IS NULL THEN NULL WHEN v.at_us > {latest} THEN 'in_future'
       WHEN v.at_us < {oldest} THEN 'before_backfill_window' END AS e_time2,
     CASE WHEN v.at_us IS NOT NULL AND v.version_id IS NULL THEN 'no_version_in_force' END AS e_version,
-    CASE WHEN v.behaviour IS NULL OR length(v.behaviour) > 64 THEN NULL
+    CASE WHEN v.behaviour IS NULL THEN NULL
       WHEN v.at_us IS NOT NULL AND v.version_id IS NOT NULL AND b.behaviour_id IS NULL
         THEN 'unknown_behaviour'
       WHEN (v.at_us IS NULL OR v.version_id IS NULL)

@@ -287,6 +287,7 @@ class IngestView:
     credited_g: int
     points: int
     started_at_us: int
+    partner_id: int = 0
 
 
 def partner_ingests(session: Session, code: str | None, *, limit: int = 50) -> list[IngestView]:
@@ -313,6 +314,7 @@ def partner_ingests(session: Session, code: str | None, *, limit: int = 50) -> l
             int(r.credited_g),
             int(r.points),
             int(r.started_at_us),
+            int(r.partner_id),
         )
         for r in ingests.list_ingests(session, partner_id, limit)
     ]
