@@ -38,3 +38,26 @@ def test_an_account_rolled_back_is_not_remembered_by_the_account_cache(session):
     wrong_unit = service.post_transfers(session, [TransferRequest("c3", "cache:pool", "cache:new", 5)])
     assert wrong_unit[0].outcome is Outcome.UNITS_MUST_MATCH
     assert service.verify(session).ok
+
+
+def test_releasing_expired_holds_is_audited(session):
+    from sqlalchemy import text
+
+    from seagreen.ledger.domain import TransferFlags
+
+    service.open_accounts(
+        session,
+        [
+            AccountSpec("hold:pool", "points"),
+            AccountSpec("hold:w", "points", AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS),
+        ],
+    )
+    service.transfer(session, "hold:fund", "hold:pool", "hold:w", 10)
+    request = TransferRequest("hold:h1", "hold:w", "hold:pool", 4, flags=TransferFlags.PENDING, timeout_s=1)
+    assert service.post_transfers(session, [request], now_us=1_000_000)[0].outcome is Outcome.CREATED
+    assert service.expire_pending(session, now_us=3_000_000) >= 1
+    assert service.balance(session, "hold:w").available == 10
+    actions = session.execute(
+        text("SELECT action FROM audit_events WHERE action = 'ledger.holds.expire'")
+    ).all()
+    assert actions

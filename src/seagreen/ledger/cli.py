@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from seagreen.audit.domain import Actor
 from seagreen.kit.commandline import DbOption, JsonOption, console, errors, runtime
 from seagreen.ledger import service
 
@@ -49,7 +51,7 @@ def verify(db: DbOption = None, as_json: JsonOption = False) -> None:
 def expire(db: DbOption = None) -> None:
     """Release pending transfers (holds) whose timeout has passed."""
     with runtime(db) as rt, rt.transaction() as session:
-        released = service.expire_pending(session)
+        released = service.expire_pending(session, actor=Actor.cli(getpass.getuser()))
     console.print(f"released {released} expired holds")
 
 

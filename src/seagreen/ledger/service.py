@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import orjson
 from sqlalchemy.orm import Session
 
+from seagreen.audit import service as audit
+from seagreen.audit.domain import SYSTEM, Actor
 from seagreen.kit.clock import now_micros
 from seagreen.ledger import repository
 from seagreen.ledger.domain import (
@@ -234,8 +236,11 @@ def reverse(session: Session, key: str, reversal_key: str, reason: str) -> Trans
     return post_or_raise(session, [request])[0]
 
 
-def expire_pending(session: Session, *, now_us: int | None = None, limit: int = 10_000) -> int:
-    """Release every pending transfer whose timeout has passed; return how many were released."""
+def expire_pending(
+    session: Session, *, now_us: int | None = None, limit: int = 10_000, actor: Actor = SYSTEM
+) -> int:
+    """Release every pending transfer whose timeout has passed; return how many were released
+    (and, when any were, record it in the audit log)."""
     now = now_micros() if now_us is None else now_us
     keys = repository.expired_pending_keys(session, now, limit)
     requests = [
@@ -245,7 +250,17 @@ def expire_pending(session: Session, *, now_us: int | None = None, limit: int = 
         for key in keys
     ]
     results = post_transfers(session, requests, now_us=now)
-    return sum(1 for result in results if result.outcome is Outcome.CREATED)
+    released = [result for result in results if result.outcome is Outcome.CREATED]
+    if released:
+        audit.record(
+            session,
+            actor,
+            "ledger.holds.expire",
+            "ledger",
+            "pending",
+            details={"released": len(released), "first_seq": released[0].seq, "last_seq": released[-1].seq},
+        )
+    return len(released)
 
 
 @dataclass
