@@ -34,6 +34,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/ledger.py
+	$(BIN)/python benchmarks/taxonomy.py
 	$(BIN)/python benchmarks/ingest.py
 
 clean:

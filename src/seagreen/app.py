@@ -23,6 +23,8 @@ from seagreen.identity.access import PrincipalCookieMiddleware
 from seagreen.kit.keys import load_keys
 from seagreen.ledger import endpoints as ledger_endpoints
 from seagreen.ledger import pages as ledger_pages
+from seagreen.taxonomy import endpoints as taxonomy_endpoints
+from seagreen.taxonomy import pages as taxonomy_pages
 from seagreen.web import health
 from seagreen.web import pages as platform_pages
 from seagreen.web.errors import install_error_handlers
@@ -83,4 +85,6 @@ def create_app(
     app.include_router(ledger_pages.router)
     app.include_router(carbon_account_endpoints.router)
     app.include_router(carbon_account_pages.router)
+    app.include_router(taxonomy_endpoints.router)
+    app.include_router(taxonomy_pages.router)
     return app

@@ -58,3 +58,12 @@ def test_downgrades_to_nothing_and_upgrades_again(empty_engine):
     upgrade(empty_engine)
     assert current_revision(empty_engine) == head_revision()
     assert schema_differences(empty_engine) == []
+
+
+def test_the_migration_history_is_one_line():
+    from alembic.script import ScriptDirectory
+
+    from seagreen.db.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several heads {heads}: chain the newest migration after the others"

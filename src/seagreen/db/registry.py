@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "seagreen.identity.models",
     "seagreen.audit.models",
     "seagreen.carbon_account.models",
+    "seagreen.taxonomy.models",
 )
 
 

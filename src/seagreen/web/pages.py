@@ -24,7 +24,7 @@ class Capability:
 # A capability turns ``available`` when its module lands.
 CAPABILITIES = (
     Capability("capability.carbon_account", "/carbon-account", True),
-    Capability("capability.blue_catalogue", "/catalogue", False),
+    Capability("capability.blue_catalogue", "/catalogue", True),
     Capability("capability.carbon_sink", "/carbon-sink", False),
     Capability("capability.green_branch", "/green-branch", False),
     Capability("capability.carbon_finance", "/carbon-finance", False),
