@@ -24,6 +24,7 @@ from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
 from seagreen.demo.flows import load_demo
 from seagreen.kit.keys import load_keys
+from seagreen.reference import load_reference_data
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,6 +59,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     engine = make_engine(settings.database_url)
     upgrade(engine)
     with unit_of_work(make_session_factory(engine)) as session:
+        load_reference_data(session)
         report = load_demo(session, load_keys(settings), residents=40, days=7)
     engine.dispose()
 
@@ -88,7 +90,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture()
 def phone(browser) -> Iterator[object]:
     """A page the size of a common phone screen, with a phone's touch input."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, accept_downloads=True
+    )
     page = context.new_page()
     yield page
     context.close()
