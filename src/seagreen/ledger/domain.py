@@ -193,6 +193,9 @@ class NewTransfer(NamedTuple):
     content_hash: str
 
 
+_new_tuple = tuple.__new__
+
+
 class TransferResult(NamedTuple):
     position: int  # the request's place in its batch
     key: str
@@ -466,9 +469,22 @@ def _apply_one(
         debit.debits_posted += amount
         credit.credits_posted += amount
     seen[key] = content
-    return Outcome.CREATED, NewTransfer(
-        index, key, debit_id, credit_id, amount, unit, all_flags, None, expires, request.code, memo, content
+    # tuple.__new__ skips NamedTuple's Python-level constructor: this runs once per transfer.
+    row = (
+        index,
+        key,
+        debit_id,
+        credit_id,
+        amount,
+        unit,
+        all_flags,
+        None,
+        expires,
+        request.code,
+        memo,
+        content,
     )
+    return Outcome.CREATED, _new_tuple(NewTransfer, row)
 
 
 def _resolve_pending(

@@ -119,7 +119,7 @@ def post_transfers(
         repository.set_head(session, last_seq, last_hash)
 
     results = [
-        TransferResult(index, request.key, result, seqs[index])
+        _new_tuple(TransferResult, (index, request.key, result, seqs[index]))
         for index, (request, result) in enumerate(zip(requests, outcome.outcomes, strict=True))
     ]
     for index, result in enumerate(results):
@@ -131,6 +131,7 @@ def post_transfers(
 
 
 _ZERO = (0, 0, 0, 0)
+_new_tuple = tuple.__new__  # builds a NamedTuple without its Python-level constructor (hot path)
 _RESOLVING = int(RESOLVING)
 _DEBITS_LIMITED = int(AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS)
 _CREDITS_LIMITED = int(AccountFlags.CREDITS_MUST_NOT_EXCEED_DEBITS)
