@@ -16,6 +16,7 @@ import argparse
 import random
 import secrets
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -224,6 +225,7 @@ def main() -> None:
         raw,
     )
     if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
         from tests.db.scratch import scratch_database
 
         with (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import tempfile
 from contextlib import contextmanager
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seagreen.carbon_account import service
+from seagreen.carbon_account.repository import intake as sql_intake
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
@@ -136,13 +138,29 @@ class Crash(Exception):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("crash_after", [1, 2, 4])
-def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(database_url, tmp_path, crash_after):
+@pytest.mark.parametrize(
+    ("crash_after", "scratch"), [(1, False), (2, False), (4, False), (2, True), (4, True)]
+)
+def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
+    database_url, tmp_path, crash_after, scratch, monkeypatch
+):
     events = rows(600, seed=7)
     with fresh_database(database_url, tmp_path / "clean") as (url, transactions):
         path = write_text(tmp_path / "events.csv", csv_text(events))
         clean = ingest(url, transactions, path, group_rows=100)
         expected = state(transactions)
+    if scratch:  # the crashed run and its re-run stage through ADBC-written scratch files (SQLite)
+        monkeypatch.setattr(sql_intake, "SCRATCH_MIN_ROWS", 1)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+        (tmp_path / "tmp").mkdir()
+        through_scratch = sql_intake.SessionSql._stage_through_scratch
+        staged: list[int] = []
+
+        def counted(self, driver, table, names):
+            staged.append(table.num_rows)
+            through_scratch(self, driver, table, names)
+
+        monkeypatch.setattr(sql_intake.SessionSql, "_stage_through_scratch", counted)
     with fresh_database(database_url, tmp_path / "crash") as (url, transactions):
 
         def crash(committed, _last_row):
@@ -160,6 +178,9 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(database_
         )
         with open(resumed.quarantine, encoding="utf-8") as a, open(clean.quarantine, encoding="utf-8") as b:
             assert a.read() == b.read()
+    if scratch:  # every scratch file was detached and deleted, the crashed batch's too
+        assert list((tmp_path / "tmp").iterdir()) == []
+        assert len(staged) >= 6 or database_url.startswith("postgres")
 
 
 @pytest.mark.slow

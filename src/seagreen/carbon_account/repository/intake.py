@@ -23,8 +23,11 @@ from outside is ever formatted into SQL); values travel as Arrow data or bound p
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -51,11 +54,6 @@ STAGE_SCHEMA = pa.schema(
         ("attributes", pa.string()),
     ]
 )
-_RESULT_COLUMNS = (
-    ("outcome", pa.int64()),
-    ("winner_partner_id", pa.int64()),
-    ("winner_event_id", pa.string()),
-)
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
 _TEMP_TABLES = ("carbon_b_day", "carbon_b_day2", "carbon_b_month", "carbon_b_res", "carbon_b_res2")
 
@@ -71,26 +69,41 @@ class Sql(Protocol):
     def rows(self, statement: str) -> list[tuple[Any, ...]]: ...
 
     def stage(self, table: pa.Table) -> None:
-        """Create ``carbon_stage`` (temporary) holding ``table`` (``STAGE_SCHEMA`` + results)."""
+        """Create ``carbon_stage`` (temporary) holding ``table`` (``STAGE_SCHEMA``) plus the result
+        columns ``outcome`` (``NEW``), ``winner_partner_id`` and ``winner_event_id`` (NULL)."""
 
 
-def with_result_columns(table: pa.Table) -> pa.Table:
-    count = table.num_rows
-    for name, kind in _RESULT_COLUMNS:
-        if name == "outcome":
-            table = table.append_column(name, pa.array([NEW] * count, kind))
-        else:
-            table = table.append_column(name, pa.nulls(count, kind))
-    return table
+SCRATCH_MIN_ROWS = 20_000
+"""From this many staged rows on, SQLite stages through an ADBC-written scratch file (bulk)."""
+SCRATCH_SCHEMA = "carbon_scratch"
+
+
+def _adbc_sqlite() -> Any:
+    try:
+        import adbc_driver_sqlite.dbapi as driver
+    except ImportError:  # pragma: no cover - optional: executemany stays the fallback
+        return None
+    return driver
 
 
 class SessionSql:
-    """The session's own DB-API connection (the real-time API and small batches)."""
+    """The session's own DB-API connection (the real-time API and small batches).
 
-    def __init__(self, session: Session) -> None:
+    On SQLite a big batch is staged without per-row Python (docs/decisions/0005, amendment): ADBC
+    writes it to a *scratch file of its own*, which no other library opens, and the session's
+    ``sqlite3`` connection ``ATTACH``es that file and copies it with ``INSERT … SELECT``. The
+    platform's database file is never opened through ADBC. ``ATTACH`` may run inside the
+    transaction, but ``DETACH`` may not once the file was read: so only a ``bulk`` caller, which
+    calls :meth:`release` after the transaction ended (commit or rollback), stages this way;
+    ``release`` detaches and deletes the scratch file.
+    """
+
+    def __init__(self, session: Session, *, bulk: bool = False) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self._cursor: Any = session.connection().connection.cursor()
+        self._bulk = bulk  # the caller calls release() after the transaction
+        self._scratch: tuple[Any, Path] | None = None
 
     def run(self, statement: str) -> int:
         self._cursor.execute(statement)
@@ -101,21 +114,54 @@ class SessionSql:
         return [tuple(row) for row in self._cursor.fetchall()]
 
     def stage(self, table: pa.Table) -> None:
-        table = with_result_columns(table)
         self.run(f"DROP TABLE IF EXISTS {STAGE}")
         columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in table.schema)
-        self.run(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
-        marker = "?" if self.dialect == "sqlite" else "%s"
-        placeholders = ", ".join([marker] * table.num_columns)
-        rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
+        self.run(
+            f"CREATE TEMPORARY TABLE {STAGE} ({columns}, outcome BIGINT NOT NULL DEFAULT {NEW}, "
+            "winner_partner_id BIGINT, winner_event_id TEXT)"
+        )
         if not table.num_rows:
             return
+        names = ", ".join(table.schema.names)
         if self.dialect == "postgresql":
-            with self._cursor.copy(f"COPY {STAGE} FROM STDIN") as copy:
-                for row in rows:
+            with self._cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
+                for row in zip(*(column.to_pylist() for column in table.columns), strict=True):
                     copy.write_row(row)
             return
-        self._cursor.executemany(f"INSERT INTO {STAGE} VALUES ({placeholders})", rows)
+        if self._bulk and self._scratch is None and table.num_rows >= SCRATCH_MIN_ROWS:
+            driver = _adbc_sqlite()
+            if driver is not None:
+                self._stage_through_scratch(driver, table, names)
+                return
+        placeholders = ", ".join(["?"] * table.num_columns)
+        rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
+        self._cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({placeholders})", rows)
+
+    def _stage_through_scratch(self, driver: Any, table: pa.Table, names: str) -> None:
+        directory = Path(tempfile.mkdtemp(prefix="seagreen-stage-"))
+        path = directory / "stage.db"
+        with driver.connect(str(path), autocommit=True) as scratch:
+            cursor = scratch.cursor()
+            # a throwaway file: no journal, no fsync (a crash loses it with the transaction)
+            cursor.execute("PRAGMA journal_mode=OFF")
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.adbc_ingest("stage", table, mode="create")
+            cursor.close()
+        raw = self.session.connection().connection.dbapi_connection
+        self._scratch = (raw, directory)
+        self._cursor.execute(f"ATTACH DATABASE ? AS {SCRATCH_SCHEMA}", (str(path),))
+        self.run(f"INSERT INTO {STAGE} ({names}) SELECT {names} FROM {SCRATCH_SCHEMA}.stage")
+
+    def release(self) -> None:
+        """After the transaction: detach and delete the scratch file, if one was attached."""
+        if self._scratch is None:
+            return
+        raw, directory = self._scratch
+        self._scratch = None
+        try:
+            raw.execute(f"DETACH DATABASE {SCRATCH_SCHEMA}")
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def lock_intake(sql: Sql) -> None:
@@ -187,7 +233,8 @@ def resolve_and_account(
     )
     if sql.dialect == "sqlite" and inserted < 0:
         inserted = _int(sql.rows("SELECT changes()")[0][0])
-    if inserted != staged:
+    classified = inserted != staged
+    if classified:
         sql.run(
             f"UPDATE {STAGE} SET outcome = CASE WHEN e.batch_id = {b} AND e.row_number = {STAGE}.row_number "
             f"THEN {NEW} WHEN e.content_hash = {STAGE}.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
@@ -195,6 +242,7 @@ def resolve_and_account(
         )
     has_dedupe = sql.rows(f"SELECT 1 FROM {STAGE} WHERE dedupe_hash IS NOT NULL AND outcome = {NEW} LIMIT 1")
     if has_dedupe:
+        classified = True
         sql.run(
             "INSERT INTO carbon_dedupe_claims (dedupe_hash, partner_id, event_id, batch_id) "
             f"SELECT dedupe_hash, {p}, event_id, {b} FROM {STAGE} "
@@ -214,8 +262,11 @@ def resolve_and_account(
             "AND carbon_events.event_id = s.event_id"
         )
     outcome = BatchOutcome()
-    for kind, count in sql.rows(f"SELECT outcome, COUNT(*) FROM {STAGE} GROUP BY outcome"):
-        outcome.counts[int(kind)] = int(count)
+    if classified:
+        for kind, count in sql.rows(f"SELECT outcome, COUNT(*) FROM {STAGE} GROUP BY outcome"):
+            outcome.counts[int(kind)] = int(count)
+    else:  # every staged row went in and claimed no dedupe key: all are new, no need to count
+        outcome.counts[NEW] = staged
     wanted = ", ".join(str(int(kind)) for kind in report)
     if wanted and outcome.accepted != staged:
         outcome.others = [
@@ -245,7 +296,7 @@ def _account(
     day_total = "COALESCE(d.reduction_g, 0) + b.added"
     sql.run(
         "CREATE TEMPORARY TABLE carbon_b_day2 AS SELECT b.resident_id, b.behaviour_id, b.day, b.month, "
-        f"b.version_id, {day_total} AS new_reduction, COALESCE(d.credited_g, 0) AS old_credited, "
+        f"b.version_id, b.added, {day_total} AS new_reduction, COALESCE(d.credited_g, 0) AS old_credited, "
         f"{_capped(day_total, 'bh.daily_cap_g')} AS new_credited "
         "FROM carbon_b_day b JOIN carbon_behaviours bh ON bh.id = b.behaviour_id "
         "LEFT JOIN carbon_day_totals d ON d.resident_id = b.resident_id "
@@ -260,9 +311,10 @@ def _account(
     month_total = "COALESCE(m.day_credited_g, 0) + x.added"
     sql.run(
         "CREATE TEMPORARY TABLE carbon_b_month AS SELECT x.resident_id, x.behaviour_id, x.month, "
-        f"x.version_id, {month_total} AS new_day_credited, COALESCE(m.credited_g, 0) AS old_credited, "
+        f"x.version_id, x.added_reduction, {month_total} AS new_day_credited, "
+        "COALESCE(m.credited_g, 0) AS old_credited, "
         f"{_capped(month_total, 'bh.monthly_cap_g')} AS new_credited FROM ("
-        "SELECT resident_id, behaviour_id, month, version_id, "
+        "SELECT resident_id, behaviour_id, month, version_id, CAST(SUM(added) AS BIGINT) AS added_reduction, "
         "CAST(SUM(new_credited - old_credited) AS BIGINT) AS added FROM carbon_b_day2 "
         "GROUP BY resident_id, behaviour_id, month, version_id) x "
         "JOIN carbon_behaviours bh ON bh.id = x.behaviour_id "
@@ -282,13 +334,12 @@ def _account(
         "ON CONFLICT (resident_id, version_id) DO UPDATE SET "
         "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g"
     )
+    # from the month rows (a few per resident), not the day rows: every day row has its month row
     sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_res AS SELECT r.resident_id, r.added_reduction, "
-        "COALESCE(c.added_credited, 0) AS added_credited FROM ("
-        "SELECT resident_id, CAST(SUM(added) AS BIGINT) AS added_reduction FROM carbon_b_day "
-        "GROUP BY resident_id) r LEFT JOIN ("
-        "SELECT resident_id, CAST(SUM(new_credited - old_credited) AS BIGINT) AS added_credited "
-        "FROM carbon_b_month GROUP BY resident_id) c ON c.resident_id = r.resident_id"
+        "CREATE TEMPORARY TABLE carbon_b_res AS SELECT resident_id, "
+        "CAST(SUM(added_reduction) AS BIGINT) AS added_reduction, "
+        "CAST(SUM(new_credited - old_credited) AS BIGINT) AS added_credited "
+        "FROM carbon_b_month GROUP BY resident_id"
     )
     weighted = points_expression("v.credited_g", "v.version_id", multipliers)
     sql.run(

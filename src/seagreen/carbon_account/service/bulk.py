@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -202,11 +204,17 @@ class DuckChecks:
         self.db.register("raw", raw)
         rows = self.db.sql(self._sql(), params=[self.prefix]).to_arrow_table()
         self.db.unregister("raw")
-        plain = rows.filter(pc.field("unusual") == False)  # noqa: E712
-        unusual = rows.filter(pc.field("unusual") == True)  # noqa: E712
-        ok = plain.filter(pc.field("ok") == True)  # noqa: E712
-        bad = plain.filter(pc.field("ok") == False)  # noqa: E712
-        staged = ok.select(sql_intake.STAGE_SCHEMA.names).cast(sql_intake.STAGE_SCHEMA)
+        # one mask per outcome; only the stage's columns are copied for the (many) accepted rows
+        plain = pc.equal(rows.column("unusual"), False)
+        good = pc.and_(plain, pc.equal(rows.column("ok"), True))
+        bad_mask = pc.and_(plain, pc.equal(rows.column("ok"), False))
+        unusual_mask = pc.equal(rows.column("unusual"), True)
+        staged = rows.select(sql_intake.STAGE_SCHEMA.names)
+        if not pc.all(good).as_py():
+            staged = staged.filter(good)
+        staged = staged.cast(sql_intake.STAGE_SCHEMA)
+        bad = rows.filter(bad_mask) if pc.any(bad_mask).as_py() else rows.slice(0, 0)
+        unusual = rows.filter(unusual_mask) if pc.any(unusual_mask).as_py() else rows.slice(0, 0)
         errors: list[RowError] = []
         event_ids: dict[int, str] = {}
         if bad.num_rows:
@@ -440,6 +448,103 @@ def _new_quarantine(path: Path) -> None:
         csv.writer(handle).writerow(QUARANTINE_HEADER)
 
 
+@dataclass
+class _CheckedGroup:
+    """One group of the file after the checks, ready to be written in one transaction."""
+
+    staged: pa.Table
+    errors: list[RowError]
+    event_ids: dict[int, str]
+    first_row: int
+    last_row: int
+
+
+def _checked_groups(
+    transactions: Transactions,
+    catalogue: Catalogue,
+    who: Partner,
+    path: Path,
+    *,
+    checkpoint: int,
+    now: datetime,
+    prefix: str,
+    backfill_days: int,
+    group_rows: int,
+    block_bytes: int,
+    on_progress: Callable[[int, int], None] | None,
+) -> Generator[_CheckedGroup, None, None]:
+    """Read the file past ``checkpoint`` and check it, group by group (no writes)."""
+    with transactions(read_only=True) as session:
+        checks = DuckChecks(session, catalogue, who, now=now, prefix=prefix, backfill_days=backfill_days)
+        try:
+            batches = read_events(path, block_bytes=block_bytes, on_progress=on_progress)
+            for table, read_errors in _groups(batches, group_rows):
+                errors = [e for e in read_errors if e.row > checkpoint]
+                if table.num_rows and checkpoint:
+                    table = table.filter(pc.greater(table.column("row_number"), checkpoint))
+                if not table.num_rows and not errors:
+                    continue
+                staged, check_errors, event_ids = (
+                    checks.check(table) if table.num_rows else (_empty_stage(), [], {})
+                )
+                errors = sorted(errors + check_errors, key=lambda e: e.row)
+                rows = table.column("row_number") if table.num_rows else pa.array([], pa.int64())
+                numbers = [e.row for e in errors] + (
+                    [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
+                )
+                yield _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
+        finally:
+            checks.close()
+
+
+_T = TypeVar("_T")
+
+
+def _one_ahead(items: Generator[_T, None, None]) -> Generator[_T, None, None]:
+    """Iterate ``items`` in a thread of its own, at most one item ahead of the consumer.
+
+    The generator runs entirely in that thread (its database session included). An exception
+    in it is raised here; when the consumer stops (an exception, a crash hook), the thread is
+    told to stop, closes the generator and is joined before this returns."""
+    handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(message: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(message, timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    break
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(("error", exc))
+            return
+        finally:
+            items.close()
+        put(("done", None))
+
+    thread = threading.Thread(target=produce, name="seagreen-ingest-checks", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        thread.join()
+
+
 def ingest_file(
     transactions: Transactions,
     database_url: str,
@@ -493,36 +598,36 @@ def ingest_file(
     else:
         _new_quarantine(quarantine)
 
-    committed = 0
-    with transactions(read_only=True) as session:
-        checks = DuckChecks(session, catalogue, who, now=moment, prefix=prefix, backfill_days=backfill_days)
-        try:
-            batches = read_events(path, block_bytes=block_bytes, on_progress=on_progress)
-            for table, read_errors in _groups(batches, group_rows):
-                errors = [e for e in read_errors if e.row > checkpoint]
-                if table.num_rows:
-                    table = table.filter(pc.greater(table.column("row_number"), checkpoint))
-                if not table.num_rows and not errors:
-                    continue
-                staged, check_errors, event_ids = (
-                    checks.check(table) if table.num_rows else (_empty_stage(), [], {})
-                )
-                errors = sorted(errors + check_errors, key=lambda e: e.row)
-                rows = table.column("row_number") if table.num_rows else pa.array([], pa.int64())
-                numbers = [e.row for e in errors] + (
-                    [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
-                )
-                first_row, last_row = min(numbers), max(numbers)
+    groups = _checked_groups(
+        transactions,
+        catalogue,
+        who,
+        path,
+        checkpoint=checkpoint,
+        now=moment,
+        prefix=prefix,
+        backfill_days=backfill_days,
+        group_rows=group_rows,
+        block_bytes=block_bytes,
+        on_progress=on_progress,
+    )
+    # read and check group n+1 in a thread while group n is written (DuckDB, Arrow and the
+    # database drivers release the GIL); the writes stay in this thread, one group at a time
+    with closing(_one_ahead(groups)) as ahead:
+        for committed, group in enumerate(ahead, start=1):
+            sql: sql_intake.SessionSql | None = None
+            try:
                 with transactions() as writer:
+                    sql = sql_intake.SessionSql(writer, bulk=True)
                     outcome = write_batch(
-                        sql_intake.SessionSql(writer),
+                        sql,
                         catalogue=catalogue,
                         partner_id=who.id,
                         ingest_id=ingest_id,
-                        first_row=first_row,
-                        last_row=last_row,
-                        staged=staged,
-                        rejected=len({e.row for e in errors}),
+                        first_row=group.first_row,
+                        last_row=group.last_row,
+                        staged=group.staged,
+                        rejected=len({e.row for e in group.errors}),
                         now_us=to_micros(utcnow()),
                         report=(sql_intake.CONFLICT,),
                     )
@@ -532,15 +637,16 @@ def ingest_file(
                         )
                         for row, _kind, _w, _e in outcome.others
                     ]
-                    conflict_ids = _event_ids_of(staged, [c.row for c in conflicts])
+                    conflict_ids = _event_ids_of(group.staged, [c.row for c in conflicts])
                     # written before the commit: a re-run truncates whatever lies past the checkpoint
-                    _append_quarantine(quarantine, errors, conflicts, {**event_ids, **conflict_ids})
-                committed += 1
-                checkpoint = last_row
-                if after_batch is not None:
-                    after_batch(committed, last_row)
-        finally:
-            checks.close()
+                    _append_quarantine(
+                        quarantine, group.errors, conflicts, {**group.event_ids, **conflict_ids}
+                    )
+            finally:
+                if sql is not None:
+                    sql.release()
+            if after_batch is not None:
+                after_batch(committed, group.last_row)
 
     while True:
         with transactions() as session:
