@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from seagreen.audit import service as audit
 from seagreen.audit.domain import SYSTEM, Actor
 from seagreen.kit.clock import now_micros
+from seagreen.kit.gc_pause import cycle_collection_paused
 from seagreen.ledger import repository
 from seagreen.ledger.domain import (
     GENESIS_HASH,
@@ -89,6 +90,13 @@ def post_transfers(
     """Apply a batch of transfers atomically per linked chain; one result per request, in order."""
     if not requests:
         return []
+    with cycle_collection_paused():  # the batch allocates only acyclic tuples and strings
+        return _post_transfers(session, requests, now_us)
+
+
+def _post_transfers(
+    session: Session, requests: Sequence[TransferRequest], now_us: int | None
+) -> list[TransferResult]:
     now = now_micros() if now_us is None else now_us
     last_seq, last_hash, epoch = repository.lock_head(session)
 
