@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from seagreen.ledger.domain import Balance, ExistingTransfer, PendingInfo
 from seagreen.ledger.models import LedgerAccount, LedgerHead, LedgerTransfer
 
+COPY_FROM_ROWS = 64  # below this, a plain INSERT costs less than setting up a COPY
 CHUNK = 900  # keeps every IN (...) under SQLite's and PostgreSQL's parameter limits
 HEAD_ID = 1
 
@@ -74,6 +75,16 @@ def _driver_cursor(session: Session) -> Any:
     database work itself. Statements use positional placeholders only (see ``_marker``).
     """
     return session.connection().connection.cursor()
+
+
+def _execute(session: Session, cursor: Any, statement: str, params: Any) -> None:
+    """Run a bulk statement. On PostgreSQL it is never prepared: psycopg prepares a statement after
+    five runs and the server may then reuse a generic plan, which does not know how long the array
+    parameters are and can pick a nested loop over a sequential scan (seen: 50x slower)."""
+    if _is_postgres(session):
+        cursor.execute(statement, params, prepare=False)
+    else:
+        cursor.execute(statement, params)
 
 
 def _key_lookups(session: Session, select_from: str, keys: Sequence[str]) -> Iterator[tuple[str, Any]]:
@@ -150,7 +161,7 @@ def account_meta_by_key(session: Session, keys: Sequence[str]) -> dict[str, tupl
     found: dict[str, tuple[int, str, int]] = {}
     cursor = _driver_cursor(session)
     for statement, params in _key_lookups(session, "SELECT key, id, unit, flags FROM ledger_accounts", keys):
-        cursor.execute(statement, params)
+        _execute(session, cursor, statement, params)
         for key, account_id, unit, flags in cursor.fetchall():
             found[key] = (account_id, unit, flags)
     return found
@@ -195,7 +206,7 @@ def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, Exist
     for statement, params in _key_lookups(
         session, "SELECT key, seq, content_hash FROM ledger_transfers", keys
     ):
-        cursor.execute(statement, params)
+        _execute(session, cursor, statement, params)
         for key, seq, content_hash in cursor.fetchall():
             found[key] = ExistingTransfer(seq=seq, content_hash=content_hash)
     return found
@@ -275,7 +286,7 @@ def insert_transfers(session: Session, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     cursor = _driver_cursor(session)
-    if _is_postgres(session):
+    if _is_postgres(session) and len(rows) >= COPY_FROM_ROWS:
         # COPY is PostgreSQL's bulk path: several times the rate of row-by-row INSERTs.
         with cursor.copy(f"COPY ledger_transfers ({', '.join(TRANSFER_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
@@ -293,7 +304,9 @@ def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int
     if deltas and _is_postgres(session):
         # One statement with five array parameters instead of a round trip per account.
         columns = [list(column) for column in zip(*deltas, strict=True)]
-        _driver_cursor(session).execute(
+        _execute(
+            session,
+            _driver_cursor(session),
             "UPDATE ledger_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
             "debits_posted = a.debits_posted + v.dd, credits_pending = a.credits_pending + v.cp, "
             "credits_posted = a.credits_posted + v.cd "
