@@ -221,10 +221,6 @@ def canonical_json_bytes(value: Mapping[str, Any]) -> bytes:
     return orjson.dumps(value, option=_CANONICAL, default=str)
 
 
-def canonical_json(value: Mapping[str, Any]) -> str:
-    return canonical_json_bytes(value).decode()
-
-
 def chain_hash(prev_hash: str, row: tuple[Any, ...]) -> str:
     """SHA-256 over the previous hash (64 hex characters) followed by the row's fields (see
     ``journal_fields``) as a compact JSON array: ``sha256(prev + '[seq,"key",…]')``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -325,20 +325,6 @@ def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int
         _driver_cursor(session).executemany(statement, deltas)
 
 
-def write_balances(session: Session, balances: Iterable[Balance]) -> None:
-    params = [
-        (b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted, b.account_id)
-        for b in balances
-    ]
-    if params:
-        m = _marker(session)
-        statement = (
-            f"UPDATE ledger_accounts SET debits_pending = {m}, debits_posted = {m}, "  # noqa: S608
-            f"credits_pending = {m}, credits_posted = {m} WHERE id = {m}"
-        )
-        _driver_cursor(session).executemany(statement, params)
-
-
 def journal(session: Session, after_seq: int = 0, batch: int = 10_000) -> Iterator[Any]:
     """Every journal row in sequence order, read in batches."""
     while True:
@@ -357,13 +343,6 @@ def all_balances(session: Session) -> Iterator[Any]:
 
 def transfer_by_key(session: Session, key: str) -> Any | None:
     return session.execute(select(_transfers).where(_transfers.c.key == key)).one_or_none()
-
-
-def net_by_unit(session: Session) -> dict[str, int]:
-    query = select(
-        LedgerAccount.unit, func.sum(LedgerAccount.credits_posted - LedgerAccount.debits_posted)
-    ).group_by(LedgerAccount.unit)
-    return {unit: int(total or 0) for unit, total in session.execute(query)}
 
 
 def account_count(session: Session) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session, defer
 
 from seagreen.taxonomy.domain import (
+    CATALOGUE_COLUMNS,
     NATIONAL_EDITIONS,
     Catalogue,
     Group,
@@ -67,24 +68,8 @@ def insert_version(
     return version_id
 
 
-_ITEM_COLUMNS = (
-    "code",
-    "level1_code",
-    "level1_zh",
-    "level1_en",
-    "level2_code",
-    "level2_zh",
-    "level2_en",
-    "name_zh",
-    "name_en",
-    "tier",
-    "description_zh",
-    "gbt4754_codes",
-    "keywords_zh",
-    "keywords_extra_zh",
-    "qualifiers_zh",
-    "source_or_basis",
-)
+# The catalogue file's columns stored on the item row; the national mappings go to their own table.
+_ITEM_COLUMNS = tuple(column for column in CATALOGUE_COLUMNS if not column.startswith("national_"))
 
 
 def version_rows(session: Session) -> Sequence[TaxonomyVersionRow]:
