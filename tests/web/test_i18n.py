@@ -36,3 +36,26 @@ def test_chinese_is_the_default_and_english_is_chosen_explicitly():
         == "The ledger holds 3 transfers in 2 accounts."
     )
     assert translate("no.such.key", "en") == "no.such.key"
+
+
+def test_module_catalogues_merge_and_refuse_a_key_defined_twice(tmp_path, monkeypatch):
+    from seagreen.web import i18n
+
+    base = tmp_path / "messages.toml"
+    base.write_text('[nav.home]\nzh = "首页"\nen = "Home"\n', encoding="utf-8")
+    modules = tmp_path / "messages"
+    modules.mkdir()
+    (modules / "a.toml").write_text('[a.title]\nzh = "甲"\nen = "A"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "CATALOGUE_FILE", base)
+    monkeypatch.setattr(i18n, "MODULE_CATALOGUES", modules)
+    i18n.catalogue.cache_clear()
+    try:
+        assert i18n.catalogue()["a.title"] == {"zh-CN": "甲", "en": "A"}
+        (modules / "b.toml").write_text('[nav.home]\nzh = "家"\nen = "Home"\n', encoding="utf-8")
+        i18n.catalogue.cache_clear()
+        import pytest
+
+        with pytest.raises(ValueError, match=r"b\.toml.*nav\.home"):
+            i18n.catalogue()
+    finally:
+        i18n.catalogue.cache_clear()

@@ -1,6 +1,8 @@
 """One translation catalogue for every user-facing text: zh-CN first, English second.
 
-The catalogue is ``messages.toml`` beside this file: a table per key with ``zh`` and ``en``.
+The catalogue is ``messages.toml`` beside this file plus one ``messages/<module>.toml`` per
+capability (so modules add their texts without touching each other's): a table per key with
+``zh`` and ``en``. A key defined twice is an error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 LOCALES = ("zh-CN", "en")
 DEFAULT_LOCALE = "zh-CN"
 CATALOGUE_FILE = Path(__file__).with_name("messages.toml")
+MODULE_CATALOGUES = Path(__file__).with_name("messages")
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:
@@ -28,10 +31,21 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str
     return flat
 
 
+def catalogue_files() -> list[Path]:
+    return [CATALOGUE_FILE, *sorted(MODULE_CATALOGUES.glob("*.toml"))]
+
+
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, dict[str, str]]:
-    with CATALOGUE_FILE.open("rb") as handle:
-        return _flatten(tomllib.load(handle))
+    merged: dict[str, dict[str, str]] = {}
+    for path in catalogue_files():
+        with path.open("rb") as handle:
+            entries = _flatten(tomllib.load(handle))
+        clashes = sorted(entries.keys() & merged.keys())
+        if clashes:
+            raise ValueError(f"{path.name} defines keys already defined elsewhere: {', '.join(clashes)}")
+        merged.update(entries)
+    return merged
 
 
 def normalise_locale(value: str | None) -> str:
