@@ -8,13 +8,14 @@ import json
 import random
 import tempfile
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seagreen.carbon_account import service
-from seagreen.carbon_account.repository import intake as sql_intake
+from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
@@ -139,48 +140,97 @@ class Crash(Exception):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("crash_after", "scratch"), [(1, False), (2, False), (4, False), (2, True), (4, True)]
+    ("crash_after", "flush_rows", "where"),
+    [
+        (1, 10_000, "group"),  # groups committed, none accounted
+        (2, 10_000, "group"),
+        (4, 10_000, "group"),
+        (3, 150, "group"),  # some groups accounted, the last ones not
+        (1, 150, "accounting"),  # inside the accounting transaction, before its commit
+        (2, 1, "accounting"),
+    ],
 )
 def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
-    database_url, tmp_path, crash_after, scratch, monkeypatch
+    database_url, tmp_path, crash_after, flush_rows, where, monkeypatch
 ):
     events = rows(600, seed=7)
     with fresh_database(database_url, tmp_path / "clean") as (url, transactions):
         path = write_text(tmp_path / "events.csv", csv_text(events))
         clean = ingest(url, transactions, path, group_rows=100)
         expected = state(transactions)
-    if scratch:  # the crashed run and its re-run stage through ADBC-written scratch files (SQLite)
-        monkeypatch.setattr(sql_intake, "SCRATCH_MIN_ROWS", 1)
-        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-        (tmp_path / "tmp").mkdir()
-        through_scratch = sql_intake.SessionSql._stage_through_scratch
-        staged: list[int] = []
+    # scratch files (staged groups, accounting tables) go here: none may be left behind
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    accounted = sql_bulk.mark_accounted
+    calls: list[int] = []
 
-        def counted(self, driver, table, names):
-            staged.append(table.num_rows)
-            through_scratch(self, driver, table, names)
+    def crash_in_accounting(*args, **kwargs):
+        accounted(*args, **kwargs)
+        calls.append(1)
+        if where == "accounting" and len(calls) == crash_after:
+            raise Crash
 
-        monkeypatch.setattr(sql_intake.SessionSql, "_stage_through_scratch", counted)
+    def crash_after_group(committed, _last_row):
+        if where == "group" and committed == crash_after:
+            raise Crash
+
     with fresh_database(database_url, tmp_path / "crash") as (url, transactions):
-
-        def crash(committed, _last_row):
-            if committed == crash_after:
-                raise Crash
-
+        monkeypatch.setattr(sql_bulk, "mark_accounted", crash_in_accounting)
         with pytest.raises(Crash):
-            ingest(url, transactions, path, group_rows=100, after_batch=crash)
-        resumed = ingest(url, transactions, path, group_rows=100)
+            ingest(
+                url, transactions, path, group_rows=100, after_batch=crash_after_group, flush_rows=flush_rows
+            )
+        assert list((tmp_path / "tmp").iterdir()) == []
+        monkeypatch.setattr(sql_bulk, "mark_accounted", accounted)
+        resumed = ingest(url, transactions, path, group_rows=100, flush_rows=flush_rows)
         assert state(transactions) == expected
-        assert (resumed.accepted, resumed.rejected, resumed.points) == (
+        assert (resumed.accepted, resumed.rejected, resumed.points, resumed.reduction_g) == (
             clean.accepted,
             clean.rejected,
             clean.points,
+            clean.reduction_g,
         )
         with open(resumed.quarantine, encoding="utf-8") as a, open(clean.quarantine, encoding="utf-8") as b:
             assert a.read() == b.read()
-    if scratch:  # every scratch file was detached and deleted, the crashed batch's too
-        assert list((tmp_path / "tmp").iterdir()) == []
-        assert len(staged) >= 6 or database_url.startswith("postgres")
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_another_runs_crashed_batches_are_accounted_once_they_are_stale(database_url, tmp_path, monkeypatch):
+    from seagreen.carbon_account.service import bulk_accounting
+
+    events = [{**row, "dedupe_key": ""} for row in rows(300, seed=3)]  # no claims: order-free
+    other = [{**row, "event_id": "s" + row["event_id"], "dedupe_key": ""} for row in rows(300, seed=4)]
+    first = write_text(tmp_path / "first.csv", csv_text(events))
+    second = write_text(tmp_path / "second.csv", csv_text(other))
+    committed_rows: list[int] = []
+
+    def crash(committed, last_row):
+        if committed == 2:  # two groups of the first file committed, not accounted
+            committed_rows.append(last_row)
+            raise Crash
+
+    with fresh_database(database_url, tmp_path / "crash") as (url, transactions):
+        with pytest.raises(Crash):
+            ingest(url, transactions, first, group_rows=100, after_batch=crash)
+        ingest(url, transactions, second, group_rows=100)
+        not_stale = state(transactions)
+        monkeypatch.setattr(bulk_accounting, "STALE_AFTER_US", 0)  # the crashed run is long gone
+        ingest(url, transactions, second, group_rows=100)  # a later ingest, of anything, recovers it
+        recovered = state(transactions)
+        ingest(url, transactions, first, group_rows=100)  # resumes; its first groups are accounted
+        final = state(transactions)
+    head = write_text(tmp_path / "head.csv", csv_text(events[: committed_rows[0] - 1]))  # row 1: header
+    with fresh_database(database_url, tmp_path / "mid") as (url, transactions):
+        ingest(url, transactions, second, group_rows=100)
+        balances, _counts, points = state(transactions)
+        assert (not_stale[0], not_stale[2]) == (balances, points)  # fresh: the crashed run's batches wait
+        ingest(url, transactions, head, group_rows=100)
+        assert recovered == state(transactions)
+    with fresh_database(database_url, tmp_path / "clean") as (url, transactions):
+        ingest(url, transactions, first, group_rows=100)
+        ingest(url, transactions, second, group_rows=100)
+        assert final == state(transactions)
 
 
 @pytest.mark.slow
@@ -221,3 +271,64 @@ def test_order_and_batching_do_not_change_the_result(database_url, tmp_path_fact
                 path = write_text(directory / f"part-{part}.csv", csv_text(chunk))
                 ingest(url, transactions, path, group_rows=max(1, size // 2))
         assert state(transactions)[0] == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("zone", ["UTC", None])
+def test_a_parquet_file_with_typed_times_ingests_like_the_same_csv(database_url, tmp_path, zone):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from seagreen.kit.clock import LOCAL_TZ
+
+    events = rows(300, seed=11)
+    times = [
+        "2024-06-05T08:15:00+08:00",
+        "2024-06-10T04:04:59Z",  # the last minute before "now + 5 min"
+        "2024-06-10T04:05:01Z",  # in the future
+        "2024-02-01T00:00:00+08:00",  # before the backfill window
+        "2024-06-08T23:59:59.999999+08:00",  # the last µs of a local day
+        "2024-06-09T00:00:00+08:00",
+        "",  # missing
+    ]
+    for index, row in enumerate(events):
+        row["occurred_at"] = times[index % len(times)]
+    with fresh_database(database_url, tmp_path / "csv") as (url, transactions):
+        from_csv = ingest(url, transactions, write_text(tmp_path / "events.csv", csv_text(events)))
+        expected = state(transactions)
+
+    def reasons(summary, first_row):
+        with open(summary.quarantine, newline="", encoding="utf-8") as handle:
+            return sorted(
+                (int(r["row_number"]) - first_row, r["field"], r["reason"]) for r in csv.DictReader(handle)
+            )
+
+    csv_reasons = reasons(from_csv, 2)
+
+    def typed(text):
+        if not text:
+            return None
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return moment.astimezone(UTC) if zone else moment.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+    table = pa.table(
+        {
+            **{name: [row[name] for row in events] for name in ("event_id", "resident_ref", "behaviour")},
+            "quantity": [row["quantity"] for row in events],
+            "occurred_at": pa.array([typed(row["occurred_at"]) for row in events], pa.timestamp("us", zone)),
+            "dedupe_key": [row["dedupe_key"] or None for row in events],
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    with fresh_database(database_url, tmp_path / "parquet") as (url, transactions):
+        from_parquet = ingest(url, transactions, path)
+        assert state(transactions) == expected
+    assert (from_parquet.accepted, from_parquet.rejected, from_parquet.points) == (
+        from_csv.accepted,
+        from_csv.rejected,
+        from_csv.points,
+    )
+
+    assert reasons(from_parquet, 1) == csv_reasons  # CSV rows start under the header
+    assert {"in_future", "before_backfill_window", "missing"} <= {r for _, _, r in csv_reasons}

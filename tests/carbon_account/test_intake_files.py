@@ -19,6 +19,7 @@ from seagreen.carbon_account.intake_files import (
     detect_format,
     read_events,
 )
+from seagreen.kit.clock import LOCAL_TZ, to_micros
 from tests.factories.carbon_account import csv_text, event_rows, jsonl_text, write_text
 
 CHINESE_ROWS = [
@@ -197,15 +198,17 @@ def test_reads_parquet_with_typed_columns(tmp_path):
     assert rows["row_number"] == [1, 2, 3]
     assert rows["resident_ref"][0] == "威海居民-甲"
     assert rows["quantity"] == ["1.5", "2", "0.001"]
-    assert [datetime.fromisoformat(v) if v else None for v in rows["occurred_at"]] == [
-        datetime(2024, 6, 1, 0, 0, tzinfo=UTC),
+    # a typed time stays a number (µs since the epoch, UTC): nothing to format and parse again
+    assert rows["occurred_at"] == [None, None, None]
+    assert rows["occurred_at_us"] == [
+        to_micros(datetime(2024, 6, 1, 0, 0, tzinfo=UTC)),
         None,
-        datetime(2024, 6, 1, 1, 2, 3, 500, tzinfo=UTC),
+        to_micros(datetime(2024, 6, 1, 1, 2, 3, 500, tzinfo=UTC)),
     ]
     assert rows["attributes"] == ['{"station":"7"}', None, '{"station":"9"}']
 
 
-def test_parquet_time_without_zone_stays_without(tmp_path):
+def test_parquet_time_without_zone_is_local_time(tmp_path):
     table = pa.table(
         {
             "event_id": ["e-1"],
@@ -218,7 +221,8 @@ def test_parquet_time_without_zone_stays_without(tmp_path):
     path = tmp_path / "naive.parquet"
     pq.write_table(table, path)
     _, rows, _ = read_all(path)
-    assert datetime.fromisoformat(rows["occurred_at"][0]).tzinfo is None  # read as Asia/Shanghai later
+    # a time without zone is Asia/Shanghai's
+    assert rows["occurred_at_us"] == [to_micros(datetime(2024, 6, 1, 8, 0, tzinfo=LOCAL_TZ))]
     assert rows["quantity"] == ["1"]
 
 

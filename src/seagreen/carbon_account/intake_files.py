@@ -44,11 +44,14 @@ OPTIONAL_COLUMNS = ("dedupe_key",)
 EVENT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 ROW_NUMBER = "row_number"
 ATTRIBUTES = "attributes"
+TYPED_TIME = "occurred_at_us"
+"""A Parquet file's typed ``occurred_at`` as µs since the epoch (UTC); its text is then NULL."""
+LOCAL_OFFSET_US = 8 * 3600 * 1_000_000  # Asia/Shanghai: UTC+8 all year since 1991
 
 BATCH_SCHEMA = pa.schema(
     [pa.field(ROW_NUMBER, pa.int64(), nullable=False)]
     + [pa.field(name, pa.string()) for name in EVENT_COLUMNS]
-    + [pa.field(ATTRIBUTES, pa.string())]
+    + [pa.field(ATTRIBUTES, pa.string()), pa.field(TYPED_TIME, pa.int64())]
 )
 
 DEFAULT_BLOCK_BYTES = 4 << 20
@@ -182,13 +185,16 @@ def _attributes_json(columns: dict[str, list[Any]], count: int) -> pa.Array:
     return pa.array(values, pa.string())
 
 
-def _assemble(row_numbers: pa.Array, source: pa.RecordBatch, extra: list[str]) -> pa.RecordBatch:
+def _assemble(
+    row_numbers: pa.Array, source: pa.RecordBatch, extra: list[str], typed_time: pa.Array | None = None
+) -> pa.RecordBatch:
     count = len(row_numbers)
     arrays: list[pa.Array] = [row_numbers]
     for name in EVENT_COLUMNS:
         arrays.append(source.column(name) if name in source.schema.names else pa.nulls(count, pa.string()))
     extra_values = {name: source.column(name).to_pylist() for name in extra}
     arrays.append(_attributes_json(extra_values, count))
+    arrays.append(pa.nulls(count, pa.int64()) if typed_time is None else typed_time)
     return pa.RecordBatch.from_arrays(arrays, schema=BATCH_SCHEMA)
 
 
@@ -369,6 +375,7 @@ class EventFileReader:
             arrays = [pa.array(numbers, pa.int64())]
             arrays += [pa.array(columns[name], pa.string()) for name in EVENT_COLUMNS]
             arrays.append(pa.array(attributes, pa.string()))
+            arrays.append(pa.nulls(len(numbers), pa.int64()))
             batch = IntakeBatch(pa.RecordBatch.from_arrays(arrays, schema=BATCH_SCHEMA), list(errors))
             for values in columns.values():
                 values.clear()
@@ -427,11 +434,15 @@ class EventFileReader:
             count = record_batch.num_rows
             row_numbers = pa.array(range(next_row, next_row + count), pa.int64())
             next_row += count
+            columns = dict(zip(record_batch.schema.names, record_batch.columns, strict=True))
+            typed = _typed_time(columns["occurred_at"])
+            if typed is not None:  # kept as a number: no text to format here and parse again
+                columns["occurred_at"] = pa.nulls(count, pa.string())
             as_text = pa.RecordBatch.from_arrays(
-                [_to_text(column) for column in record_batch.columns], names=record_batch.schema.names
+                [_to_text(column) for column in columns.values()], names=list(columns)
             )
             raw.bytes_read = self.total_bytes * (next_row - 1) // total_rows  # Parquet is read by seeking
-            yield IntakeBatch(_assemble(row_numbers, as_text, self.extra_columns))
+            yield IntakeBatch(_assemble(row_numbers, as_text, self.extra_columns, typed))
 
 
 def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[RowError]]:
@@ -481,6 +492,15 @@ def _text_castable(kind: pa.DataType) -> bool:
         or pa.types.is_date(kind)
         or pa.types.is_null(kind)
     )
+
+
+def _typed_time(column: pa.Array) -> pa.Array | None:
+    """A timestamp column as µs since the epoch, UTC (a time without zone is Asia/Shanghai)."""
+    kind = column.type
+    if pa.types.is_dictionary(kind) or not pa.types.is_timestamp(kind):
+        return None
+    micros = pc.cast(pc.cast(column, pa.timestamp("us", kind.tz)), pa.int64())
+    return micros if kind.tz is not None else pc.subtract(micros, LOCAL_OFFSET_US)
 
 
 def _to_text(column: pa.Array) -> pa.Array:

@@ -12,9 +12,9 @@ batch's transaction:
    content (conflict);
 3. dedupe claims: the accepted rows with a dedupe hash claim it (first claim wins); a row whose
    hash was claimed by another event becomes a duplicate linked to the winner;
-4. the accepted rows are summed per (resident, behaviour, day) and the day, month, per-version
-   and resident totals are updated exactly as ``domain.apply_reductions`` does: new credited =
-   min(total, cap), deltas are new minus old.
+4. the accepted rows are summed per (resident, behaviour, month, day of month) and the month,
+   per-version and resident totals are updated exactly as ``domain.apply_reductions`` does
+   (``month_sql``): new credited = min(total, cap), deltas are new minus old.
 
 Writers of totals are serialised (``lock_intake``), so reading the old totals and writing the new
 ones cannot race. Every statement is built from integer literals and fixed names only (no value
@@ -33,6 +33,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from seagreen.carbon_account.repository import month_sql
+
 INTAKE_LOCK_KEY = 0x5EA6_0006
 STAGE = "carbon_stage"
 NEW, DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 0, 1, 2, 3
@@ -46,6 +48,7 @@ STAGE_SCHEMA = pa.schema(
         ("version_id", pa.int64()),
         ("day", pa.int64()),
         ("month", pa.int64()),
+        ("dom", pa.int64()),
         ("quantity_milli", pa.int64()),
         ("occurred_at_us", pa.int64()),
         ("reduction_g", pa.int64()),
@@ -55,7 +58,7 @@ STAGE_SCHEMA = pa.schema(
     ]
 )
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
-_TEMP_TABLES = ("carbon_b_day", "carbon_b_day2", "carbon_b_month", "carbon_b_res", "carbon_b_res2")
+_TEMP_TABLES = ("carbon_b_added", "carbon_b_month", "carbon_b_res", "carbon_b_res2")
 
 
 class Sql(Protocol):
@@ -202,10 +205,6 @@ def _int(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
-def _capped(total: str, cap: str) -> str:
-    return f"CASE WHEN {cap} IS NULL OR {total} < {cap} THEN {total} ELSE {cap} END"
-
-
 def points_expression(column: str, version_column: str, multipliers: Mapping[int, int]) -> str:
     """``Σ credited_v × (L / g_per_point_v)`` as SQL, for ``floor(… / L)``: exact integer points."""
     cases = " ".join(f"WHEN {int(v)} THEN {int(m)}" for v, m in sorted(multipliers.items()))
@@ -288,57 +287,23 @@ def _account(
 ) -> None:
     for table in _TEMP_TABLES:
         sql.run(f"DROP TABLE IF EXISTS {table}")
+    sql.run(f"CREATE TEMPORARY TABLE carbon_b_added AS {month_sql.pivot_added(STAGE, f'outcome = {NEW}')}")
     sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_day AS SELECT resident_id, behaviour_id, day, month, version_id, "
-        f"CAST(SUM(reduction_g) AS BIGINT) AS added FROM {STAGE} WHERE outcome = {NEW} "
-        "GROUP BY resident_id, behaviour_id, day, month, version_id"
+        "CREATE TEMPORARY TABLE carbon_b_month AS "
+        + month_sql.month_update("carbon_b_added", month_sql.CAPS_OF_BEHAVIOURS, "carbon_month_totals")
     )
-    day_total = "COALESCE(d.reduction_g, 0) + b.added"
-    sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_day2 AS SELECT b.resident_id, b.behaviour_id, b.day, b.month, "
-        f"b.version_id, b.added, {day_total} AS new_reduction, COALESCE(d.credited_g, 0) AS old_credited, "
-        f"{_capped(day_total, 'bh.daily_cap_g')} AS new_credited "
-        "FROM carbon_b_day b JOIN carbon_behaviours bh ON bh.id = b.behaviour_id "
-        "LEFT JOIN carbon_day_totals d ON d.resident_id = b.resident_id "
-        "AND d.behaviour_id = b.behaviour_id AND d.day = b.day"
-    )
-    sql.run(
-        "INSERT INTO carbon_day_totals (resident_id, behaviour_id, day, reduction_g, credited_g) "
-        "SELECT resident_id, behaviour_id, day, new_reduction, new_credited FROM carbon_b_day2 WHERE true "
-        "ON CONFLICT (resident_id, behaviour_id, day) DO UPDATE SET "
-        "reduction_g = excluded.reduction_g, credited_g = excluded.credited_g"
-    )
-    month_total = "COALESCE(m.day_credited_g, 0) + x.added"
-    sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_month AS SELECT x.resident_id, x.behaviour_id, x.month, "
-        f"x.version_id, x.added_reduction, {month_total} AS new_day_credited, "
-        "COALESCE(m.credited_g, 0) AS old_credited, "
-        f"{_capped(month_total, 'bh.monthly_cap_g')} AS new_credited FROM ("
-        "SELECT resident_id, behaviour_id, month, version_id, CAST(SUM(added) AS BIGINT) AS added_reduction, "
-        "CAST(SUM(new_credited - old_credited) AS BIGINT) AS added FROM carbon_b_day2 "
-        "GROUP BY resident_id, behaviour_id, month, version_id) x "
-        "JOIN carbon_behaviours bh ON bh.id = x.behaviour_id "
-        "LEFT JOIN carbon_month_totals m ON m.resident_id = x.resident_id "
-        "AND m.behaviour_id = x.behaviour_id AND m.month = x.month"
-    )
-    sql.run(
-        "INSERT INTO carbon_month_totals (resident_id, behaviour_id, month, day_credited_g, credited_g) "
-        "SELECT resident_id, behaviour_id, month, new_day_credited, new_credited FROM carbon_b_month "
-        "WHERE true ON CONFLICT (resident_id, behaviour_id, month) DO UPDATE SET "
-        "day_credited_g = excluded.day_credited_g, credited_g = excluded.credited_g"
-    )
+    sql.run(month_sql.upsert_months("carbon_b_month"))
     sql.run(
         "INSERT INTO carbon_resident_version_totals (resident_id, version_id, credited_g) "
-        "SELECT resident_id, version_id, CAST(SUM(new_credited - old_credited) AS BIGINT) "
+        "SELECT resident_id, version_id, CAST(SUM(credited_g - old_credited) AS BIGINT) "
         "FROM carbon_b_month WHERE true GROUP BY resident_id, version_id "
         "ON CONFLICT (resident_id, version_id) DO UPDATE SET "
         "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g"
     )
-    # from the month rows (a few per resident), not the day rows: every day row has its month row
     sql.run(
         "CREATE TEMPORARY TABLE carbon_b_res AS SELECT resident_id, "
         "CAST(SUM(added_reduction) AS BIGINT) AS added_reduction, "
-        "CAST(SUM(new_credited - old_credited) AS BIGINT) AS added_credited "
+        "CAST(SUM(credited_g - old_credited) AS BIGINT) AS added_credited "
         "FROM carbon_b_month GROUP BY resident_id"
     )
     weighted = points_expression("v.credited_g", "v.version_id", multipliers)
@@ -371,9 +336,11 @@ def _account(
 
 
 def new_batch(sql: Sql, ingest_id: int, first_row: int, last_row: int, now_us: int) -> int:
+    """A batch of the real-time API, accounted as it is written."""
     rows = sql.rows(
-        "INSERT INTO carbon_batches (ingest_id, first_row, last_row, created_at_us) "
-        f"VALUES ({int(ingest_id)}, {int(first_row)}, {int(last_row)}, {int(now_us)}) RETURNING id"
+        "INSERT INTO carbon_batches (ingest_id, first_row, last_row, created_at_us, accounted_at_us) "
+        f"VALUES ({int(ingest_id)}, {int(first_row)}, {int(last_row)}, {int(now_us)}, {int(now_us)}) "
+        "RETURNING id"
     )
     return int(rows[0][0])
 

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from seagreen.carbon_account.models import BehaviourRow, DayTotalRow, EventRow
+from seagreen.carbon_account.models import BehaviourRow, EventRow, MonthTotalRow
 
 
 def behaviour_totals(session: Session, limit: int) -> list[tuple[str, str, str, str, int, int]]:
     """``(code, name_zh, name_en, dimension, reduction_g, credited_g)`` per behaviour code (all
     versions together), largest reduction first."""
-    reduction = func.sum(DayTotalRow.reduction_g)
+    reduction = func.sum(MonthTotalRow.reduction_g)
     rows = session.execute(
         select(
             BehaviourRow.code,
@@ -21,9 +21,9 @@ def behaviour_totals(session: Session, limit: int) -> list[tuple[str, str, str, 
             func.max(BehaviourRow.name_en),
             func.max(BehaviourRow.dimension),
             reduction,
-            func.sum(DayTotalRow.credited_g),
+            func.sum(MonthTotalRow.credited_g),
         )
-        .join(BehaviourRow, BehaviourRow.id == DayTotalRow.behaviour_id)
+        .join(BehaviourRow, BehaviourRow.id == MonthTotalRow.behaviour_id)
         .group_by(BehaviourRow.code)
         .order_by(reduction.desc(), BehaviourRow.code)
         .limit(limit)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import queue
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, closing
@@ -41,10 +43,19 @@ from seagreen.carbon_account.domain import (
     RowError,
     day_number,
 )
-from seagreen.carbon_account.intake_files import ATTRIBUTES, DEFAULT_BLOCK_BYTES, IntakeBatch, read_events
+from seagreen.carbon_account.intake_files import (
+    ATTRIBUTES,
+    DEFAULT_BLOCK_BYTES,
+    LOCAL_OFFSET_US,
+    TYPED_TIME,
+    IntakeBatch,
+    read_events,
+)
+from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.repository import ingests as ingest_rows
 from seagreen.carbon_account.repository import intake as sql_intake
 from seagreen.carbon_account.repository import partners as partner_rows
+from seagreen.carbon_account.service import bulk_accounting
 from seagreen.carbon_account.service.intake import (
     Catalogue,
     Partner,
@@ -52,14 +63,12 @@ from seagreen.carbon_account.service.intake import (
     load_catalogue,
     partner,
     window,
-    write_batch,
 )
 from seagreen.carbon_account.service.points import settle_points
 from seagreen.identity import service as identity
-from seagreen.kit.clock import LOCAL_TZ, to_micros, utcnow
+from seagreen.kit.clock import LOCAL_TZ, from_micros, to_micros, utcnow
 
 GROUP_ROWS = 524_288
-LOCAL_OFFSET_US = 8 * 3600 * 1_000_000  # Asia/Shanghai: UTC+8 all year since 1991
 QUARANTINE_HEADER = ["row_number", "event_id", "field", "reason", "detail"]
 
 Transactions = Callable[..., AbstractContextManager[Session]]
@@ -288,7 +297,8 @@ WITH t AS (
     nullif(trim(quantity), '') AS q,
     nullif(trim(occurred_at), '') AS ts,
     nullif(trim(dedupe_key), '') AS dedupe_key,
-    {ATTRIBUTES} AS attributes
+    {ATTRIBUTES} AS attributes,
+    {TYPED_TIME} AS typed_us
   FROM raw
 ), p AS (
   SELECT *,
@@ -317,8 +327,8 @@ WITH t AS (
     END AS zone_us
   FROM p
 ), m AS (
-  SELECT *, local_us - zone_us AS at_us,
-    CAST(floor((local_us - zone_us + {offset}) / 86400000000) AS BIGINT) AS day,
+  SELECT *, coalesce(typed_us, local_us - zone_us) AS at_us,
+    CAST(floor((coalesce(typed_us, local_us - zone_us) + {offset}) / 86400000000) AS BIGINT) AS day,
     CASE WHEN q_int IS NULL OR q_negative OR q_zero OR q_decimals OR q_large THEN NULL
       ELSE CAST(coalesce(nullif(q_int, ''), '0') AS BIGINT) * 1000 + CAST(rpad(q_frac, 3, '0') AS BIGINT)
     END AS milli
@@ -335,8 +345,8 @@ WITH t AS (
       AS e_behaviour,
     CASE WHEN v.q IS NULL THEN 'missing' WHEN v.q_negative OR v.q_zero THEN 'not_positive'
       WHEN v.q_decimals THEN 'too_many_decimals' WHEN v.q_large THEN 'too_large' END AS e_quantity,
-    CASE WHEN v.ts IS NULL THEN 'missing' WHEN v.local_us IS NULL THEN 'invalid_datetime' END
-      AS e_occurred_at,
+    CASE WHEN v.typed_us IS NOT NULL THEN NULL WHEN v.ts IS NULL THEN 'missing'
+      WHEN v.local_us IS NULL THEN 'invalid_datetime' END AS e_occurred_at,
     CASE WHEN v.at_us IS NULL THEN NULL WHEN v.at_us > {latest} THEN 'in_future'
       WHEN v.at_us < {oldest} THEN 'before_backfill_window' END AS e_time2,
     CASE WHEN v.at_us IS NOT NULL AND v.version_id IS NULL THEN 'no_version_in_force' END AS e_version,
@@ -364,6 +374,7 @@ SELECT row_number, event_id, resident_ref, unusual,
   resident_id, behaviour_id, version_id, day,
   CAST(year(DATE '1970-01-01' + CAST(day AS INTEGER)) * 12
     + month(DATE '1970-01-01' + CAST(day AS INTEGER)) - 1 AS BIGINT) AS month,
+  CAST(dayofmonth(DATE '1970-01-01' + CAST(day AS INTEGER)) AS BIGINT) AS dom,
   milli AS quantity_milli, at_us AS occurred_at_us,
   CAST((CAST(factor_micro AS HUGEINT) * milli) // 1000000000 AS BIGINT) AS reduction_g,
   left(sha256(concat_ws(chr(31), resident_ref, behaviour, CAST(milli AS VARCHAR), CAST(at_us AS VARCHAR),
@@ -398,6 +409,8 @@ def _raw_event(record: dict[str, Any]) -> dict[str, object]:
     }
     if record.get(ATTRIBUTES):
         event["attributes"] = json.loads(record[ATTRIBUTES])
+    if record.get(TYPED_TIME) is not None:
+        event["occurred_at"] = from_micros(int(record[TYPED_TIME]))
     return event
 
 
@@ -450,13 +463,25 @@ def _new_quarantine(path: Path) -> None:
 
 @dataclass
 class _CheckedGroup:
-    """One group of the file after the checks, ready to be written in one transaction."""
+    """One group of the file after the checks, ready to be written in one transaction; on SQLite
+    its accepted rows are already in a scratch file of their own (``scratch``)."""
 
     staged: pa.Table
     errors: list[RowError]
     event_ids: dict[int, str]
     first_row: int
     last_row: int
+    scratch: Path | None = None
+
+    @property
+    def has_dedupe(self) -> bool:
+        column = self.staged.column("dedupe_hash")
+        return column.null_count < len(column)
+
+    def discard(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch.parent, ignore_errors=True)
+            self.scratch = None
 
 
 def _checked_groups(
@@ -472,8 +497,10 @@ def _checked_groups(
     group_rows: int,
     block_bytes: int,
     on_progress: Callable[[int, int], None] | None,
+    scratch_dir: Path | None,
 ) -> Generator[_CheckedGroup, None, None]:
-    """Read the file past ``checkpoint`` and check it, group by group (no writes)."""
+    """Read the file past ``checkpoint`` and check it, group by group; with a ``scratch_dir``
+    (SQLite), write each group's accepted rows to a scratch file there (never the platform's)."""
     with transactions(read_only=True) as session:
         checks = DuckChecks(session, catalogue, who, now=now, prefix=prefix, backfill_days=backfill_days)
         try:
@@ -492,7 +519,14 @@ def _checked_groups(
                 numbers = [e.row for e in errors] + (
                     [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
                 )
-                yield _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
+                if not _in_row_order(staged):
+                    staged = staged.sort_by("row_number")
+                group = _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
+                if scratch_dir is not None and staged.num_rows:
+                    folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
+                    group.scratch = folder / "stage.db"
+                    sql_bulk.write_scratch(group.scratch, {"stage": staged}, row_keys=["stage"])
+                yield group
         finally:
             checks.close()
 
@@ -560,11 +594,13 @@ def ingest_file(
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     on_progress: Callable[[int, int], None] | None = None,
     after_batch: BatchHook | None = None,
+    flush_rows: int = bulk_accounting.FLUSH_ROWS,
 ) -> IngestSummary:
     """Ingest a partner's file; resumable after a crash (see the module docstring)."""
     moment = now or utcnow()
     digest = file_sha256(path)
     with transactions() as session:
+        dialect = session.get_bind().dialect.name
         who = partner(session, partner_code)
         catalogue = load_catalogue(session)
         found = ingest_rows.unfinished_ingest(session, who.id, digest)
@@ -598,55 +634,64 @@ def ingest_file(
     else:
         _new_quarantine(quarantine)
 
-    groups = _checked_groups(
-        transactions,
-        catalogue,
-        who,
-        path,
-        checkpoint=checkpoint,
-        now=moment,
-        prefix=prefix,
-        backfill_days=backfill_days,
-        group_rows=group_rows,
-        block_bytes=block_bytes,
-        on_progress=on_progress,
-    )
-    # read and check group n+1 in a thread while group n is written (DuckDB, Arrow and the
-    # database drivers release the GIL); the writes stay in this thread, one group at a time
-    with closing(_one_ahead(groups)) as ahead:
-        for committed, group in enumerate(ahead, start=1):
-            sql: sql_intake.SessionSql | None = None
-            try:
-                with transactions() as writer:
-                    sql = sql_intake.SessionSql(writer, bulk=True)
-                    outcome = write_batch(
-                        sql,
-                        catalogue=catalogue,
-                        partner_id=who.id,
-                        ingest_id=ingest_id,
-                        first_row=group.first_row,
-                        last_row=group.last_row,
-                        staged=group.staged,
-                        rejected=len({e.row for e in group.errors}),
-                        now_us=to_micros(utcnow()),
-                        report=(sql_intake.CONFLICT,),
-                    )
-                    conflicts = [
-                        RowError(
-                            row, "event_id", IntakeReason.CONFLICT.value, "same event_id with other content"
+    scratch_root = Path(tempfile.mkdtemp(prefix="seagreen-ingest-"))
+    pending = bulk_accounting.PendingTotals(catalogue, temp_dir=scratch_root)
+    try:
+        # what runs that died left committed but unaccounted: this file's, and stale ones of others
+        bulk_accounting.recover(transactions, catalogue, ingest_id=ingest_id, scratch_dir=scratch_root)
+        groups = _checked_groups(
+            transactions,
+            catalogue,
+            who,
+            path,
+            checkpoint=checkpoint,
+            now=moment,
+            prefix=prefix,
+            backfill_days=backfill_days,
+            group_rows=group_rows,
+            block_bytes=block_bytes,
+            on_progress=on_progress,
+            scratch_dir=scratch_root if dialect == "sqlite" else None,
+        )
+        # read and check group n+1 in a thread while group n is written (DuckDB, Arrow, ADBC and
+        # the database drivers release the GIL); the writes stay in this thread, one group at a time
+        with closing(_one_ahead(groups)) as ahead:
+            for committed, group in enumerate(ahead, start=1):
+                sql: sql_bulk.BulkSql | None = None
+                try:
+                    with transactions() as writer:
+                        sql = sql_bulk.BulkSql(writer, scratch_root)
+                        written = _write_group(sql, group, partner_id=who.id, ingest_id=ingest_id)
+                        conflicts = [
+                            RowError(
+                                row,
+                                "event_id",
+                                IntakeReason.CONFLICT.value,
+                                "same event_id with other content",
+                            )
+                            for row in written.conflict_rows
+                        ]
+                        conflict_ids = _event_ids_of(group.staged, written.conflict_rows)
+                        # written before the commit: a re-run truncates whatever lies past the checkpoint
+                        _append_quarantine(
+                            quarantine, group.errors, conflicts, {**group.event_ids, **conflict_ids}
                         )
-                        for row, _kind, _w, _e in outcome.others
-                    ]
-                    conflict_ids = _event_ids_of(group.staged, [c.row for c in conflicts])
-                    # written before the commit: a re-run truncates whatever lies past the checkpoint
-                    _append_quarantine(
-                        quarantine, group.errors, conflicts, {**group.event_ids, **conflict_ids}
+                finally:
+                    if sql is not None:
+                        sql.release()
+                    group.discard()
+                if written.batch_id is not None:
+                    pending.add(written.batch_id, group.staged, written.not_new_rows)
+                if after_batch is not None:
+                    after_batch(committed, group.last_row)
+                if pending.rows >= flush_rows:
+                    bulk_accounting.account(
+                        transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
                     )
-            finally:
-                if sql is not None:
-                    sql.release()
-            if after_batch is not None:
-                after_batch(committed, group.last_row)
+        bulk_accounting.account(transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root)
+    finally:
+        pending.close()
+        shutil.rmtree(scratch_root, ignore_errors=True)
 
     while True:
         with transactions() as session:
@@ -677,6 +722,77 @@ def ingest_file(
             details={k: v for k, v in summary.as_json().items() if k != "quarantine"},
         )
     return summary
+
+
+@dataclass
+class _Written:
+    batch_id: int | None
+    conflict_rows: list[int]
+    not_new_rows: list[int]
+
+
+def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int, ingest_id: int) -> _Written:
+    """One group in the caller's transaction: its batch, its new events, the others classified,
+    the ingest's counts and checkpoint. Accounting comes later (``bulk_accounting``)."""
+    sql.lock()
+    staged = group.staged.num_rows
+    now_us = to_micros(utcnow())
+    batch_id = sql_bulk.new_batch(
+        sql, ingest_id, group.first_row, group.last_row, now_us, accounted=not staged
+    )
+    rejected = len({e.row for e in group.errors})
+    if not staged:
+        sql_bulk.add_counts(
+            sql,
+            ingest_id,
+            accepted=0,
+            duplicates=0,
+            conflicts=0,
+            rejected=rejected,
+            checkpoint_row=group.last_row,
+        )
+        return _Written(None, [], [])
+    if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
+        stage = f"{sql.attach(group.scratch)}.stage"
+        inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
+    else:  # PostgreSQL: find the stored and repeated keys, COPY the rest straight in
+        stage = sql.put({"carbon_bulk_keys": group.staged.select(list(sql_bulk.KEY_COLUMNS))})[
+            "carbon_bulk_keys"
+        ]
+        skip = sql_bulk.stored_or_repeated(sql, stage, partner_id=partner_id)
+        fresh = group.staged
+        if skip:
+            fresh = fresh.filter(pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64()))))
+        inserted = sql_bulk.copy_events(sql, fresh, partner_id=partner_id, batch_id=batch_id)
+    classified = sql_bulk.classify(
+        sql,
+        stage,
+        partner_id=partner_id,
+        batch_id=batch_id,
+        all_inserted=inserted == staged,
+        has_dedupe=group.has_dedupe,
+        want_not_new=True,
+    )
+    not_new = sum(classified.counts.values())
+    sql_bulk.add_counts(
+        sql,
+        ingest_id,
+        accepted=staged - not_new,
+        duplicates=classified.duplicates,
+        conflicts=classified.conflicts,
+        rejected=rejected + classified.conflicts,
+        checkpoint_row=group.last_row,
+    )
+    if inserted == 0 and not not_new:  # pragma: no cover - every staged row is either new or not
+        raise RuntimeError("staged rows neither inserted nor classified")
+    return _Written(batch_id, classified.conflict_rows, classified.not_new_rows)
+
+
+def _in_row_order(table: pa.Table) -> bool:
+    if table.num_rows < 2:
+        return True
+    numbers = table.column("row_number")
+    return bool(pc.all(pc.greater(numbers.slice(1), numbers.slice(0, len(numbers) - 1))).as_py())
 
 
 def _empty_stage() -> pa.Table:

@@ -152,6 +152,7 @@ def check_events_python(
             "version_id": catalogue.version_ids[event.version],
             "day": day_number(event.day),
             "month": month_number(event.day),
+            "dom": event.day.day,
             "quantity_milli": milli,
             "occurred_at_us": at_us,
             "reduction_g": event.reduction_g,

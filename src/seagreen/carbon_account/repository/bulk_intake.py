@@ -1,0 +1,466 @@
+# ruff: noqa: S608 - statements are built from fixed names and integer literals only (see below)
+"""The bulk intake's SQL (docs/decisions/0005, phase 4): events in, classified, accounted later.
+
+A bulk file is written group by group. Each group is one transaction that inserts its new events
+(``insert_events``), classifies the rows that did not go in and claims dedupe keys (``classify``),
+and moves the ingest's checkpoint. The totals are updated a few groups later, once for all of them
+(``old_totals`` then ``write_totals``), and the batches are marked accounted in that transaction:
+many groups' events touch each (resident, behaviour, day) row once instead of once per group.
+
+Arrow tables reach SQL through :class:`BulkSql`: on SQLite as a scratch file that ADBC writes and
+no other library opens (never the platform's file: two SQLite libraries in one process do not
+share locks, decision 0005's amendment), which the session's connection ``ATTACH``es; on
+PostgreSQL as a temporary table filled by ``COPY``. Every statement is built from integer literals
+and fixed names only; values travel as Arrow data or bound parameters.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account.repository import month_sql
+
+DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
+INTAKE_LOCK_KEY = 0x5EA6_0006  # the same lock as the real-time intake's (repository.intake)
+OTHERS = "carbon_bulk_others"
+
+_SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
+_SCRATCH_TYPES = {pa.int64(): "INTEGER", pa.string(): "TEXT"}
+
+EVENT_INSERT_COLUMNS = (
+    "row_number",
+    "event_id",
+    "resident_id",
+    "behaviour_id",
+    "quantity_milli",
+    "occurred_at_us",
+    "day",
+    "reduction_g",
+    "content_hash",
+    "dedupe_hash",
+    "attributes",
+)
+KEY_COLUMNS = ("row_number", "event_id", "content_hash", "dedupe_hash")
+
+
+def _adbc_sqlite() -> Any:
+    import adbc_driver_sqlite.dbapi as driver
+
+    return driver
+
+
+def write_scratch(path: Path, tables: dict[str, pa.Table], *, row_keys: Iterable[str] = ()) -> None:
+    """Write Arrow tables into a new SQLite file of their own, through ADBC, without journal or
+    fsync (a throwaway: a crash loses it with its transaction). A table named in ``row_keys`` gets
+    ``row_number INTEGER PRIMARY KEY``, so reading it in row order costs no sort."""
+    keyed = set(row_keys)
+    with _adbc_sqlite().connect(str(path), autocommit=True) as scratch:
+        cursor = scratch.cursor()
+        cursor.execute("PRAGMA journal_mode=OFF")
+        cursor.execute("PRAGMA synchronous=OFF")
+        for name, table in tables.items():
+            columns = ", ".join(
+                f"{f.name} INTEGER PRIMARY KEY"
+                if name in keyed and f.name == "row_number"
+                else f"{f.name} {_SCRATCH_TYPES[f.type]}"
+                for f in table.schema
+            )
+            cursor.execute(f"CREATE TABLE {name} ({columns})")
+            if table.num_rows:
+                cursor.adbc_ingest(name, table, mode="append")
+        cursor.close()
+
+
+class BulkSql:
+    """The session's own DB-API connection inside the caller's transaction, with Arrow tables put
+    where its SQL can read them. ``release()`` must be called after the transaction ended (commit
+    or rollback): SQLite refuses ``DETACH`` inside a transaction that read the attached file."""
+
+    def __init__(self, session: Session, scratch_dir: Path | None = None) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self._raw: Any = session.connection().connection.dbapi_connection
+        self._cursor: Any = session.connection().connection.cursor()
+        self._scratch_dir = scratch_dir
+        self._attached: list[tuple[str, Path]] = []
+
+    # -- plain statements ---------------------------------------------------------------------
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> int:
+        self._cursor.execute(statement, params) if params else self._cursor.execute(statement)
+        return int(self._cursor.rowcount)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(statement, params) if params else self._cursor.execute(statement)
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def arrow(self, statement: str, schema: pa.Schema) -> pa.Table:
+        found = self.rows(statement)
+        if not found:
+            return schema.empty_table()
+        columns = list(zip(*found, strict=True))
+        return pa.table([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
+
+    def changes(self) -> int:
+        """Rows changed by the last INSERT/UPDATE (SQLite's sqlite3 reports -1 for INSERT … SELECT)."""
+        count = int(self._cursor.rowcount)
+        if count < 0 and self.dialect == "sqlite":
+            count = int(self.rows("SELECT changes()")[0][0])
+        return count
+
+    def lock(self) -> None:
+        """Serialise writers of events and totals (SQLite's write lock does it by itself)."""
+        if self.dialect == "postgresql":
+            self.run(f"SELECT pg_advisory_xact_lock({INTAKE_LOCK_KEY})")
+
+    # -- Arrow tables in SQL --------------------------------------------------------------------
+
+    def attach(self, path: Path) -> str:
+        """SQLite: attach a scratch file (``write_scratch``); return its schema name."""
+        alias = f"sg_scratch{len(self._attached)}"
+        self._cursor.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+        self._attached.append((alias, path))
+        return alias
+
+    def put(self, tables: dict[str, pa.Table]) -> dict[str, str]:
+        """Make Arrow tables readable as tables for the rest of the transaction; return their names
+        (on SQLite all in one scratch file, on PostgreSQL temporary tables dropped at commit)."""
+        if self.dialect == "postgresql":
+            for name, table in tables.items():
+                columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in table.schema)
+                self.run(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+                copy_csv(self._cursor, name, table)
+            return {name: name for name in tables}
+        directory = Path(tempfile.mkdtemp(prefix="seagreen-put-", dir=self._scratch_dir))
+        path = directory / "tables.db"
+        write_scratch(path, tables)
+        alias = self.attach(path)
+        return {name: f"{alias}.{name}" for name in tables}
+
+    def release(self) -> None:
+        """After the transaction: detach and delete the scratch files."""
+        attached, self._attached = self._attached, []
+        for alias, path in attached:
+            try:
+                self._raw.execute(f"DETACH DATABASE {alias}")
+            finally:
+                path.unlink(missing_ok=True)
+                if path.parent.name.startswith("seagreen-put-"):
+                    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def copy_csv(cursor: Any, table_name: str, table: pa.Table, columns: Sequence[str] | None = None) -> None:
+    """PostgreSQL ``COPY … FROM STDIN`` of an Arrow table, as CSV written by Arrow (no per-row Python).
+    Arrow writes a null as an empty field and an empty string as ``""``: COPY reads them back so."""
+    if not table.num_rows:
+        return
+    names = ", ".join(columns or table.schema.names)
+    options = pa_csv.WriteOptions(include_header=False, batch_size=65_536)
+    with cursor.copy(f"COPY {table_name} ({names}) FROM STDIN (FORMAT csv)") as copy:
+        for batch in table.to_batches(max_chunksize=65_536):
+            buffer = io.BytesIO()
+            pa_csv.write_csv(batch, buffer, options)
+            copy.write(buffer.getvalue())
+
+
+# -- one group: events in, the others classified -------------------------------------------------
+
+
+def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -> int:
+    """SQLite: insert the staged rows in row order, the first of a key winning; return how many went
+    in. (The stage's ``row_number`` is its rowid, so ``ORDER BY`` costs no sort.)"""
+    p, b = int(partner_id), int(batch_id)
+    columns = ", ".join(EVENT_INSERT_COLUMNS)
+    sql.run(
+        f"INSERT INTO carbon_events (partner_id, batch_id, {columns}) "
+        f"SELECT {p}, {b}, {columns} FROM {stage} WHERE true ORDER BY row_number "
+        "ON CONFLICT (partner_id, event_id) DO NOTHING"
+    )
+    return sql.changes()
+
+
+def stored_or_repeated(sql: BulkSql, keys: str, *, partner_id: int) -> list[int]:
+    """PostgreSQL: row numbers of staged keys that are already stored, or repeat an earlier row's
+    event id in the same group (the first row of an event id wins)."""
+    p = int(partner_id)
+    found = sql.rows(
+        f"SELECT k.row_number FROM {keys} k JOIN carbon_events e ON e.partner_id = {p} "
+        "AND e.event_id = k.event_id "
+        "UNION SELECT row_number FROM (SELECT row_number, "
+        f"row_number() OVER (PARTITION BY event_id ORDER BY row_number) AS nth FROM {keys}) r WHERE nth > 1"
+    )
+    return sorted(int(row) for (row,) in found)
+
+
+def copy_events(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: int) -> int:
+    """PostgreSQL: COPY new events straight into ``carbon_events`` (faster than staging them)."""
+    table = events.select(list(EVENT_INSERT_COLUMNS))
+    count = table.num_rows
+    table = table.add_column(0, "batch_id", pa.array([int(batch_id)] * count, pa.int64()))
+    table = table.add_column(0, "partner_id", pa.array([int(partner_id)] * count, pa.int64()))
+    copy_csv(sql._cursor, "carbon_events", table)
+    return count
+
+
+@dataclass
+class Classified:
+    """What the rows of a group that did not simply go in came to."""
+
+    counts: dict[int, int] = field(default_factory=dict)
+    conflict_rows: list[int] = field(default_factory=list)
+    not_new_rows: list[int] = field(default_factory=list)
+
+    @property
+    def conflicts(self) -> int:
+        return self.counts.get(CONFLICT, 0)
+
+    @property
+    def duplicates(self) -> int:
+        return self.counts.get(DUPLICATE, 0) + self.counts.get(DEDUPE_DUPLICATE, 0)
+
+
+def classify(
+    sql: BulkSql,
+    stage: str,
+    *,
+    partner_id: int,
+    batch_id: int,
+    all_inserted: bool,
+    has_dedupe: bool,
+    want_not_new: bool,
+) -> Classified:
+    """Classify the staged rows that are not new events of this batch: same key and content
+    (duplicate), same key and other content (conflict); then let the new rows claim their dedupe
+    keys, first claim winning, and link a row whose key another event holds to that winner.
+    ``stage`` has ``row_number, event_id, content_hash, dedupe_hash``."""
+    p, b = int(partner_id), int(batch_id)
+    result = Classified()
+    if all_inserted and not has_dedupe:
+        return result
+    sql.run(f"DROP TABLE IF EXISTS {OTHERS}")
+    sql.run(
+        f"CREATE TEMPORARY TABLE {OTHERS} (row_number BIGINT PRIMARY KEY, outcome BIGINT NOT NULL, "
+        "winner_partner_id BIGINT, winner_event_id TEXT)"
+    )
+    if not all_inserted:
+        sql.run(
+            f"INSERT INTO {OTHERS} (row_number, outcome) SELECT s.row_number, "
+            f"CASE WHEN e.content_hash = s.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
+            f"FROM {stage} s JOIN carbon_events e ON e.partner_id = {p} AND e.event_id = s.event_id "
+            f"WHERE NOT (e.batch_id = {b} AND e.row_number = s.row_number)"
+        )
+    if has_dedupe:
+        new_with_key = (
+            f"s.dedupe_hash IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {OTHERS} o WHERE o.row_number = s.row_number)"
+        )
+        sql.run(
+            "INSERT INTO carbon_dedupe_claims (dedupe_hash, partner_id, event_id, batch_id) "
+            f"SELECT s.dedupe_hash, {p}, s.event_id, {b} FROM {stage} s WHERE {new_with_key} "
+            "ORDER BY s.row_number ON CONFLICT (dedupe_hash) DO NOTHING"
+        )
+        losers = sql.rows(
+            f"SELECT s.row_number, c.partner_id, c.event_id FROM {stage} s "
+            "JOIN carbon_dedupe_claims c ON c.dedupe_hash = s.dedupe_hash "
+            f"WHERE {new_with_key} AND NOT (c.partner_id = {p} AND c.event_id = s.event_id)"
+        )
+        if losers:
+            marker = "?" if sql.dialect == "sqlite" else "%s"
+            sql._cursor.executemany(
+                f"INSERT INTO {OTHERS} (row_number, outcome, winner_partner_id, winner_event_id) "
+                f"VALUES ({marker}, {DEDUPE_DUPLICATE}, {marker}, {marker})",
+                losers,
+            )
+            sql.run(
+                "UPDATE carbon_events SET duplicate_of_partner_id = o.winner_partner_id, "
+                f"duplicate_of_event_id = o.winner_event_id FROM {OTHERS} o JOIN {stage} s "
+                f"ON s.row_number = o.row_number WHERE o.outcome = {DEDUPE_DUPLICATE} "
+                f"AND carbon_events.partner_id = {p} AND carbon_events.event_id = s.event_id"
+            )
+    for kind, count in sql.rows(f"SELECT outcome, COUNT(*) FROM {OTHERS} GROUP BY outcome"):
+        result.counts[int(kind)] = int(count)
+    if result.conflicts:
+        result.conflict_rows = [
+            int(row)
+            for (row,) in sql.rows(
+                f"SELECT row_number FROM {OTHERS} WHERE outcome = {CONFLICT} ORDER BY row_number"
+            )
+        ]
+    if want_not_new and any(result.counts.values()):
+        result.not_new_rows = [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
+    sql.run(f"DROP TABLE {OTHERS}")
+    return result
+
+
+def new_batch(
+    sql: BulkSql, ingest_id: int, first_row: int, last_row: int, now_us: int, *, accounted: bool
+) -> int:
+    """A batch of a bulk file; ``accounted`` when it has no new event to account."""
+    done = str(int(now_us)) if accounted else "NULL"
+    rows = sql.rows(
+        "INSERT INTO carbon_batches (ingest_id, first_row, last_row, created_at_us, accounted_at_us) "
+        f"VALUES ({int(ingest_id)}, {int(first_row)}, {int(last_row)}, {int(now_us)}, {done}) RETURNING id"
+    )
+    return int(rows[0][0])
+
+
+def add_counts(
+    sql: BulkSql,
+    ingest_id: int,
+    *,
+    accepted: int,
+    duplicates: int,
+    conflicts: int,
+    rejected: int,
+    checkpoint_row: int,
+) -> None:
+    """Add a group's outcome counts to its ingest run and move the checkpoint (same transaction)."""
+    sql.run(
+        f"UPDATE carbon_ingests SET accepted = accepted + {int(accepted)}, "
+        f"duplicates = duplicates + {int(duplicates)}, conflicts = conflicts + {int(conflicts)}, "
+        f"rejected = rejected + {int(rejected)}, checkpoint_row = {int(checkpoint_row)} "
+        f"WHERE id = {int(ingest_id)}"
+    )
+
+
+# -- accounting several groups at once -----------------------------------------------------------
+
+OLD_MONTHS = pa.schema([(name, pa.int64()) for name in month_sql.MONTH_COLUMNS])
+OLD_VERSIONS = pa.schema(
+    [("resident_id", pa.int64()), ("version_id", pa.int64()), ("credited_g", pa.int64())]
+)
+OLD_POINTS = pa.schema([("resident_id", pa.int64()), ("points", pa.int64())])
+BATCH_EVENTS = pa.schema(
+    [
+        ("batch_id", pa.int64()),
+        ("resident_id", pa.int64()),
+        ("behaviour_id", pa.int64()),
+        ("day", pa.int64()),
+        ("added", pa.int64()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class OldTotals:
+    months: pa.Table
+    versions: pa.Table
+    points: pa.Table
+
+
+def old_totals(sql: BulkSql, month_keys: pa.Table, residents: pa.Table) -> OldTotals:
+    """The stored month rows of the touched (resident, behaviour, month) keys, and every version
+    total and the points of the touched residents (keys sorted, for ordered look-ups)."""
+    names = sql.put({"carbon_flush_month_keys": month_keys, "carbon_flush_ids": residents})
+    months, people = names["carbon_flush_month_keys"], names["carbon_flush_ids"]
+    columns = ", ".join(f"m.{name}" for name in month_sql.MONTH_COLUMNS)
+    return OldTotals(
+        months=sql.arrow(
+            f"SELECT {columns} FROM {months} k JOIN carbon_month_totals m ON m.resident_id = k.resident_id "
+            "AND m.behaviour_id = k.behaviour_id AND m.month = k.month",
+            OLD_MONTHS,
+        ),
+        versions=sql.arrow(
+            "SELECT v.resident_id, v.version_id, v.credited_g FROM "
+            f"{people} r JOIN carbon_resident_version_totals v ON v.resident_id = r.resident_id",
+            OLD_VERSIONS,
+        ),
+        points=sql.arrow(
+            f"SELECT t.resident_id, t.points FROM {people} r "
+            "JOIN carbon_resident_totals t ON t.resident_id = r.resident_id",
+            OLD_POINTS,
+        ),
+    )
+
+
+def write_totals(
+    sql: BulkSql,
+    *,
+    months: pa.Table,
+    versions: pa.Table,
+    residents: pa.Table,
+    last_batch_id: int,
+) -> None:
+    """Write the new totals: month and version rows as their new values; residents' reduction and
+    credited grams as additions, their points as the new total."""
+    names = sql.put(
+        {"carbon_flush_months": months, "carbon_flush_versions": versions, "carbon_flush_people": residents}
+    )
+    sql.run(month_sql.upsert_months(names["carbon_flush_months"]))
+    sql.run(
+        "INSERT INTO carbon_resident_version_totals (resident_id, version_id, credited_g) "
+        f"SELECT resident_id, version_id, credited_g FROM {names['carbon_flush_versions']} WHERE true "
+        "ON CONFLICT (resident_id, version_id) DO UPDATE SET credited_g = excluded.credited_g"
+    )
+    sql.run(
+        "INSERT INTO carbon_resident_totals (resident_id, reduction_g, credited_g, points, points_posted, "
+        "last_batch_id, settled_batch_id) SELECT resident_id, added_reduction, added_credited, points, 0, "
+        f"{int(last_batch_id)}, 0 FROM {names['carbon_flush_people']} WHERE true "
+        "ON CONFLICT (resident_id) DO UPDATE SET "
+        "reduction_g = carbon_resident_totals.reduction_g + excluded.reduction_g, "
+        "credited_g = carbon_resident_totals.credited_g + excluded.credited_g, "
+        "points = excluded.points, last_batch_id = excluded.last_batch_id"
+    )
+
+
+def unaccounted(sql: BulkSql, batch_ids: Sequence[int]) -> list[int]:
+    """Which of these batches the totals do not hold yet (read under the intake lock)."""
+    if not batch_ids:
+        return []
+    ids = ", ".join(str(int(b)) for b in batch_ids)
+    return sorted(
+        int(b)
+        for (b,) in sql.rows(f"SELECT id FROM carbon_batches WHERE id IN ({ids}) AND accounted_at_us IS NULL")
+    )
+
+
+def mark_accounted(
+    sql: BulkSql,
+    batch_ids: Sequence[int],
+    now_us: int,
+    *,
+    ingest_id: int,
+    reduction_g: int,
+    credited_g: int,
+    points: int,
+) -> None:
+    """The batches' events are in the totals; their ingest run gets the grams and points."""
+    ids = ", ".join(str(int(b)) for b in batch_ids)
+    sql.run(f"UPDATE carbon_batches SET accounted_at_us = {int(now_us)} WHERE id IN ({ids})")
+    sql.run(
+        f"UPDATE carbon_ingests SET reduction_g = reduction_g + {int(reduction_g)}, "
+        f"credited_g = credited_g + {int(credited_g)}, points = points + {int(points)} "
+        f"WHERE id = {int(ingest_id)}"
+    )
+
+
+def unaccounted_batches(sql: BulkSql) -> list[tuple[int, int, int, int]]:
+    """``(batch id, ingest id, partner id, created_at_us)`` of every batch not accounted yet."""
+    return [
+        (int(b), int(i), int(p), int(c))
+        for b, i, p, c in sql.rows(
+            "SELECT b.id, b.ingest_id, i.partner_id, b.created_at_us FROM carbon_batches b "
+            "JOIN carbon_ingests i ON i.id = b.ingest_id WHERE b.accounted_at_us IS NULL ORDER BY b.id"
+        )
+    ]
+
+
+def batch_events(sql: BulkSql, partner_id: int, batch_ids: Sequence[int]) -> pa.Table:
+    """The accountable events of these batches, read back (to account batches whose ingest died
+    before accounting them). A scan of the partner's events: the rare path."""
+    ids = ", ".join(str(int(b)) for b in batch_ids)
+    return sql.arrow(
+        "SELECT batch_id, resident_id, behaviour_id, day, reduction_g FROM carbon_events "
+        f"WHERE partner_id = {int(partner_id)} AND batch_id IN ({ids}) AND duplicate_of_partner_id IS NULL",
+        BATCH_EVENTS,
+    )

@@ -1,0 +1,302 @@
+# ruff: noqa: S608 - DuckDB over in-process Arrow tables; SQL built from fixed names and integers
+"""Accounting a bulk file's new events a few groups at a time (docs/decisions/0005, phase 4).
+
+The groups of a file commit their events one by one; their reductions wait here, summed per
+(batch, resident, behaviour, day), until enough have gathered (or the file ends). Then one
+transaction reads the stored totals of every touched key, computes the new ones exactly as
+``domain.apply_reductions`` does (DuckDB, set-based: new day credited = min(total, daily cap),
+month credited = min(Σ days, monthly cap), points = floor(Σ credited / g_per_point) over the
+resident's versions), writes them, and marks the batches accounted.
+
+Only batches still unaccounted *under the intake lock* are taken, so a batch is accounted exactly
+once even if another process recovered it meanwhile (``recover``). A batch whose ingest died
+before accounting it is read back from ``carbon_events`` and accounted the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account.repository import bulk_intake as sql_bulk
+from seagreen.carbon_account.repository import month_sql
+from seagreen.carbon_account.service.intake import Catalogue
+from seagreen.kit.clock import now_micros
+
+Transactions = Callable[..., AbstractContextManager[Session]]
+
+FLUSH_ROWS = 4_000_000
+"""Pending (batch, resident, behaviour, day) sums that trigger accounting (bounds the memory)."""
+STALE_AFTER_US = 15 * 60 * 1_000_000
+"""Another ingest's unaccounted batches older than this are taken as left by a crashed run."""
+
+_DATE = "(DATE '1970-01-01' + CAST(day AS INTEGER))"
+_MONTH = f"CAST(year({_DATE}) * 12 + month({_DATE}) - 1 AS BIGINT)"
+
+
+@dataclass(frozen=True)
+class Accounted:
+    batches: int = 0
+    reduction_g: int = 0
+    credited_g: int = 0
+    points: int = 0
+
+
+def _catalogue_table(catalogue: Catalogue) -> pa.Table:
+    behaviour_ids, version_ids, daily, monthly, multipliers = [], [], [], [], []
+    for version in catalogue.methodology.versions:
+        version_id = catalogue.version_ids[version.code]
+        for code, behaviour in version.behaviours.items():
+            behaviour_ids.append(catalogue.behaviour_ids[(version.code, code)])
+            version_ids.append(version_id)
+            daily.append(behaviour.daily_cap_g)
+            monthly.append(behaviour.monthly_cap_g)
+            multipliers.append(catalogue.multipliers[version_id])
+    return pa.table(
+        {
+            "behaviour_id": pa.array(behaviour_ids, pa.int64()),
+            "version_id": pa.array(version_ids, pa.int64()),
+            "daily_cap": pa.array(daily, pa.int64()),
+            "monthly_cap": pa.array(monthly, pa.int64()),
+            "multiplier": pa.array(multipliers, pa.int64()),
+        }
+    )
+
+
+class PendingTotals:
+    """New events' reductions of committed, not yet accounted batches, in an in-process DuckDB."""
+
+    def __init__(self, catalogue: Catalogue, *, temp_dir: Path | None = None) -> None:
+        self.common_multiple = int(catalogue.common_multiple)
+        self.db = duckdb.connect()
+        self._run("SET threads = 2")
+        self._run("SET memory_limit = '512MB'")
+        if temp_dir is not None:
+            self._run("SET temp_directory = ?", [str(temp_dir)])
+        self.db.register("behaviours", _catalogue_table(catalogue))
+        self._run(
+            "CREATE TABLE pending (batch_id BIGINT, resident_id BIGINT, behaviour_id BIGINT, day BIGINT, "
+            "added BIGINT)"
+        )
+        self.batches: list[int] = []
+        self.rows = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _run(self, statement: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Execute and fetch to the end (DuckDB refuses other work while a result is unfinished)."""
+        return (
+            self.db.execute(statement, params).fetchall() if params else self.db.execute(statement).fetchall()
+        )
+
+    def add(self, batch_id: int, staged: pa.Table, not_new: Sequence[int] = ()) -> None:
+        """A committed group's new events: ``staged`` minus the rows numbered in ``not_new``."""
+        if not_new:
+            staged = staged.filter(
+                pc.invert(pc.is_in(staged.column("row_number"), pa.array(not_new, pa.int64())))
+            )
+        self.batches.append(int(batch_id))
+        if not staged.num_rows:
+            return
+        self.db.register("group_rows", staged.select(["resident_id", "behaviour_id", "day", "reduction_g"]))
+        self._run(
+            f"INSERT INTO pending SELECT {int(batch_id)}, resident_id, behaviour_id, day, "
+            "CAST(SUM(reduction_g) AS BIGINT) FROM group_rows GROUP BY resident_id, behaviour_id, day"
+        )
+        self.db.unregister("group_rows")
+        self.rows = self._count()
+
+    def add_events(self, events: pa.Table) -> None:
+        """Events read back from the database (``bulk_intake.BATCH_EVENTS``), for recovery."""
+        self.batches.extend(sorted(set(events.column("batch_id").to_pylist()) - set(self.batches)))
+        if not events.num_rows:
+            return
+        self.db.register("read_back", events)
+        self._run(
+            "INSERT INTO pending SELECT batch_id, resident_id, behaviour_id, day, CAST(SUM(added) AS BIGINT) "
+            "FROM read_back GROUP BY batch_id, resident_id, behaviour_id, day"
+        )
+        self.db.unregister("read_back")
+        self.rows = self._count()
+
+    def _count(self) -> int:
+        return int(self._run("SELECT count(*) FROM pending")[0][0])
+
+    def flush(self, sql: sql_bulk.BulkSql, *, ingest_id: int, now_us: int | None = None) -> Accounted:
+        """Account the pending batches that are still unaccounted, in the caller's transaction."""
+        if not self.batches:
+            return Accounted()
+        sql.lock()
+        todo = sql_bulk.unaccounted(sql, self.batches)
+        if not todo:
+            self._reset()
+            return Accounted()
+        ids = ", ".join(str(b) for b in todo)
+        db = self.db
+        self._run(
+            "CREATE OR REPLACE TEMP TABLE added AS "
+            + month_sql.pivot_added(
+                "(SELECT p.resident_id, p.behaviour_id, b.version_id, "
+                f"{_MONTH} AS month, CAST(dayofmonth({_DATE}) AS BIGINT) AS dom, p.added AS reduction_g "
+                f"FROM pending p JOIN behaviours b USING (behaviour_id) WHERE p.batch_id IN ({ids})) n"
+            )
+        )
+        result = Accounted(len(todo))
+        if self._count_added():
+            month_keys = db.sql(
+                "SELECT resident_id, behaviour_id, month FROM added ORDER BY ALL"
+            ).to_arrow_table()
+            residents = db.sql("SELECT DISTINCT resident_id FROM added ORDER BY ALL").to_arrow_table()
+            old = sql_bulk.old_totals(sql, month_keys, residents)
+            result = self._new_totals(sql, old, last_batch_id=max(todo), batches=len(todo))
+        sql_bulk.mark_accounted(
+            sql,
+            todo,
+            now_micros() if now_us is None else now_us,
+            ingest_id=ingest_id,
+            reduction_g=result.reduction_g,
+            credited_g=result.credited_g,
+            points=result.points,
+        )
+        self._reset()
+        return result
+
+    def _new_totals(
+        self, sql: sql_bulk.BulkSql, old: sql_bulk.OldTotals, *, last_batch_id: int, batches: int
+    ) -> Accounted:
+        """``month_sql`` over ``added`` and the stored rows; write the new totals."""
+        db = self.db
+        for name, table in (
+            ("old_months", old.months),
+            ("old_versions", old.versions),
+            ("old_points", old.points),
+        ):
+            db.register(name, table)
+        self._run(
+            "CREATE OR REPLACE TEMP TABLE new_months AS "
+            + month_sql.month_update("added", "behaviours", "old_months")
+        )
+        self._run(
+            "CREATE OR REPLACE TEMP TABLE new_versions AS SELECT d.resident_id, d.version_id, "
+            "COALESCE(o.credited_g, 0) + d.delta AS credited_g FROM (SELECT resident_id, version_id, "
+            "CAST(SUM(credited_g - old_credited) AS BIGINT) AS delta FROM new_months GROUP BY ALL) d "
+            "LEFT JOIN old_versions o USING (resident_id, version_id)"
+        )
+        multiplier = "(SELECT DISTINCT version_id, multiplier FROM behaviours)"
+        self._run(
+            "CREATE OR REPLACE TEMP TABLE new_residents AS SELECT r.resident_id, r.added_reduction, "
+            "r.added_credited, p.points, COALESCE(op.points, 0) AS old_points FROM ("
+            "SELECT resident_id, CAST(SUM(added_reduction) AS BIGINT) AS added_reduction, "
+            "CAST(SUM(credited_g - old_credited) AS BIGINT) AS added_credited "
+            "FROM new_months GROUP BY ALL) r JOIN (SELECT resident_id, "
+            f"CAST(SUM(CAST(credited_g AS HUGEINT) * m.multiplier) // {self.common_multiple} AS BIGINT) "
+            "AS points FROM (SELECT resident_id, version_id, credited_g FROM new_versions UNION ALL "
+            "SELECT o.resident_id, o.version_id, o.credited_g FROM old_versions o "
+            "ANTI JOIN new_versions n USING (resident_id, version_id)) v "
+            f"JOIN {multiplier} m USING (version_id) GROUP BY resident_id) p USING (resident_id) "
+            "LEFT JOIN old_points op USING (resident_id)"
+        )
+        for name in ("old_months", "old_versions", "old_points"):
+            db.unregister(name)
+        month_columns = ", ".join(month_sql.MONTH_COLUMNS)
+        sql_bulk.write_totals(
+            sql,
+            months=db.sql(
+                f"SELECT {month_columns} FROM new_months ORDER BY resident_id, behaviour_id, month"
+            ).to_arrow_table(),
+            versions=db.sql(
+                "SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL"
+            ).to_arrow_table(),
+            residents=db.sql(
+                "SELECT resident_id, added_reduction, added_credited, points FROM new_residents "
+                "ORDER BY resident_id"
+            ).to_arrow_table(),
+            last_batch_id=last_batch_id,
+        )
+        sums = self._run(
+            "SELECT COALESCE(SUM(added_reduction), 0), COALESCE(SUM(added_credited), 0), "
+            "COALESCE(SUM(points - old_points), 0) FROM new_residents"
+        )[0]
+        return Accounted(batches, int(sums[0]), int(sums[1]), int(sums[2]))
+
+    def _count_added(self) -> int:
+        return int(self._run("SELECT count(*) FROM added")[0][0])
+
+    def _reset(self) -> None:
+        for name in ("added", "new_months", "new_versions", "new_residents"):
+            self._run(f"DROP TABLE IF EXISTS {name}")
+        self._run("DELETE FROM pending")
+        self.batches, self.rows = [], 0
+
+
+def account(
+    transactions: Transactions,
+    pending: PendingTotals,
+    *,
+    ingest_id: int,
+    scratch_dir: Path | None = None,
+) -> Accounted:
+    """Account what is pending in a transaction of its own."""
+    if not pending.batches:
+        return Accounted()
+    sql: sql_bulk.BulkSql | None = None
+    try:
+        with transactions() as session:
+            sql = sql_bulk.BulkSql(session, scratch_dir)
+            return pending.flush(sql, ingest_id=ingest_id)
+    finally:
+        if sql is not None:
+            sql.release()
+
+
+def recover(
+    transactions: Transactions,
+    catalogue: Catalogue,
+    *,
+    ingest_id: int | None,
+    now_us: int | None = None,
+    scratch_dir: Path | None = None,
+) -> Accounted:
+    """Account the batches left unaccounted by runs that died: those of ``ingest_id`` (being
+    resumed) and other ingests' that made no progress for ``STALE_AFTER_US``."""
+    now = now_micros() if now_us is None else now_us
+    with transactions(read_only=True) as session:
+        left = sql_bulk.unaccounted_batches(sql_bulk.BulkSql(session))
+    latest: dict[int, int] = {}
+    for _batch, ingest, _partner, created in left:
+        latest[ingest] = max(latest.get(ingest, 0), created)
+    owed: dict[tuple[int, int], list[int]] = {}
+    for batch, ingest, partner, _created in left:
+        if ingest == ingest_id or latest[ingest] < now - STALE_AFTER_US:
+            owed.setdefault((ingest, partner), []).append(batch)
+    total = Accounted()
+    for (ingest, partner), batches in sorted(owed.items()):
+        pending = PendingTotals(catalogue, temp_dir=scratch_dir)
+        sql: sql_bulk.BulkSql | None = None
+        try:
+            with transactions() as session:
+                sql = sql_bulk.BulkSql(session, scratch_dir)
+                sql.lock()
+                pending.add_events(sql_bulk.batch_events(sql, partner, batches))
+                pending.batches = sorted(set(pending.batches) | set(batches))
+                done = pending.flush(sql, ingest_id=ingest, now_us=now)
+        finally:
+            pending.close()
+            if sql is not None:
+                sql.release()
+        total = Accounted(
+            total.batches + done.batches,
+            total.reduction_g + done.reduction_g,
+            total.credited_g + done.credited_g,
+            total.points + done.points,
+        )
+    return total
