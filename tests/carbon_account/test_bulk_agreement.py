@@ -122,7 +122,7 @@ def test_duckdb_checks_agree_with_the_domain(session, world, seed):
     expected = python_reference(session, world, events)
     checks = DuckChecks(session, load_catalogue(session), world, now=NOW, prefix=PREFIX, backfill_days=90)
     try:
-        staged, errors, _ids = checks.check(as_raw_table(events))
+        staged, errors, _ids = checks.check(as_raw_table(events), session)
     finally:
         checks.close()
 
@@ -157,7 +157,7 @@ def test_the_window_edges_agree(session, world):
     expected = python_reference(session, world, events)
     checks = DuckChecks(session, load_catalogue(session), world, now=NOW, prefix=PREFIX, backfill_days=90)
     try:
-        staged, errors, _ = checks.check(as_raw_table(events))
+        staged, errors, _ = checks.check(as_raw_table(events), session)
     finally:
         checks.close()
     assert staged.column("row_number").to_pylist() == expected.staged.column("row_number").to_pylist()

@@ -782,6 +782,54 @@ def apply_reductions(
     return AccountingUpdate(days, months, residents, deltas)
 
 
+DAYS_IN_ROW = 31
+
+
+def unpack_days(packed: str | None) -> list[int | None]:
+    """A stored month row's day sums (``"600,,1076,…"``: 31 fields, empty for a day without
+    events) as a list of 31 (index 0 is the 1st of the month)."""
+    if not packed:
+        return [None] * DAYS_IN_ROW
+    fields = packed.split(",")
+    if len(fields) != DAYS_IN_ROW:
+        raise ValueError(f"a month row holds {DAYS_IN_ROW} days, not {len(fields)}")
+    return [int(text) if text else None for text in fields]
+
+
+def pack_days(days: Sequence[int | None]) -> str:
+    """The stored form of a month row's day sums (``unpack_days`` reverses it)."""
+    if len(days) != DAYS_IN_ROW:
+        raise ValueError(f"a month row holds {DAYS_IN_ROW} days, not {len(days)}")
+    return ",".join("" if grams is None else str(grams) for grams in days)
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """What is stored of a resident's behaviour in a local month: Σ reduction on each day, their
+    sum, Σ of the days' credited grams (each capped by the daily cap), and the month's credit
+    (capped by the monthly cap)."""
+
+    days: tuple[int | None, ...] = (None,) * DAYS_IN_ROW
+    reduction_g: int = 0
+    day_credited_g: int = 0
+    credited_g: int = 0
+
+
+def add_to_month(
+    before: MonthRow, added: Mapping[int, int], *, daily_cap_g: int | None, monthly_cap_g: int | None
+) -> MonthRow:
+    """``before`` plus new reductions by day of month (1-31): ``apply_reductions`` for one month
+    row, the form the intake stores and the bulk path computes set-based (``month_sql``)."""
+    days = list(before.days)
+    for day, grams in added.items():
+        if grams < 0:
+            raise ValueError(f"negative reduction on day {day}")
+        days[day - 1] = (days[day - 1] or 0) + grams
+    reduction = sum(grams for grams in days if grams is not None)
+    day_credited = sum(capped(grams, daily_cap_g) for grams in days if grams is not None)
+    return MonthRow(tuple(days), reduction, day_credited, capped(day_credited, monthly_cap_g))
+
+
 def account(events: Sequence[AcceptedEvent], methodology: Methodology) -> AccountingUpdate:
     """Everything from nothing: the totals that a set of events produces."""
     return apply_reductions(Totals(), sum_reductions(events), methodology)

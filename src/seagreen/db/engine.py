@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536  # 64 MiB of page cache per connection: index inserts stay in memory
+SQLITE_AUTOCHECKPOINT_PAGES = 10_000  # checkpoint the WAL every ~40 MiB rather than every 4 MiB
 READ_ONLY = {"sqlite_begin": "DEFERRED"}
 
 
@@ -61,8 +62,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute("PRAGMA temp_store=MEMORY")
-        # Checkpoint the WAL every ~40 MiB rather than every 4 MiB: bulk postings write in bursts.
-        cursor.execute("PRAGMA wal_autocheckpoint=10000")
+        # bulk postings write in bursts (a bulk ingest checkpoints from a thread: db/checkpoints.py)
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.close()
 

@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy.orm import Session
 
-from seagreen.carbon_account.repository import month_sql
+from seagreen.db.checkpoints import BackgroundCheckpoints
+from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES
 
 DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
 INTAKE_LOCK_KEY = 0x5EA6_0006  # the same lock as the real-time intake's (repository.intake)
@@ -93,6 +94,14 @@ class BulkSql:
         self._cursor: Any = session.connection().connection.cursor()
         self._scratch_dir = scratch_dir
         self._attached: list[tuple[str, Path]] = []
+        self._checkpoints_off = False
+
+    def checkpoints_elsewhere(self) -> None:
+        """This transaction's commit leaves the WAL checkpoint to ``background_checkpoints``
+        (restored by ``release``)."""
+        if self.dialect == "sqlite" and not self._checkpoints_off:
+            self._raw.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpoints_off = True
 
     # -- plain statements ---------------------------------------------------------------------
 
@@ -149,6 +158,9 @@ class BulkSql:
 
     def release(self) -> None:
         """After the transaction: detach and delete the scratch files."""
+        if self._checkpoints_off:
+            self._raw.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+            self._checkpoints_off = False
         attached, self._attached = self._attached, []
         for alias, path in attached:
             try:
@@ -157,6 +169,12 @@ class BulkSql:
                 path.unlink(missing_ok=True)
                 if path.parent.name.startswith("seagreen-put-"):
                     shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def background_checkpoints(session: Session) -> BackgroundCheckpoints:
+    """Checkpoint the SQLite WAL from a thread of its own while a bulk ingest writes (no-op on
+    PostgreSQL); the ingest's transactions call ``BulkSql.checkpoints_elsewhere``."""
+    return BackgroundCheckpoints(session.get_bind().engine)
 
 
 def copy_csv(cursor: Any, table_name: str, table: pa.Table, columns: Sequence[str] | None = None) -> None:
@@ -335,7 +353,16 @@ def add_counts(
 
 # -- accounting several groups at once -----------------------------------------------------------
 
-OLD_MONTHS = pa.schema([(name, pa.int64()) for name in month_sql.MONTH_COLUMNS])
+MONTH_COLUMNS = (
+    "resident_id",
+    "behaviour_id",
+    "month",
+    "reduction_g",
+    "day_credited_g",
+    "credited_g",
+    "days",
+)
+OLD_MONTHS = pa.schema([(name, pa.string() if name == "days" else pa.int64()) for name in MONTH_COLUMNS])
 OLD_VERSIONS = pa.schema(
     [("resident_id", pa.int64()), ("version_id", pa.int64()), ("credited_g", pa.int64())]
 )
@@ -363,7 +390,7 @@ def old_totals(sql: BulkSql, month_keys: pa.Table, residents: pa.Table) -> OldTo
     total and the points of the touched residents (keys sorted, for ordered look-ups)."""
     names = sql.put({"carbon_flush_month_keys": month_keys, "carbon_flush_ids": residents})
     months, people = names["carbon_flush_month_keys"], names["carbon_flush_ids"]
-    columns = ", ".join(f"m.{name}" for name in month_sql.MONTH_COLUMNS)
+    columns = ", ".join(f"m.{name}" for name in MONTH_COLUMNS)
     return OldTotals(
         months=sql.arrow(
             f"SELECT {columns} FROM {months} k JOIN carbon_month_totals m ON m.resident_id = k.resident_id "
@@ -396,7 +423,13 @@ def write_totals(
     names = sql.put(
         {"carbon_flush_months": months, "carbon_flush_versions": versions, "carbon_flush_people": residents}
     )
-    sql.run(month_sql.upsert_months(names["carbon_flush_months"]))
+    columns = ", ".join(MONTH_COLUMNS)
+    sql.run(
+        f"INSERT INTO carbon_month_totals ({columns}) SELECT {columns} FROM {names['carbon_flush_months']} "
+        "WHERE true ON CONFLICT (resident_id, behaviour_id, month) DO UPDATE SET "
+        "reduction_g = excluded.reduction_g, day_credited_g = excluded.day_credited_g, "
+        "credited_g = excluded.credited_g, days = excluded.days"
+    )
     sql.run(
         "INSERT INTO carbon_resident_version_totals (resident_id, version_id, credited_g) "
         f"SELECT resident_id, version_id, credited_g FROM {names['carbon_flush_versions']} WHERE true "

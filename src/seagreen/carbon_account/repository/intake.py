@@ -1,9 +1,10 @@
 # ruff: noqa: S608 - statements are built from fixed names and integer literals only (see below)
-"""The intake's SQL: resolve staged events against what is stored, write them, account them.
+"""The real-time intake's SQL: resolve staged events against what is stored, write them, and read
+and write the totals their accounting changes.
 
-One batch of checked events is *staged* in a temporary table (``carbon_stage``), then a fixed
+One request's checked events are *staged* in a temporary table (``carbon_stage``), then a fixed
 sequence of set-based statements, the same on SQLite and PostgreSQL, does the rest inside the
-batch's transaction:
+request's transaction:
 
 1. ``INSERT … SELECT … ON CONFLICT DO NOTHING`` into ``carbon_events``, in row order, so the
    first of several rows with one (partner, event_id) wins;
@@ -12,9 +13,8 @@ batch's transaction:
    content (conflict);
 3. dedupe claims: the accepted rows with a dedupe hash claim it (first claim wins); a row whose
    hash was claimed by another event becomes a duplicate linked to the winner;
-4. the accepted rows are summed per (resident, behaviour, month, day of month) and the month,
-   per-version and resident totals are updated exactly as ``domain.apply_reductions`` does
-   (``month_sql``): new credited = min(total, cap), deltas are new minus old.
+4. the accepted rows' month rows, version and resident totals are read, updated by the domain's
+   rules (``service.intake.account_new_events``) and written back.
 
 Writers of totals are serialised (``lock_intake``), so reading the old totals and writing the new
 ones cannot race. Every statement is built from integer literals and fixed names only (no value
@@ -23,17 +23,12 @@ from outside is ever formatted into SQL); values travel as Arrow data or bound p
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 from sqlalchemy.orm import Session
-
-from seagreen.carbon_account.repository import month_sql
 
 INTAKE_LOCK_KEY = 0x5EA6_0006
 STAGE = "carbon_stage"
@@ -58,11 +53,10 @@ STAGE_SCHEMA = pa.schema(
     ]
 )
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
-_TEMP_TABLES = ("carbon_b_added", "carbon_b_month", "carbon_b_res", "carbon_b_res2")
 
 
 class Sql(Protocol):
-    """A connection inside the batch's transaction (the session's, or an ADBC one for bulk)."""
+    """A connection inside the request's transaction."""
 
     dialect: str
 
@@ -71,42 +65,26 @@ class Sql(Protocol):
 
     def rows(self, statement: str) -> list[tuple[Any, ...]]: ...
 
+    @property
+    def marker(self) -> str:
+        """The driver's parameter marker (``?`` or ``%s``)."""
+
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute once per row of parameters."""
+
     def stage(self, table: pa.Table) -> None:
         """Create ``carbon_stage`` (temporary) holding ``table`` (``STAGE_SCHEMA``) plus the result
         columns ``outcome`` (``NEW``), ``winner_partner_id`` and ``winner_event_id`` (NULL)."""
 
 
-SCRATCH_MIN_ROWS = 20_000
-"""From this many staged rows on, SQLite stages through an ADBC-written scratch file (bulk)."""
-SCRATCH_SCHEMA = "carbon_scratch"
-
-
-def _adbc_sqlite() -> Any:
-    try:
-        import adbc_driver_sqlite.dbapi as driver
-    except ImportError:  # pragma: no cover - optional: executemany stays the fallback
-        return None
-    return driver
-
-
 class SessionSql:
-    """The session's own DB-API connection (the real-time API and small batches).
+    """The session's own DB-API connection, for the real-time API's batches (at most 1,000
+    events; bulk files go through ``bulk_intake``)."""
 
-    On SQLite a big batch is staged without per-row Python (docs/decisions/0005, amendment): ADBC
-    writes it to a *scratch file of its own*, which no other library opens, and the session's
-    ``sqlite3`` connection ``ATTACH``es that file and copies it with ``INSERT … SELECT``. The
-    platform's database file is never opened through ADBC. ``ATTACH`` may run inside the
-    transaction, but ``DETACH`` may not once the file was read: so only a ``bulk`` caller, which
-    calls :meth:`release` after the transaction ended (commit or rollback), stages this way;
-    ``release`` detaches and deletes the scratch file.
-    """
-
-    def __init__(self, session: Session, *, bulk: bool = False) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self._cursor: Any = session.connection().connection.cursor()
-        self._bulk = bulk  # the caller calls release() after the transaction
-        self._scratch: tuple[Any, Path] | None = None
 
     def run(self, statement: str) -> int:
         self._cursor.execute(statement)
@@ -115,6 +93,14 @@ class SessionSql:
     def rows(self, statement: str) -> list[tuple[Any, ...]]:
         self._cursor.execute(statement)
         return [tuple(row) for row in self._cursor.fetchall()]
+
+    @property
+    def marker(self) -> str:
+        return "?" if self.dialect == "sqlite" else "%s"
+
+    def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(statement, rows)
 
     def stage(self, table: pa.Table) -> None:
         self.run(f"DROP TABLE IF EXISTS {STAGE}")
@@ -131,50 +117,15 @@ class SessionSql:
                 for row in zip(*(column.to_pylist() for column in table.columns), strict=True):
                     copy.write_row(row)
             return
-        if self._bulk and self._scratch is None and table.num_rows >= SCRATCH_MIN_ROWS:
-            driver = _adbc_sqlite()
-            if driver is not None:
-                self._stage_through_scratch(driver, table, names)
-                return
         placeholders = ", ".join(["?"] * table.num_columns)
         rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
         self._cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({placeholders})", rows)
-
-    def _stage_through_scratch(self, driver: Any, table: pa.Table, names: str) -> None:
-        directory = Path(tempfile.mkdtemp(prefix="seagreen-stage-"))
-        path = directory / "stage.db"
-        with driver.connect(str(path), autocommit=True) as scratch:
-            cursor = scratch.cursor()
-            # a throwaway file: no journal, no fsync (a crash loses it with the transaction)
-            cursor.execute("PRAGMA journal_mode=OFF")
-            cursor.execute("PRAGMA synchronous=OFF")
-            cursor.adbc_ingest("stage", table, mode="create")
-            cursor.close()
-        raw = self.session.connection().connection.dbapi_connection
-        self._scratch = (raw, directory)
-        self._cursor.execute(f"ATTACH DATABASE ? AS {SCRATCH_SCHEMA}", (str(path),))
-        self.run(f"INSERT INTO {STAGE} ({names}) SELECT {names} FROM {SCRATCH_SCHEMA}.stage")
-
-    def release(self) -> None:
-        """After the transaction: detach and delete the scratch file, if one was attached."""
-        if self._scratch is None:
-            return
-        raw, directory = self._scratch
-        self._scratch = None
-        try:
-            raw.execute(f"DETACH DATABASE {SCRATCH_SCHEMA}")
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
 
 
 def lock_intake(sql: Sql) -> None:
     """Serialise writers of events and totals (SQLite's write lock does it by itself)."""
     if sql.dialect == "postgresql":
         sql.run(f"SELECT pg_advisory_xact_lock({INTAKE_LOCK_KEY})")
-
-
-def lock_intake_session(session: Session) -> None:
-    lock_intake(SessionSql(session))
 
 
 @dataclass
@@ -205,23 +156,15 @@ def _int(value: Any) -> int:
     return 0 if value is None else int(value)
 
 
-def points_expression(column: str, version_column: str, multipliers: Mapping[int, int]) -> str:
-    """``Σ credited_v × (L / g_per_point_v)`` as SQL, for ``floor(… / L)``: exact integer points."""
-    cases = " ".join(f"WHEN {int(v)} THEN {int(m)}" for v, m in sorted(multipliers.items()))
-    return f"{column} * CASE {version_column} {cases} ELSE 0 END"
-
-
-def resolve_and_account(
+def resolve(
     sql: Sql,
     *,
     partner_id: int,
     batch_id: int,
     staged: int,
-    multipliers: Mapping[int, int],
-    common_multiple: int,
-    report: Sequence[int] = (DUPLICATE, CONFLICT, DEDUPE_DUPLICATE),
 ) -> BatchOutcome:
-    """Steps 1-4 of the module docstring over ``carbon_stage``; drops the temporary tables."""
+    """Steps 1-3 of the module docstring over ``carbon_stage``; drops it. The rows not accepted
+    are in ``others``, the rest are the batch's new events."""
     p, b = int(partner_id), int(batch_id)
     inserted = sql.run(
         "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, "
@@ -266,70 +209,103 @@ def resolve_and_account(
             outcome.counts[int(kind)] = int(count)
     else:  # every staged row went in and claimed no dedupe key: all are new, no need to count
         outcome.counts[NEW] = staged
-    wanted = ", ".join(str(int(kind)) for kind in report)
-    if wanted and outcome.accepted != staged:
+    if outcome.accepted != staged:
         outcome.others = [
             (int(row), int(kind), None if wp is None else int(wp), we)
             for row, kind, wp, we in sql.rows(
                 f"SELECT row_number, outcome, winner_partner_id, winner_event_id FROM {STAGE} "
-                f"WHERE outcome IN ({wanted}) ORDER BY row_number"
+                f"WHERE outcome <> {NEW} ORDER BY row_number"
             )
         ]
-    if outcome.accepted:
-        _account(sql, b, multipliers, common_multiple, outcome)
-    for table in (*_TEMP_TABLES, STAGE):
-        sql.run(f"DROP TABLE IF EXISTS {table}")
+    sql.run(f"DROP TABLE IF EXISTS {STAGE}")
     return outcome
 
 
-def _account(
-    sql: Sql, batch_id: int, multipliers: Mapping[int, int], common_multiple: int, outcome: BatchOutcome
-) -> None:
-    for table in _TEMP_TABLES:
-        sql.run(f"DROP TABLE IF EXISTS {table}")
-    sql.run(f"CREATE TEMPORARY TABLE carbon_b_added AS {month_sql.pivot_added(STAGE, f'outcome = {NEW}')}")
-    sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_month AS "
-        + month_sql.month_update("carbon_b_added", month_sql.CAPS_OF_BEHAVIOURS, "carbon_month_totals")
+# -- month rows, version and resident totals (the accounting of new events) ----------------------
+
+MonthKeyIds = tuple[int, int, int]
+"""(resident id, behaviour id, month number)."""
+
+
+def month_rows(sql: Sql, keys: Sequence[MonthKeyIds]) -> dict[MonthKeyIds, tuple[int, int, int, str]]:
+    """Stored ``(reduction_g, day_credited_g, credited_g, days)`` of these month keys."""
+    found: dict[MonthKeyIds, tuple[int, int, int, str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        values = ", ".join(f"({int(r)}, {int(b)}, {int(m)})" for r, b, m in chunk)
+        for r, b, m, reduction, day_credited, credited, days in sql.rows(
+            "SELECT resident_id, behaviour_id, month, reduction_g, day_credited_g, credited_g, days "
+            f"FROM carbon_month_totals WHERE (resident_id, behaviour_id, month) IN (VALUES {values})"
+        ):
+            found[(int(r), int(b), int(m))] = (int(reduction), int(day_credited), int(credited), str(days))
+    return found
+
+
+def write_month_rows(sql: Sql, rows: Sequence[tuple[int, int, int, int, int, int, str]]) -> None:
+    """``(resident, behaviour, month, reduction_g, day_credited_g, credited_g, days)`` as the new
+    values of their keys."""
+    mark = sql.marker
+    sql.many(
+        "INSERT INTO carbon_month_totals (resident_id, behaviour_id, month, reduction_g, day_credited_g, "
+        f"credited_g, days) VALUES ({', '.join([mark] * 7)}) ON CONFLICT (resident_id, behaviour_id, month) "
+        "DO UPDATE SET reduction_g = excluded.reduction_g, day_credited_g = excluded.day_credited_g, "
+        "credited_g = excluded.credited_g, days = excluded.days",
+        rows,
     )
-    sql.run(month_sql.upsert_months("carbon_b_month"))
-    sql.run(
+
+
+def add_version_credits(sql: Sql, rows: Sequence[tuple[int, int, int]]) -> None:
+    """Add ``(resident, version, credited grams)`` to the residents' per-version totals."""
+    mark = sql.marker
+    sql.many(
         "INSERT INTO carbon_resident_version_totals (resident_id, version_id, credited_g) "
-        "SELECT resident_id, version_id, CAST(SUM(credited_g - old_credited) AS BIGINT) "
-        "FROM carbon_b_month WHERE true GROUP BY resident_id, version_id "
-        "ON CONFLICT (resident_id, version_id) DO UPDATE SET "
-        "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g"
+        f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (resident_id, version_id) DO UPDATE SET "
+        "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g",
+        rows,
     )
-    sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_res AS SELECT resident_id, "
-        "CAST(SUM(added_reduction) AS BIGINT) AS added_reduction, "
-        "CAST(SUM(credited_g - old_credited) AS BIGINT) AS added_credited "
-        "FROM carbon_b_month GROUP BY resident_id"
-    )
-    weighted = points_expression("v.credited_g", "v.version_id", multipliers)
-    sql.run(
-        "CREATE TEMPORARY TABLE carbon_b_res2 AS SELECT r.resident_id, r.added_reduction, r.added_credited, "
-        "COALESCE(t.points, 0) AS old_points, COALESCE(p.points, 0) AS new_points "
-        "FROM carbon_b_res r "
-        f"LEFT JOIN (SELECT v.resident_id, CAST(SUM({weighted}) AS BIGINT) / {int(common_multiple)} "
-        "AS points "
-        "FROM carbon_resident_version_totals v WHERE v.resident_id IN (SELECT resident_id FROM carbon_b_res) "
-        "GROUP BY v.resident_id) p ON p.resident_id = r.resident_id "
-        "LEFT JOIN carbon_resident_totals t ON t.resident_id = r.resident_id"
-    )
-    sql.run(
+
+
+def version_totals(sql: Sql, resident_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+    """``(resident, version, credited grams)`` of every version of these residents."""
+    found: list[tuple[int, int, int]] = []
+    for start in range(0, len(resident_ids), 500):
+        ids = ", ".join(str(int(r)) for r in resident_ids[start : start + 500])
+        found.extend(
+            (int(r), int(v), int(g))
+            for r, v, g in sql.rows(
+                "SELECT resident_id, version_id, credited_g FROM carbon_resident_version_totals "
+                f"WHERE resident_id IN ({ids})"
+            )
+        )
+    return found
+
+
+def resident_points(sql: Sql, resident_ids: Sequence[int]) -> dict[int, int]:
+    """The points the totals held so far for these residents (absent: none yet)."""
+    found: dict[int, int] = {}
+    for start in range(0, len(resident_ids), 500):
+        ids = ", ".join(str(int(r)) for r in resident_ids[start : start + 500])
+        found.update(
+            (int(r), int(points))
+            for r, points in sql.rows(
+                f"SELECT resident_id, points FROM carbon_resident_totals WHERE resident_id IN ({ids})"
+            )
+        )
+    return found
+
+
+def add_to_residents(sql: Sql, rows: Sequence[tuple[int, int, int, int]], batch_id: int) -> None:
+    """``(resident, reduction added, credited added, points now)`` into the residents' totals."""
+    mark = sql.marker
+    sql.many(
         "INSERT INTO carbon_resident_totals (resident_id, reduction_g, credited_g, points, points_posted, "
-        f"last_batch_id, settled_batch_id) SELECT resident_id, added_reduction, added_credited, new_points, "
-        f"0, {int(batch_id)}, 0 FROM carbon_b_res2 WHERE true ON CONFLICT (resident_id) DO UPDATE SET "
+        f"last_batch_id, settled_batch_id) VALUES ({mark}, {mark}, {mark}, {mark}, 0, {int(batch_id)}, 0) "
+        "ON CONFLICT (resident_id) DO UPDATE SET "
         "reduction_g = carbon_resident_totals.reduction_g + excluded.reduction_g, "
         "credited_g = carbon_resident_totals.credited_g + excluded.credited_g, "
-        "points = excluded.points, last_batch_id = excluded.last_batch_id"
+        "points = excluded.points, last_batch_id = excluded.last_batch_id",
+        rows,
     )
-    reduction, credited, points = sql.rows(
-        "SELECT CAST(SUM(added_reduction) AS BIGINT), CAST(SUM(added_credited) AS BIGINT), "
-        "CAST(SUM(new_points - old_points) AS BIGINT) FROM carbon_b_res2"
-    )[0]
-    outcome.reduction_g, outcome.credited_g, outcome.points = _int(reduction), _int(credited), _int(points)
 
 
 # -- ingest runs and batches --------------------------------------------------------------------

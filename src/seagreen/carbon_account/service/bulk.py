@@ -139,7 +139,7 @@ class DuckChecks:
         prefix: str,
         backfill_days: int,
     ) -> None:
-        self.session, self.catalogue, self.who = session, catalogue, who
+        self.catalogue, self.who = catalogue, who
         self.now, self.prefix, self.backfill_days = now, prefix, backfill_days
         self.db = duckdb.connect()
         self.db.execute("SET threads = 2")
@@ -208,8 +208,10 @@ class DuckChecks:
     def close(self) -> None:
         self.db.close()
 
-    def check(self, raw: pa.Table) -> tuple[pa.Table, list[RowError], dict[int, str]]:
-        """Accepted rows (``STAGE_SCHEMA``), the errors of the others, and their event ids."""
+    def check(self, raw: pa.Table, session: Session) -> tuple[pa.Table, list[RowError], dict[int, str]]:
+        """Accepted rows (``STAGE_SCHEMA``), the errors of the others, and their event ids.
+        ``session`` answers what the rejected and unusual rows need to know (a short read
+        transaction: one held for the whole file would keep SQLite from checkpointing its log)."""
         self.db.register("raw", raw)
         rows = self.db.sql(self._sql(), params=[self.prefix]).to_arrow_table()
         self.db.unregister("raw")
@@ -227,7 +229,7 @@ class DuckChecks:
         errors: list[RowError] = []
         event_ids: dict[int, str] = {}
         if bad.num_rows:
-            unknown_refs = self._unknown_refs(bad)
+            unknown_refs = self._unknown_refs(bad, session)
             for record in bad.to_pylist():
                 number = int(record["row_number"])
                 event_ids[number] = record["event_id"] or ""
@@ -237,7 +239,7 @@ class DuckChecks:
             numbers = set(unusual.column("row_number").to_pylist())
             originals = raw.filter(pc.is_in(raw.column("row_number"), pa.array(sorted(numbers), pa.int64())))
             checked = check_events_python(
-                self.session,
+                session,
                 self.catalogue,
                 self.who,
                 [(int(r["row_number"]), _raw_event(r)) for r in originals.to_pylist()],
@@ -252,10 +254,10 @@ class DuckChecks:
                 staged = pa.concat_tables([staged, checked.staged]).sort_by("row_number")
         return staged, sorted(errors, key=lambda e: e.row), event_ids
 
-    def _unknown_refs(self, bad: pa.Table) -> set[str]:
+    def _unknown_refs(self, bad: pa.Table, session: Session) -> set[str]:
         refs = bad.filter(pc.field("resident_missing") == True).column("resident_ref").to_pylist()  # noqa: E712
         wanted = sorted({ref for ref in refs if ref})
-        known = identity.resident_ids(self.session, wanted) if wanted else {}
+        known = identity.resident_ids(session, wanted) if wanted else {}
         return {ref for ref in wanted if ref not in known}
 
     @staticmethod
@@ -503,32 +505,34 @@ def _checked_groups(
     (SQLite), write each group's accepted rows to a scratch file there (never the platform's)."""
     with transactions(read_only=True) as session:
         checks = DuckChecks(session, catalogue, who, now=now, prefix=prefix, backfill_days=backfill_days)
-        try:
-            batches = read_events(path, block_bytes=block_bytes, on_progress=on_progress)
-            for table, read_errors in _groups(batches, group_rows):
-                errors = [e for e in read_errors if e.row > checkpoint]
-                if table.num_rows and checkpoint:
-                    table = table.filter(pc.greater(table.column("row_number"), checkpoint))
-                if not table.num_rows and not errors:
-                    continue
-                staged, check_errors, event_ids = (
-                    checks.check(table) if table.num_rows else (_empty_stage(), [], {})
-                )
-                errors = sorted(errors + check_errors, key=lambda e: e.row)
-                rows = table.column("row_number") if table.num_rows else pa.array([], pa.int64())
-                numbers = [e.row for e in errors] + (
-                    [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
-                )
-                if not _in_row_order(staged):
-                    staged = staged.sort_by("row_number")
-                group = _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
-                if scratch_dir is not None and staged.num_rows:
-                    folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
-                    group.scratch = folder / "stage.db"
-                    sql_bulk.write_scratch(group.scratch, {"stage": staged}, row_keys=["stage"])
-                yield group
-        finally:
-            checks.close()
+    try:
+        batches = read_events(path, block_bytes=block_bytes, on_progress=on_progress)
+        for table, read_errors in _groups(batches, group_rows):
+            errors = [e for e in read_errors if e.row > checkpoint]
+            if table.num_rows and checkpoint:
+                table = table.filter(pc.greater(table.column("row_number"), checkpoint))
+            if not table.num_rows and not errors:
+                continue
+            staged, check_errors, event_ids = _empty_stage(), list[RowError](), dict[int, str]()
+            if table.num_rows:
+                with transactions(read_only=True) as session:
+                    staged, check_errors, event_ids = checks.check(table, session)
+            errors = sorted(errors + check_errors, key=lambda e: e.row)
+            rows = table.column("row_number") if table.num_rows else pa.array([], pa.int64())
+            numbers = [e.row for e in errors] + (
+                [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
+            )
+            if not _in_row_order(staged):
+                staged = staged.sort_by("row_number")
+            group = _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
+            if scratch_dir is not None and staged.num_rows:
+                folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
+                group.scratch = folder / "stage.db"
+                columns = staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS))
+                sql_bulk.write_scratch(group.scratch, {"stage": columns}, row_keys=["stage"])
+            yield group
+    finally:
+        checks.close()
 
 
 _T = TypeVar("_T")
@@ -601,6 +605,7 @@ def ingest_file(
     digest = file_sha256(path)
     with transactions() as session:
         dialect = session.get_bind().dialect.name
+        checkpoints = sql_bulk.background_checkpoints(session)
         who = partner(session, partner_code)
         catalogue = load_catalogue(session)
         found = ingest_rows.unfinished_ingest(session, who.id, digest)
@@ -637,58 +642,44 @@ def ingest_file(
     scratch_root = Path(tempfile.mkdtemp(prefix="seagreen-ingest-"))
     pending = bulk_accounting.PendingTotals(catalogue, temp_dir=scratch_root)
     try:
-        # what runs that died left committed but unaccounted: this file's, and stale ones of others
-        bulk_accounting.recover(transactions, catalogue, ingest_id=ingest_id, scratch_dir=scratch_root)
-        groups = _checked_groups(
-            transactions,
-            catalogue,
-            who,
-            path,
-            checkpoint=checkpoint,
-            now=moment,
-            prefix=prefix,
-            backfill_days=backfill_days,
-            group_rows=group_rows,
-            block_bytes=block_bytes,
-            on_progress=on_progress,
-            scratch_dir=scratch_root if dialect == "sqlite" else None,
-        )
-        # read and check group n+1 in a thread while group n is written (DuckDB, Arrow, ADBC and
-        # the database drivers release the GIL); the writes stay in this thread, one group at a time
-        with closing(_one_ahead(groups)) as ahead:
-            for committed, group in enumerate(ahead, start=1):
-                sql: sql_bulk.BulkSql | None = None
-                try:
-                    with transactions() as writer:
-                        sql = sql_bulk.BulkSql(writer, scratch_root)
-                        written = _write_group(sql, group, partner_id=who.id, ingest_id=ingest_id)
-                        conflicts = [
-                            RowError(
-                                row,
-                                "event_id",
-                                IntakeReason.CONFLICT.value,
-                                "same event_id with other content",
-                            )
-                            for row in written.conflict_rows
-                        ]
-                        conflict_ids = _event_ids_of(group.staged, written.conflict_rows)
-                        # written before the commit: a re-run truncates whatever lies past the checkpoint
-                        _append_quarantine(
-                            quarantine, group.errors, conflicts, {**group.event_ids, **conflict_ids}
-                        )
-                finally:
-                    if sql is not None:
-                        sql.release()
-                    group.discard()
-                if written.batch_id is not None:
-                    pending.add(written.batch_id, group.staged, written.not_new_rows)
-                if after_batch is not None:
-                    after_batch(committed, group.last_row)
-                if pending.rows >= flush_rows:
-                    bulk_accounting.account(
-                        transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
+        with checkpoints:
+            # what runs that died left committed but unaccounted: this file's, and stale others'
+            bulk_accounting.recover(transactions, catalogue, ingest_id=ingest_id, scratch_dir=scratch_root)
+            groups = _checked_groups(
+                transactions,
+                catalogue,
+                who,
+                path,
+                checkpoint=checkpoint,
+                now=moment,
+                prefix=prefix,
+                backfill_days=backfill_days,
+                group_rows=group_rows,
+                block_bytes=block_bytes,
+                on_progress=on_progress,
+                scratch_dir=scratch_root if dialect == "sqlite" else None,
+            )
+            # read and check group n+1 in a thread while group n is written (DuckDB, Arrow, ADBC and
+            # the drivers release the GIL); the writes stay in this thread, one group at a time
+            with closing(_one_ahead(groups)) as ahead:
+                for committed, group in enumerate(ahead, start=1):
+                    written = _commit_group(
+                        transactions,
+                        group,
+                        who.id,
+                        ingest_id,
+                        scratch_dir=scratch_root,
+                        quarantine=quarantine,
                     )
-        bulk_accounting.account(transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root)
+                    if written.batch_id is not None:
+                        pending.add(written.batch_id, group.staged, written.not_new_rows)
+                    if after_batch is not None:
+                        after_batch(committed, group.last_row)
+                    if pending.rows >= flush_rows:
+                        bulk_accounting.account(
+                            transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
+                        )
+            bulk_accounting.account(transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root)
     finally:
         pending.close()
         shutil.rmtree(scratch_root, ignore_errors=True)
@@ -722,6 +713,36 @@ def ingest_file(
             details={k: v for k, v in summary.as_json().items() if k != "quarantine"},
         )
     return summary
+
+
+def _commit_group(
+    transactions: Transactions,
+    group: _CheckedGroup,
+    partner_id: int,
+    ingest_id: int,
+    *,
+    scratch_dir: Path,
+    quarantine: Path,
+) -> _Written:
+    """One group in a transaction of its own; its rejected rows go to the quarantine file."""
+    sql: sql_bulk.BulkSql | None = None
+    try:
+        with transactions() as writer:
+            sql = sql_bulk.BulkSql(writer, scratch_dir)
+            sql.checkpoints_elsewhere()
+            written = _write_group(sql, group, partner_id=partner_id, ingest_id=ingest_id)
+            conflicts = [
+                RowError(row, "event_id", IntakeReason.CONFLICT.value, "same event_id with other content")
+                for row in written.conflict_rows
+            ]
+            conflict_ids = _event_ids_of(group.staged, written.conflict_rows)
+            # written before the commit: a re-run truncates whatever lies past the checkpoint
+            _append_quarantine(quarantine, group.errors, conflicts, {**group.event_ids, **conflict_ids})
+        return written
+    finally:
+        if sql is not None:
+            sql.release()
+        group.discard()
 
 
 @dataclass

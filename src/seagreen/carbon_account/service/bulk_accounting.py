@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
-from seagreen.carbon_account.repository import month_sql
+from seagreen.carbon_account.service import month_sql
 from seagreen.carbon_account.service.intake import Catalogue
 from seagreen.kit.clock import now_micros
 
@@ -71,21 +71,33 @@ def _catalogue_table(catalogue: Catalogue) -> pa.Table:
     )
 
 
+PENDING = pa.schema(
+    [
+        ("batch_id", pa.int64()),
+        ("resident_id", pa.int64()),
+        ("behaviour_id", pa.int64()),
+        ("version_id", pa.int64()),
+        ("month", pa.int64()),
+        ("dom", pa.int64()),
+        ("reduction_g", pa.int64()),
+    ]
+)
+
+
 class PendingTotals:
-    """New events' reductions of committed, not yet accounted batches, in an in-process DuckDB."""
+    """New events of committed, not yet accounted batches (``PENDING`` Arrow chunks), accounted
+    with an in-process DuckDB."""
 
     def __init__(self, catalogue: Catalogue, *, temp_dir: Path | None = None) -> None:
         self.common_multiple = int(catalogue.common_multiple)
         self.db = duckdb.connect()
-        self._run("SET threads = 2")
-        self._run("SET memory_limit = '512MB'")
+        self._run("SET threads = 1")  # the other core checks the next groups; less CPU than two threads
+        self._run("SET memory_limit = '768MB'")
+        self._run("SET enable_progress_bar = false")
         if temp_dir is not None:
             self._run("SET temp_directory = ?", [str(temp_dir)])
         self.db.register("behaviours", _catalogue_table(catalogue))
-        self._run(
-            "CREATE TABLE pending (batch_id BIGINT, resident_id BIGINT, behaviour_id BIGINT, day BIGINT, "
-            "added BIGINT)"
-        )
+        self.chunks: list[pa.Table] = []
         self.batches: list[int] = []
         self.rows = 0
 
@@ -107,13 +119,11 @@ class PendingTotals:
         self.batches.append(int(batch_id))
         if not staged.num_rows:
             return
-        self.db.register("group_rows", staged.select(["resident_id", "behaviour_id", "day", "reduction_g"]))
-        self._run(
-            f"INSERT INTO pending SELECT {int(batch_id)}, resident_id, behaviour_id, day, "
-            "CAST(SUM(reduction_g) AS BIGINT) FROM group_rows GROUP BY resident_id, behaviour_id, day"
+        columns = staged.select(PENDING.names[1:])
+        self.chunks.append(
+            columns.add_column(0, "batch_id", pa.array([int(batch_id)] * len(columns), pa.int64()))
         )
-        self.db.unregister("group_rows")
-        self.rows = self._count()
+        self.rows += len(columns)
 
     def add_events(self, events: pa.Table) -> None:
         """Events read back from the database (``bulk_intake.BATCH_EVENTS``), for recovery."""
@@ -121,15 +131,14 @@ class PendingTotals:
         if not events.num_rows:
             return
         self.db.register("read_back", events)
-        self._run(
-            "INSERT INTO pending SELECT batch_id, resident_id, behaviour_id, day, CAST(SUM(added) AS BIGINT) "
-            "FROM read_back GROUP BY batch_id, resident_id, behaviour_id, day"
-        )
+        chunk = self.db.sql(
+            "SELECT e.batch_id, e.resident_id, e.behaviour_id, b.version_id, "
+            f"{_MONTH} AS month, CAST(dayofmonth({_DATE}) AS BIGINT) AS dom, e.added AS reduction_g "
+            "FROM read_back e JOIN behaviours b USING (behaviour_id)"
+        ).to_arrow_table()
         self.db.unregister("read_back")
-        self.rows = self._count()
-
-    def _count(self) -> int:
-        return int(self._run("SELECT count(*) FROM pending")[0][0])
+        self.chunks.append(chunk.cast(PENDING))
+        self.rows += len(chunk)
 
     def flush(self, sql: sql_bulk.BulkSql, *, ingest_id: int, now_us: int | None = None) -> Accounted:
         """Account the pending batches that are still unaccounted, in the caller's transaction."""
@@ -140,16 +149,13 @@ class PendingTotals:
         if not todo:
             self._reset()
             return Accounted()
-        ids = ", ".join(str(b) for b in todo)
         db = self.db
-        self._run(
-            "CREATE OR REPLACE TEMP TABLE added AS "
-            + month_sql.pivot_added(
-                "(SELECT p.resident_id, p.behaviour_id, b.version_id, "
-                f"{_MONTH} AS month, CAST(dayofmonth({_DATE}) AS BIGINT) AS dom, p.added AS reduction_g "
-                f"FROM pending p JOIN behaviours b USING (behaviour_id) WHERE p.batch_id IN ({ids})) n"
-            )
-        )
+        rows = pa.concat_tables(self.chunks) if self.chunks else PENDING.empty_table()
+        if len(todo) < len(self.batches):  # another process accounted some meanwhile
+            rows = rows.filter(pc.is_in(rows.column("batch_id"), pa.array(todo, pa.int64())))
+        db.register("pending", rows)
+        self._run("CREATE OR REPLACE TEMP TABLE added AS " + month_sql.pivot_added("pending"))
+        db.unregister("pending")
         result = Accounted(len(todo))
         if self._count_added():
             month_keys = db.sql(
@@ -176,11 +182,12 @@ class PendingTotals:
         """``month_sql`` over ``added`` and the stored rows; write the new totals."""
         db = self.db
         for name, table in (
-            ("old_months", old.months),
+            ("old_months_packed", old.months),
             ("old_versions", old.versions),
             ("old_points", old.points),
         ):
             db.register(name, table)
+        self._run("CREATE OR REPLACE TEMP VIEW old_months AS " + month_sql.unpack_days("old_months_packed"))
         self._run(
             "CREATE OR REPLACE TEMP TABLE new_months AS "
             + month_sql.month_update("added", "behaviours", "old_months")
@@ -205,9 +212,10 @@ class PendingTotals:
             f"JOIN {multiplier} m USING (version_id) GROUP BY resident_id) p USING (resident_id) "
             "LEFT JOIN old_points op USING (resident_id)"
         )
-        for name in ("old_months", "old_versions", "old_points"):
+        self._run("DROP VIEW old_months")
+        for name in ("old_months_packed", "old_versions", "old_points"):
             db.unregister(name)
-        month_columns = ", ".join(month_sql.MONTH_COLUMNS)
+        month_columns = ", ".join(month_sql.STORED_COLUMNS)
         sql_bulk.write_totals(
             sql,
             months=db.sql(
@@ -234,8 +242,7 @@ class PendingTotals:
     def _reset(self) -> None:
         for name in ("added", "new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
-        self._run("DELETE FROM pending")
-        self.batches, self.rows = [], 0
+        self.chunks, self.batches, self.rows = [], [], 0
 
 
 def account(
@@ -252,6 +259,7 @@ def account(
     try:
         with transactions() as session:
             sql = sql_bulk.BulkSql(session, scratch_dir)
+            sql.checkpoints_elsewhere()
             return pending.flush(sql, ingest_id=ingest_id)
     finally:
         if sql is not None:

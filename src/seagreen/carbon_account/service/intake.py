@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account import repository
@@ -22,14 +23,18 @@ from seagreen.carbon_account.domain import (
     FieldError,
     IntakeReason,
     Methodology,
+    MonthRow,
     PartnerKind,
+    add_to_month,
     check_event,
     day_number,
     dedupe_hash,
     epoch_micros,
     intake_content_hash,
     month_number,
+    pack_days,
     quantity_milli,
+    unpack_days,
 )
 from seagreen.carbon_account.errors import PartnerNotFound
 from seagreen.carbon_account.repository import intake as sql_intake
@@ -54,6 +59,7 @@ class Catalogue:
     multipliers: Mapping[int, int]  # version id -> common_multiple / g_per_point
     common_multiple: int
     hashes: Mapping[str, str]
+    caps: Mapping[int, tuple[int | None, int | None, int]]  # behaviour id -> (daily, monthly, version id)
 
 
 def load_catalogue(session: Session) -> Catalogue:
@@ -68,6 +74,11 @@ def load_catalogue(session: Session) -> Catalogue:
         multipliers={version_id: common // rate for version_id, rate in rates.items()},
         common_multiple=common,
         hashes={v.code: v.content_hash() for v in methodology.versions},
+        caps={
+            behaviour_ids[(v.code, code)]: (b.daily_cap_g, b.monthly_cap_g, version_ids[v.code])
+            for v in methodology.versions
+            for code, b in v.behaviours.items()
+        },
     )
 
 
@@ -187,7 +198,6 @@ def write_batch(
     staged: pa.Table,
     rejected: int,
     now_us: int,
-    report: Sequence[int] = (sql_intake.DUPLICATE, sql_intake.CONFLICT, sql_intake.DEDUPE_DUPLICATE),
 ) -> sql_intake.BatchOutcome:
     """Stage, resolve and account one checked batch and move its ingest's checkpoint, all in the
     caller's transaction (which the entrypoint commits)."""
@@ -196,14 +206,13 @@ def write_batch(
     outcome = sql_intake.BatchOutcome()
     if staged.num_rows:
         sql.stage(staged)
-        outcome = sql_intake.resolve_and_account(
-            sql,
-            partner_id=partner_id,
-            batch_id=batch_id,
-            staged=staged.num_rows,
-            multipliers=catalogue.multipliers,
-            common_multiple=catalogue.common_multiple,
-            report=report,
+        outcome = sql_intake.resolve(sql, partner_id=partner_id, batch_id=batch_id, staged=staged.num_rows)
+        new = staged
+        if outcome.others:
+            not_new = pa.array([row for row, *_ in outcome.others], pa.int64())
+            new = staged.filter(pc.invert(pc.is_in(staged.column("row_number"), not_new)))
+        outcome.reduction_g, outcome.credited_g, outcome.points = account_new_events(
+            sql, catalogue, new, batch_id=batch_id
         )
     sql_intake.add_to_ingest(
         sql,
@@ -218,6 +227,60 @@ def write_batch(
         checkpoint_row=last_row,
     )
     return outcome
+
+
+def account_new_events(
+    sql: sql_intake.Sql, catalogue: Catalogue, events: pa.Table, *, batch_id: int
+) -> tuple[int, int, int]:
+    """Add new events (``STAGE_SCHEMA``, a request's worth) to their month rows and their
+    residents' totals by the domain's rules; return the reduction, credited grams and points
+    they added. (A bulk file's many groups are accounted set-based: ``bulk_accounting``.)"""
+    if not events.num_rows:
+        return 0, 0, 0
+    added: dict[sql_intake.MonthKeyIds, dict[int, int]] = {}
+    columns = [events.column(name).to_pylist() for name in ("resident_id", "behaviour_id", "month", "dom")]
+    for resident, behaviour, month, day, grams in zip(
+        *columns, events.column("reduction_g").to_pylist(), strict=True
+    ):
+        by_day = added.setdefault((resident, behaviour, month), {})
+        by_day[day] = by_day.get(day, 0) + grams
+    stored = sql_intake.month_rows(sql, sorted(added))
+    months: list[tuple[int, int, int, int, int, int, str]] = []
+    credits: dict[tuple[int, int], int] = {}
+    reductions: dict[int, int] = {}
+    for key, by_day in sorted(added.items()):
+        resident, behaviour, month = key
+        daily_cap, monthly_cap, version = catalogue.caps[behaviour]
+        found = stored.get(key)
+        before = MonthRow(tuple(unpack_days(found[3])), found[0], found[1], found[2]) if found else MonthRow()
+        after = add_to_month(before, by_day, daily_cap_g=daily_cap, monthly_cap_g=monthly_cap)
+        months.append(
+            (*key, after.reduction_g, after.day_credited_g, after.credited_g, pack_days(after.days))
+        )
+        credits[(resident, version)] = (
+            credits.get((resident, version), 0) + after.credited_g - before.credited_g
+        )
+        reductions[resident] = reductions.get(resident, 0) + after.reduction_g - before.reduction_g
+    sql_intake.write_month_rows(sql, months)
+    sql_intake.add_version_credits(sql, [(r, v, grams) for (r, v), grams in sorted(credits.items())])
+    residents = sorted(reductions)
+    weighted: dict[int, int] = dict.fromkeys(residents, 0)
+    for resident, version, grams in sql_intake.version_totals(sql, residents):
+        weighted[resident] += grams * catalogue.multipliers[version]
+    before_points = sql_intake.resident_points(sql, residents)
+    credited_by_resident: dict[int, int] = {}
+    for (resident, _version), grams in credits.items():
+        credited_by_resident[resident] = credited_by_resident.get(resident, 0) + grams
+    rows = [
+        (r, reductions[r], credited_by_resident.get(r, 0), weighted[r] // catalogue.common_multiple)
+        for r in residents
+    ]
+    sql_intake.add_to_residents(sql, rows, batch_id)
+    return (
+        sum(reductions.values()),
+        sum(credited_by_resident.values()),
+        sum(points - before_points.get(r, 0) for r, _, _, points in rows),
+    )
 
 
 def window(now: datetime, backfill_days: int) -> tuple[int, int]:

@@ -4,9 +4,9 @@
   accounted together a few groups later (docs/decisions/0005, phase 4); this says which batches
   the totals already hold. Batches written before this revision were accounted as they were
   written.
-- ``carbon_month_totals`` gains ``reduction_g`` and ``d01`` … ``d31`` (Σ reduction on each day of
-  the month) and ``carbon_day_totals`` goes: the day sums move into their month's row, so a file
-  writes one row per (resident, behaviour, month) instead of one per day.
+- ``carbon_month_totals`` gains ``reduction_g`` and ``days`` (Σ reduction on each day of the
+  month, packed: ``"600,,1076,…"``) and ``carbon_day_totals`` goes: the day sums move into their
+  month's row, so a file writes one row per (resident, behaviour, month) instead of one per day.
 
 Revision ID: 0110_intake_accounting
 Revises: 0100_taxonomy
@@ -25,14 +25,18 @@ down_revision = "0100_taxonomy"
 branch_labels = None
 depends_on = None
 
-DAY_COLUMNS = tuple(f"d{n:02d}" for n in range(1, 32))
 EPOCH = date(1970, 1, 1)
 CHUNK = 10_000
+EMPTY_DAYS = "," * 30  # 31 empty fields (the packing is domain.pack_days's, frozen here)
 
 
-def _month_and_column(day: int) -> tuple[int, str]:
+def _month_and_day(day: int) -> tuple[int, int]:
     moment = EPOCH + timedelta(days=day)
-    return moment.year * 12 + moment.month - 1, f"d{moment.day:02d}"
+    return moment.year * 12 + moment.month - 1, moment.day
+
+
+def _pack(days: list[int | None]) -> str:
+    return ",".join("" if grams is None else str(grams) for grams in days)
 
 
 def upgrade() -> None:
@@ -43,27 +47,28 @@ def upgrade() -> None:
 
     with op.batch_alter_table("carbon_month_totals") as batch:
         batch.add_column(sa.Column("reduction_g", sa.BigInteger(), nullable=False, server_default="0"))
-        for name in DAY_COLUMNS:
-            batch.add_column(sa.Column(name, sa.BigInteger(), nullable=True))
+        batch.add_column(sa.Column("days", sa.Text(), nullable=False, server_default=EMPTY_DAYS))
     connection = op.get_bind()
-    found = connection.execute(
+    months: dict[tuple[int, int, int], list[int | None]] = {}
+    for resident, behaviour, day, reduction in connection.execute(
         sa.text("SELECT resident_id, behaviour_id, day, reduction_g FROM carbon_day_totals")
-    ).fetchall()
-    updates: dict[str, list[dict[str, int]]] = {}
-    for resident, behaviour, day, reduction in found:
-        month, column = _month_and_column(int(day))
-        updates.setdefault(column, []).append(
-            {"r": int(resident), "b": int(behaviour), "m": month, "g": int(reduction)}
-        )
-    for column, rows in updates.items():
-        statement = sa.text(
-            f"UPDATE carbon_month_totals SET {column} = :g, reduction_g = reduction_g + :g "  # noqa: S608
-            "WHERE resident_id = :r AND behaviour_id = :b AND month = :m"
-        )
-        for start in range(0, len(rows), CHUNK):
-            connection.execute(statement, rows[start : start + CHUNK])
+    ):
+        month, day_of_month = _month_and_day(int(day))
+        days = months.setdefault((int(resident), int(behaviour), month), [None] * 31)
+        days[day_of_month - 1] = int(reduction)
+    rows = [
+        {"r": r, "b": b, "m": m, "g": sum(d for d in days if d is not None), "days": _pack(days)}
+        for (r, b, m), days in months.items()
+    ]
+    statement = sa.text(
+        "UPDATE carbon_month_totals SET reduction_g = :g, days = :days "
+        "WHERE resident_id = :r AND behaviour_id = :b AND month = :m"
+    )
+    for start in range(0, len(rows), CHUNK):
+        connection.execute(statement, rows[start : start + CHUNK])
     with op.batch_alter_table("carbon_month_totals") as batch:
         batch.alter_column("reduction_g", server_default=None)
+        batch.alter_column("days", server_default=None)
     op.drop_table("carbon_day_totals")
 
 
@@ -80,16 +85,16 @@ def downgrade() -> None:
     )
     connection = op.get_bind()
     caps = dict(connection.execute(sa.text("SELECT id, daily_cap_g FROM carbon_behaviours")).fetchall())
-    columns = ", ".join(DAY_COLUMNS)
     rows = []
-    for resident, behaviour, month, *days in connection.execute(
-        sa.text(f"SELECT resident_id, behaviour_id, month, {columns} FROM carbon_month_totals")  # noqa: S608
+    for resident, behaviour, month, packed in connection.execute(
+        sa.text("SELECT resident_id, behaviour_id, month, days FROM carbon_month_totals")
     ).fetchall():
         first = date(int(month) // 12, int(month) % 12 + 1, 1)
         cap = caps.get(behaviour)
-        for offset, reduction in enumerate(days):
-            if reduction is None:
+        for offset, text in enumerate(packed.split(",")):
+            if not text:
                 continue
+            reduction = int(text)
             credited = reduction if cap is None else min(int(reduction), int(cap))
             rows.append(
                 {
@@ -107,8 +112,7 @@ def downgrade() -> None:
     for start in range(0, len(rows), CHUNK):
         connection.execute(table.insert(), rows[start : start + CHUNK])
     with op.batch_alter_table("carbon_month_totals") as batch:
-        for name in DAY_COLUMNS:
-            batch.drop_column(name)
+        batch.drop_column("days")
         batch.drop_column("reduction_g")
 
     op.drop_index(op.f("ix_carbon_batches_accounted_at_us"), table_name="carbon_batches")

@@ -1,0 +1,138 @@
+"""Month rows: the domain's rule for adding a day's reductions, and its set-based DuckDB form
+(``service.month_sql``) kept equal to it."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seagreen.carbon_account.domain import DAYS_IN_ROW, MonthRow, add_to_month, pack_days, unpack_days
+from seagreen.carbon_account.service import month_sql
+
+grams = st.integers(0, 5_000)
+additions = st.dictionaries(st.integers(1, DAYS_IN_ROW), grams, max_size=8)
+caps = st.one_of(st.none(), st.integers(1, 3_000))
+
+
+def test_days_pack_to_text_and_back():
+    days = [None] * DAYS_IN_ROW
+    days[0], days[16], days[30] = 600, 0, 1076
+    packed = pack_days(days)
+    assert packed.startswith("600,") and packed.endswith(",1076") and packed.count(",") == 30
+    assert unpack_days(packed) == days
+    assert unpack_days(None) == [None] * DAYS_IN_ROW
+    with pytest.raises(ValueError):
+        unpack_days("1,2,3")
+
+
+def test_each_day_is_capped_then_the_month():
+    row = add_to_month(MonthRow(), {1: 700, 2: 300, 3: 600}, daily_cap_g=600, monthly_cap_g=1_000)
+    assert (row.reduction_g, row.day_credited_g, row.credited_g) == (1_600, 1_500, 1_000)
+    more = add_to_month(row, {2: 500}, daily_cap_g=600, monthly_cap_g=None)
+    assert more.days[1] == 800 and more.day_credited_g == 1_800  # day 2: min(800, 600)
+
+
+def test_refuses_a_negative_reduction():
+    with pytest.raises(ValueError):
+        add_to_month(MonthRow(), {3: -1}, daily_cap_g=None, monthly_cap_g=None)
+
+
+@given(first=additions, second=additions, daily=caps, monthly=caps)
+def test_adding_in_two_steps_equals_adding_at_once(first, second, daily, monthly):
+    both = dict(first)
+    for day, amount in second.items():
+        both[day] = both.get(day, 0) + amount
+    stepwise = add_to_month(
+        add_to_month(MonthRow(), first, daily_cap_g=daily, monthly_cap_g=monthly),
+        second,
+        daily_cap_g=daily,
+        monthly_cap_g=monthly,
+    )
+    assert stepwise == add_to_month(MonthRow(), both, daily_cap_g=daily, monthly_cap_g=monthly)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from([None, (100, 800, 700)]), additions), min_size=1, max_size=6),
+    daily=caps,
+    monthly=caps,
+)
+def test_the_duckdb_form_equals_the_domain(rows, daily, monthly):
+    old_rows, added_rows, expected = [], [], []
+    for key, (stored, by_day) in enumerate(rows):
+        before = MonthRow()
+        if stored is not None:
+            before = add_to_month(
+                MonthRow(),
+                {5: stored[0], 9: stored[1], 20: stored[2]},
+                daily_cap_g=daily,
+                monthly_cap_g=monthly,
+            )
+            old_rows.append(
+                (
+                    key,
+                    1,
+                    7,
+                    before.reduction_g,
+                    before.day_credited_g,
+                    before.credited_g,
+                    pack_days(before.days),
+                )
+            )
+        for day, amount in by_day.items():
+            added_rows.append((key, 1, 3, 7, day, amount))
+        if by_day:
+            after = add_to_month(before, by_day, daily_cap_g=daily, monthly_cap_g=monthly)
+            expected.append(
+                (
+                    key,
+                    after.reduction_g,
+                    after.day_credited_g,
+                    after.credited_g,
+                    pack_days(after.days),
+                    before.credited_g,
+                )
+            )
+    db = duckdb.connect()
+    names = month_sql.STORED_COLUMNS
+    db.register(
+        "stored",
+        pa.table(
+            {
+                n: pa.array([r[i] for r in old_rows], pa.string() if n == "days" else pa.int64())
+                for i, n in enumerate(names)
+            }
+        ),
+    )
+    db.register(
+        "events",
+        pa.table(
+            {
+                n: pa.array([r[i] for r in added_rows], pa.int64())
+                for i, n in enumerate(
+                    ("resident_id", "behaviour_id", "version_id", "month", "dom", "reduction_g")
+                )
+            }
+        ),
+    )
+    db.register(
+        "caps",
+        pa.table(
+            {
+                "behaviour_id": pa.array([1], pa.int64()),
+                "daily_cap": pa.array([daily], pa.int64()),
+                "monthly_cap": pa.array([monthly], pa.int64()),
+            }
+        ),
+    )
+    db.execute("CREATE TABLE added AS " + month_sql.pivot_added("events")).fetchall()
+    db.execute("CREATE VIEW old AS " + month_sql.unpack_days("stored")).fetchall()
+    got = db.sql(
+        "SELECT resident_id, reduction_g, day_credited_g, credited_g, days, old_credited FROM ("
+        + month_sql.month_update("added", "caps", "old")
+        + ") ORDER BY resident_id"
+    ).fetchall()
+    assert got == expected
