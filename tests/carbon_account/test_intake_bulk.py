@@ -8,7 +8,7 @@ import json
 import random
 import tempfile
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -332,3 +332,47 @@ def test_a_parquet_file_with_typed_times_ingests_like_the_same_csv(database_url,
 
     assert reasons(from_parquet, 1) == csv_reasons  # CSV rows start under the header
     assert {"in_future", "before_backfill_window", "missing"} <= {r for _, _, r in csv_reasons}
+
+
+@pytest.mark.slow
+def test_two_versions_with_different_points_rates_agree_between_api_and_bulk(database_url, tmp_path):
+    """Events on both sides of a new version's first day: each day's credit counts at its
+    version's rate, the same through the real-time path (Python) and a bulk file (DuckDB)."""
+    from importlib.resources import files
+
+    events = [row for row in rows(240, seed=5) if row["dedupe_key"] == ""]
+    shipped = files("seagreen.data.behaviours").joinpath("weihai-v1.csv")
+    catalogue = tmp_path / "weihai-v2.csv"
+    catalogue.write_text(shipped.read_text(encoding="utf-8"), encoding="utf-8")
+    states = []
+    for via_api in (True, False):
+        with fresh_database(database_url, tmp_path / f"api-{via_api}") as (url, transactions):
+            with transactions() as session:
+                service.publish_file(
+                    session,
+                    catalogue,
+                    code="weihai-v2",
+                    name="v2",
+                    effective_from=date(2024, 6, 5),
+                    g_per_point=30,
+                    now=datetime(2024, 6, 1, tzinfo=UTC),
+                )
+            if via_api:
+                for start in range(0, len(events), 50):
+                    with transactions() as session:
+                        service.submit_events(
+                            session,
+                            partner_code="t-bus",
+                            events=events[start : start + 50],
+                            prefix=DEDUPE_PREFIX,
+                            actor=TEST_ACTOR,
+                            now=INTAKE_NOW,
+                        )
+            else:
+                ingest(url, transactions, write_text(tmp_path / "both.csv", csv_text(events)), group_rows=60)
+            states.append(state(transactions))
+    assert states[0] == states[1]
+    balances = states[0][0]
+    credited = sum(credited for _ref, _reduction, credited, _points in balances)
+    points = sum(points for *_rest, points in balances)
+    assert points > credited // 100  # the days under v2 earn a point per 30 g, not per 100 g

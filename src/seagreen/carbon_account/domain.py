@@ -819,14 +819,17 @@ def add_to_month(
     before: MonthRow, added: Mapping[int, int], *, daily_cap_g: int | None, monthly_cap_g: int | None
 ) -> MonthRow:
     """``before`` plus new reductions by day of month (1-31): ``apply_reductions`` for one month
-    row, the form the intake stores and the bulk path computes set-based (``month_sql``)."""
+    row, the form the intake stores and the bulk path computes set-based (``month_sql``). Only
+    the days that change are visited: ``before``'s sums hold the others."""
     days = list(before.days)
+    reduction, day_credited = before.reduction_g, before.day_credited_g
     for day, grams in added.items():
         if grams < 0:
             raise ValueError(f"negative reduction on day {day}")
-        days[day - 1] = (days[day - 1] or 0) + grams
-    reduction = sum(grams for grams in days if grams is not None)
-    day_credited = sum(capped(grams, daily_cap_g) for grams in days if grams is not None)
+        old = days[day - 1] or 0
+        days[day - 1] = old + grams
+        reduction += grams
+        day_credited += capped(old + grams, daily_cap_g) - capped(old, daily_cap_g)
     return MonthRow(tuple(days), reduction, day_credited, capped(day_credited, monthly_cap_g))
 
 

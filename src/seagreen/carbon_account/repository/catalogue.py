@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import cast
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.domain import (
@@ -145,3 +145,17 @@ def catalogue_ids(session: Session) -> tuple[dict[str, int], dict[tuple[str, str
         )
     }
     return versions, behaviours
+
+
+def catalogue_signature(session: Session) -> tuple[object, ...]:
+    """What identifies the published catalogue: every (version id, content hash) and the last
+    behaviour id (versions are append-only, so an unchanged signature means an unchanged catalogue)."""
+    versions = tuple(
+        (int(version_id), content_hash)
+        for version_id, content_hash in session.execute(
+            select(MethodologyVersionRow.id, MethodologyVersionRow.content_hash).order_by(
+                MethodologyVersionRow.id
+            )
+        )
+    )
+    return versions, session.scalar(select(func.max(BehaviourRow.id)))

@@ -280,15 +280,16 @@ def version_totals(sql: Sql, resident_ids: Sequence[int]) -> list[tuple[int, int
     return found
 
 
-def resident_points(sql: Sql, resident_ids: Sequence[int]) -> dict[int, int]:
-    """The points the totals held so far for these residents (absent: none yet)."""
-    found: dict[int, int] = {}
+def resident_credits(sql: Sql, resident_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """``(credited_g, points)`` the totals held so far for these residents (absent: none yet)."""
+    found: dict[int, tuple[int, int]] = {}
     for start in range(0, len(resident_ids), 500):
         ids = ", ".join(str(int(r)) for r in resident_ids[start : start + 500])
         found.update(
-            (int(r), int(points))
-            for r, points in sql.rows(
-                f"SELECT resident_id, points FROM carbon_resident_totals WHERE resident_id IN ({ids})"
+            (int(r), (int(credited), int(points)))
+            for r, credited, points in sql.rows(
+                "SELECT resident_id, credited_g, points FROM carbon_resident_totals "
+                f"WHERE resident_id IN ({ids})"
             )
         )
     return found

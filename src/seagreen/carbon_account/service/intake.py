@@ -62,7 +62,25 @@ class Catalogue:
     caps: Mapping[int, tuple[int | None, int | None, int]]  # behaviour id -> (daily, monthly, version id)
 
 
+_CATALOGUES: dict[tuple[object, ...], Catalogue] = {}
+_CATALOGUES_KEPT = 8
+
+
 def load_catalogue(session: Session) -> Catalogue:
+    """Every published version, as the intake uses it. Versions are append-only, so a catalogue
+    built once is reused while the database's list of (version id, content hash) and its last
+    behaviour id stay the same (one small query instead of reading every behaviour per request)."""
+    key = (session.get_bind().engine.url, *repository.catalogue_signature(session))
+    cached = _CATALOGUES.get(key)
+    if cached is None:
+        cached = _build_catalogue(session)
+        if len(_CATALOGUES) >= _CATALOGUES_KEPT:
+            _CATALOGUES.pop(next(iter(_CATALOGUES)))
+        _CATALOGUES[key] = cached
+    return cached
+
+
+def _build_catalogue(session: Session) -> Catalogue:
     methodology = load_methodology(session)
     version_ids, behaviour_ids = repository.catalogue_ids(session)
     rates = {version_ids[v.code]: v.g_per_point for v in methodology.versions}
@@ -264,13 +282,20 @@ def account_new_events(
     sql_intake.write_month_rows(sql, months)
     sql_intake.add_version_credits(sql, [(r, v, grams) for (r, v), grams in sorted(credits.items())])
     residents = sorted(reductions)
-    weighted: dict[int, int] = dict.fromkeys(residents, 0)
-    for resident, version, grams in sql_intake.version_totals(sql, residents):
-        weighted[resident] += grams * catalogue.multipliers[version]
-    before_points = sql_intake.resident_points(sql, residents)
     credited_by_resident: dict[int, int] = {}
     for (resident, _version), grams in credits.items():
         credited_by_resident[resident] = credited_by_resident.get(resident, 0) + grams
+    stored_totals = sql_intake.resident_credits(sql, residents)  # resident -> (credited_g, points)
+    multipliers = set(catalogue.multipliers.values())
+    weighted: dict[int, int] = {}
+    if len(multipliers) == 1:  # one points rate: points follow the resident's credited grams
+        (multiplier,) = multipliers
+        for r in residents:
+            weighted[r] = (stored_totals.get(r, (0, 0))[0] + credited_by_resident.get(r, 0)) * multiplier
+    else:  # rates differ by version: weigh each version's credited grams
+        weighted = dict.fromkeys(residents, 0)
+        for resident, version, grams in sql_intake.version_totals(sql, residents):
+            weighted[resident] += grams * catalogue.multipliers[version]
     rows = [
         (r, reductions[r], credited_by_resident.get(r, 0), weighted[r] // catalogue.common_multiple)
         for r in residents
@@ -279,7 +304,7 @@ def account_new_events(
     return (
         sum(reductions.values()),
         sum(credited_by_resident.values()),
-        sum(points - before_points.get(r, 0) for r, _, _, points in rows),
+        sum(points - stored_totals.get(r, (0, 0))[1] for r, _, _, points in rows),
     )
 
 
