@@ -33,6 +33,7 @@ format: install
 	$(BIN)/ruff check --fix src tests benchmarks
 
 bench: install
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/ledger.py
 	$(BIN)/python benchmarks/taxonomy.py
 	$(BIN)/python benchmarks/ingest.py

@@ -1,28 +1,36 @@
-"""Ingest benchmark (issue 3): end-to-end events/s of ``seagreen ingest`` and the real-time API,
-each printed beside the raw bulk-insert rate of the same rows measured in the same run.
+"""Ingest benchmark (issue 3): end-to-end events/s of ``seagreen ingest`` and of the real-time API,
+each printed beside the raw bulk-insert rate of the same rows measured in the same run, and the
+ingest's peak memory on a big file.
 
-    python benchmarks/ingest.py                       # 5M events, 100k residents, SQLite
-    python benchmarks/ingest.py --events 500000       # a quicker run
+    python benchmarks/ingest.py                          # 5M events, 100k residents, SQLite
+    python benchmarks/ingest.py --events 500000          # a quicker run
     python benchmarks/ingest.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    python benchmarks/ingest.py --memory-events 50000000 # + peak RSS of one ingest of 50M events
 
-Deterministic synthetic data (seeded): transit events (bus trips, e-bus km) for residents who all
-authorised the partner. Floors from the issue: SQLite ≥ 500k/s Parquet, ≥ 250k/s CSV; PostgreSQL
-≥ 200k/s; API ≥ 20k/s in 1,000-event batches; one-event POST p99 ≤ 20 ms.
+Deterministic synthetic data (every value a hash of the row's index, no random state): a transit
+partner's bus trips and e-bus kilometres, two months, residents who all authorised the partner.
+Floors from the issue: SQLite ≥ 500k events/s Parquet, ≥ 250k/s CSV; PostgreSQL ≥ 200k/s;
+re-ingest (all duplicates) no slower; API ≥ 20k/s in 1,000-event batches and a one-event POST
+p99 ≤ 20 ms; peak memory ≤ 1 GB at 50M events. Process CPU seconds are printed too: on a shared
+machine they move less than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import resource
 import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -35,27 +43,66 @@ from seagreen.db.uow import unit_of_work
 from seagreen.identity import service as identity
 
 NOW = datetime.fromisoformat("2024-06-30T23:00:00+08:00")
+START_S = 1_714_492_800  # 2024-05-01T00:00:00+08:00 … the events span 60 days
 ACTOR = Actor.system("benchmark")
 PREFIX = "benchmark-dedupe-prefix"
+CHUNK = 1_000_000
+FLOORS = {"parquet": 500_000, "csv": 250_000, "postgres": 200_000, "api": 20_000}
 
 
-def synthetic(events: int, residents: int, seed: int = 20240630) -> pa.Table:
-    chance = random.Random(seed)
-    resident = [chance.randrange(residents) for _ in range(events)]
-    bus = [chance.random() < 0.7 for _ in range(events)]
-    start = 1_714_492_800  # 2024-05-01 .. 2024-06-30
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def synthetic(first: int, count: int, residents: int) -> pa.Table:
+    """Rows ``first`` … ``first + count - 1``: 70 % bus trips, 30 % e-bus km of 1.0-29.9 km."""
+    index = pa.array(range(first, first + count), pa.int64())
+
+    resident = _mod(index, 2_654_435_761, residents)
+    bus = pc.less(_mod(index, 40_503, 10), 7)
+    tenths = pc.add(_mod(index, 7_919, 290), 10)
+    ebus_km = pc.binary_join_element_wise(
+        pc.cast(pc.divide(tenths, 10), pa.string()), pc.cast(_mod(tenths, 1, 10), pa.string()), "."
+    )
+    seconds = pc.add(_mod(index, 104_729, 60 * 86_400), START_S)
     return pa.table(
         {
-            "event_id": pa.array([f"bus-{n:09d}" for n in range(events)]),
-            "resident_ref": pa.array([f"R{r}" for r in resident]),
-            "behaviour": pa.array(["bus_trip" if b else "ebus_km" for b in bus]),
-            "quantity": pa.array(["1" if b else f"{chance.randrange(10, 300) / 10}" for b in bus]),
-            "occurred_at": pa.array(
-                [(start + chance.randrange(60 * 86400)) * 1_000_000 for _ in range(events)],
-                pa.timestamp("us", "UTC"),
+            "event_id": pc.binary_join_element_wise(
+                "bus-", pc.utf8_lpad(pc.cast(index, pa.string()), 9, "0"), ""
             ),
+            "resident_ref": pc.binary_join_element_wise("R", pc.cast(resident, pa.string()), ""),
+            "behaviour": pc.if_else(bus, "bus_trip", "ebus_km"),
+            "quantity": pc.if_else(bus, "1", ebus_km),
+            "occurred_at": pc.cast(pc.multiply(seconds, 1_000_000), pa.timestamp("us", "UTC")),
         }
     )
+
+
+def _mod(index: pa.Array, multiplier: int, modulo: int) -> pa.Array:
+    """``(index × multiplier) mod modulo``, in 40 bits (no overflow for any index used here)."""
+    value = pc.bit_wise_and(pc.multiply(index, multiplier), (1 << 40) - 1)
+    return pc.subtract(value, pc.multiply(pc.divide(value, modulo), modulo))
+
+
+def chunks(events: int, residents: int) -> Iterator[pa.Table]:
+    for first in range(0, events, CHUNK):
+        yield synthetic(first, min(CHUNK, events - first), residents)
+
+
+def write_files(directory: Path, events: int, residents: int, *, csv: bool = True) -> dict[str, Path]:
+    """The same events as Parquet (typed times) and as CSV (ISO text), written chunk by chunk."""
+    paths = {"parquet": directory / "events.parquet", "csv": directory / "events.csv"}
+    schema = synthetic(0, 1, residents).schema
+    with pq.ParquetWriter(paths["parquet"], schema) as parquet:
+        csv_writer = pa_csv.CSVWriter(paths["csv"], schema) if csv else None
+        for table in chunks(events, residents):
+            parquet.write_table(table)
+            if csv_writer is not None:
+                csv_writer.write_table(table)
+        if csv_writer is not None:
+            csv_writer.close()
+    return paths if csv else {"parquet": paths["parquet"]}
 
 
 def fresh(url: str):
@@ -85,19 +132,25 @@ def residents(transactions, count: int) -> None:
         )
 
 
-def ingest(url, transactions, path: Path) -> tuple[float, service.IngestSummary]:
-    start = time.perf_counter()
+def ingest(url, transactions, path: Path) -> tuple[float, float, service.IngestSummary]:
+    cpu, start = cpu_seconds(), time.perf_counter()
     summary = service.ingest_file(
         transactions, url, path, "bench-bus", prefix=PREFIX, actor=ACTOR, quarantine_dir=path.parent, now=NOW
     )
-    return time.perf_counter() - start, summary
+    return time.perf_counter() - start, cpu_seconds() - cpu, summary
 
 
-def raw_insert_sqlite(table: pa.Table, directory: Path) -> float:
+def narrow(table: pa.Table) -> pa.Table:
+    """The raw reference's rows: the event's key and text columns, as a partner file has them."""
+    columns = table.select(["event_id", "resident_ref", "behaviour", "quantity"])
+    return columns.add_column(0, "partner_id", pa.array([1] * len(columns), pa.int64()))
+
+
+def raw_insert_sqlite(directory: Path, events: int, count: int) -> float:
     """ADBC ingest of the same rows into an indexed table of a database file of its own."""
     import adbc_driver_sqlite.dbapi as driver
 
-    narrow = table.select(["event_id", "resident_ref", "behaviour", "quantity"])
+    tables = [narrow(table) for table in chunks(events, count)]
     with driver.connect(str(directory / f"raw-{secrets.token_hex(3)}.db")) as connection:
         cursor = connection.cursor()
         cursor.execute(
@@ -105,18 +158,18 @@ def raw_insert_sqlite(table: pa.Table, directory: Path) -> float:
             "quantity TEXT, PRIMARY KEY (partner_id, event_id)) WITHOUT ROWID"
         )
         connection.commit()
-        narrow = narrow.add_column(0, "partner_id", pa.array([1] * len(narrow), pa.int64()))
         start = time.perf_counter()
-        cursor.adbc_ingest("raw", narrow, mode="append")
+        for table in tables:
+            cursor.adbc_ingest("raw", table, mode="append")
         connection.commit()
-        return len(narrow) / (time.perf_counter() - start)
+        return events / (time.perf_counter() - start)
 
 
-def raw_insert_postgres(table: pa.Table, url: str) -> float:
+def raw_insert_postgres(url: str, events: int, count: int) -> float:
+    """COPY (ADBC, binary) of the same rows into an indexed table."""
     import adbc_driver_postgresql.dbapi as driver
 
-    narrow = table.select(["event_id", "resident_ref", "behaviour", "quantity"])
-    narrow = narrow.add_column(0, "partner_id", pa.array([1] * len(narrow), pa.int64()))
+    tables = [narrow(table) for table in chunks(events, count)]
     with driver.connect(url.replace("+psycopg", "")) as connection:
         cursor = connection.cursor()
         cursor.execute("DROP TABLE IF EXISTS bench_raw")
@@ -126,28 +179,34 @@ def raw_insert_postgres(table: pa.Table, url: str) -> float:
         )
         connection.commit()
         start = time.perf_counter()
-        cursor.adbc_ingest("bench_raw", narrow, mode="append")
+        for table in tables:
+            cursor.adbc_ingest("bench_raw", table, mode="append")
         connection.commit()
-        rate = len(narrow) / (time.perf_counter() - start)
+        rate = events / (time.perf_counter() - start)
         cursor.execute("DROP TABLE bench_raw")
         connection.commit()
         return rate
 
 
-def api(url: str, transactions, batches: int, singles: int) -> tuple[float, float]:
-    """Events/s in 1,000-event batches and the p99 of one-event POSTs, through the ASGI app."""
+def api(url: str, transactions, batches: int, singles: int) -> tuple[float, float, float]:
+    """Events/s in 1,000-event batches, CPU ms per batch, and the p99 of one-event POSTs."""
     from fastapi.testclient import TestClient
 
     from seagreen.app import create_app
 
     with transactions() as session:
-        key = service.add_partner(session, "bench-bus", kind="transit", name="bench bus", actor=ACTOR).api_key
+        key = service.add_partner(session, "bench-api", kind="transit", name="bench api", actor=ACTOR).api_key
+        service.set_consents(
+            session,
+            {f"R{n}": {"bench-bus", "bench-api"} for n in range(1000)},
+            actor=ACTOR,
+            source="benchmark",
+            now=datetime.fromisoformat("2024-01-01T00:00:00+08:00"),
+        )
     settings = Settings(database_url=url, key_file=Path(tempfile.mkdtemp()) / "keys.json")
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {key}"}
-
-    # the API checks times against the real clock: events of the last day, so they are accepted
-    recent = (datetime.now(UTC) - timedelta(hours=20)).isoformat()
+    recent = (datetime.now(UTC) - timedelta(hours=20)).isoformat()  # the API checks times against now
 
     def event(n: int) -> dict[str, str]:
         return {
@@ -159,14 +218,14 @@ def api(url: str, transactions, batches: int, singles: int) -> tuple[float, floa
         }
 
     with TestClient(app) as client:
-        start = time.perf_counter()
+        cpu, start = cpu_seconds(), time.perf_counter()
         for b in range(batches):
             body = {"events": [event(b * 1000 + i) for i in range(1000)]}
             response = client.post("/api/v1/events", json=body, headers=headers)
             assert response.status_code == 200, response.text
-            results = response.json()["results"]
-            assert all(r["status"] == "accepted" for r in results), results[0]
+            assert all(r["status"] == "accepted" for r in response.json()["results"])
         rate = batches * 1000 / (time.perf_counter() - start)
+        cpu_ms = (cpu_seconds() - cpu) / batches * 1000
         latencies = []
         for n in range(singles):
             body = {"events": [event(10_000_000 + n)]}
@@ -174,38 +233,73 @@ def api(url: str, transactions, batches: int, singles: int) -> tuple[float, floa
             response = client.post("/api/v1/events", json=body, headers=headers)
             latencies.append(time.perf_counter() - start)
             assert response.status_code == 200
-    return rate, statistics.quantiles(latencies, n=100)[98] * 1000
+    return rate, cpu_ms, statistics.quantiles(latencies, n=100)[98] * 1000
 
 
-def run(label: str, make_url, table: pa.Table, directory: Path, count: int, raw: float) -> None:
-    files = {"parquet": directory / "events.parquet", "csv": directory / "events.csv"}
+def line(label: str, events: int, seconds: float, cpu: float, raw: float, floor: int, note: str = "") -> None:
+    rate = events / seconds
+    print(
+        f"{label:22s} {rate:10,.0f} events/s ({seconds:5.1f} s, cpu {cpu:5.1f} s){note}  "
+        f"raw insert {raw:10,.0f}/s  ratio {rate / raw:.2f}  floor {floor:,}/s: {rate / floor:.2f}×",
+        flush=True,
+    )
+
+
+def run(
+    label: str, make_url, files: dict[str, Path], events: int, count: int, raw: float, *, pg: bool
+) -> None:
     for name, path in files.items():
         url = make_url(name)
         engine, transactions = fresh(url)
         residents(transactions, count)
-        seconds, summary = ingest(url, transactions, path)
-        rate = len(table) / seconds
-        print(
-            f"{label} {name:7s}: {rate:10,.0f} events/s ({seconds:.1f} s; accepted {summary.accepted:,}, "
-            f"points {summary.points:,})  raw insert {raw:10,.0f}/s  ratio {rate / raw:.2f}",
-            flush=True,
-        )
+        floor = FLOORS["postgres" if pg else name]
+        seconds, cpu, summary = ingest(url, transactions, path)
+        assert summary.accepted == events, summary
+        line(f"{label} {name}", events, seconds, cpu, raw, floor, f" points {summary.points:,}")
         if name == "csv":
-            seconds, summary = ingest(url, transactions, path)
-            rate = len(table) / seconds
-            print(
-                f"{label} re-ingest: {rate:10,.0f} events/s (duplicates {summary.duplicates:,})"
-                f"  raw insert {raw:10,.0f}/s  ratio {rate / raw:.2f}",
-                flush=True,
-            )
-            api_rate, p99 = api(url, transactions, batches=20, singles=300)
-            print(
-                f"{label} API: {api_rate:10,.0f} events/s in 1,000-event batches "
-                f"(ratio {api_rate / raw:.3f});"
-                f" one-event POST p99 {p99:.1f} ms",
-                flush=True,
-            )
+            seconds, cpu, summary = ingest(url, transactions, path)
+            assert summary.duplicates == events, summary
+            line(f"{label} re-ingest", events, seconds, cpu, raw, floor)
+            if not pg:
+                rate, cpu_ms, p99 = api(url, transactions, batches=20, singles=300)
+                floor = FLOORS["api"]
+                print(
+                    f"{label} API             {rate:10,.0f} events/s in 1,000-event batches "
+                    f"({cpu_ms:.0f} ms cpu a batch), floor {floor:,}/s: {rate / floor:.2f}×; "
+                    f"one-event POST p99 {p99:.1f} ms (floor 20 ms)",
+                    flush=True,
+                )
         engine.dispose()
+
+
+def memory(directory: Path, events: int, count: int) -> None:
+    """One ingest of ``events`` in a process of its own; its peak resident memory."""
+    path = write_files(directory, events, count, csv=False)["parquet"]
+    url = f"sqlite:///{directory / 'memory.db'}"
+    engine, transactions = fresh(url)
+    residents(transactions, count)
+    engine.dispose()
+    start = time.perf_counter()
+    subprocess.run(  # this interpreter, this file
+        [sys.executable, __file__, "--child-ingest", url, str(path)], check=True
+    )
+    seconds = time.perf_counter() - start
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"memory: one ingest of {events:,} events: peak RSS {peak_mib:,.0f} MiB (floor 1,024 MiB: "
+        f"{peak_mib / 1024:.2f}×), {events / seconds:,.0f} events/s",
+        flush=True,
+    )
+
+
+def child_ingest(url: str, path: Path) -> None:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+
+    def transactions(**options):
+        return unit_of_work(factory, **options)
+
+    ingest(url, transactions, path)
 
 
 def main() -> None:
@@ -214,20 +308,24 @@ def main() -> None:
     )
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--residents", type=int, default=100_000)
-    parser.add_argument("--postgres", default=None, help="PostgreSQL URL (a scratch database is created)")
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL (scratch databases are created)")
+    parser.add_argument("--memory-events", type=int, default=0, help="also measure one ingest's peak RSS")
+    parser.add_argument("--child-ingest", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_ingest:
+        child_ingest(args.child_ingest[0], Path(args.child_ingest[1]))
+        return
     directory = Path(tempfile.mkdtemp(prefix="seagreen-bench-"))
-    table = synthetic(args.events, args.residents)
-    pq.write_table(table, directory / "events.parquet")
-    pa_csv.write_csv(table, directory / "events.csv")
-    raw = raw_insert_sqlite(table, directory)
+    files = write_files(directory, args.events, args.residents)
+    raw = raw_insert_sqlite(directory, args.events, args.residents)
     run(
-        "SQLite    ",
+        "SQLite",
         lambda name: f"sqlite:///{directory / f'bench-{name}.db'}",
-        table,
-        directory,
+        files,
+        args.events,
         args.residents,
         raw,
+        pg=False,
     )
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
@@ -237,9 +335,11 @@ def main() -> None:
             scratch_database(args.postgres, directory) as first,
             scratch_database(args.postgres, directory) as second,
         ):
-            raw_pg = raw_insert_postgres(table, first)
+            raw_pg = raw_insert_postgres(first, args.events, args.residents)
             urls = {"parquet": first, "csv": second}
-            run("PostgreSQL", urls.__getitem__, table, directory, args.residents, raw_pg)
+            run("PostgreSQL", urls.__getitem__, files, args.events, args.residents, raw_pg, pg=True)
+    if args.memory_events:
+        memory(Path(tempfile.mkdtemp(prefix="seagreen-bench-memory-")), args.memory_events, args.residents)
 
 
 if __name__ == "__main__":
