@@ -48,6 +48,7 @@ def _residents():
         "ok": "ag-ok",
         "ok2": "ag-ok2",
         "revoked": "ag-revoked",
+        "again": "ag-again",
         "never": "ag-never",
         "unknown": "ag-unknown",
         "empty": "",
@@ -61,13 +62,25 @@ def _residents():
 def world(session):
     service.load_shipped(session)
     service.add_partner(session, "ag-bus", kind="transit", name="一致性公交", actor=ACTOR)
-    refs = ["ag-ok", "ag-ok2", "ag-revoked", "ag-never"]
+    refs = ["ag-ok", "ag-ok2", "ag-revoked", "ag-again", "ag-never"]
     identity.ensure_resident_refs(session, refs, actor=ACTOR, now=GRANTED)
-    wanted = {"ag-ok": {"ag-bus"}, "ag-ok2": {"ag-bus"}, "ag-revoked": {"ag-bus"}, "ag-never": set()}
-    service.set_consents(session, wanted, actor=ACTOR, source="t", now=GRANTED)
+    wanted = {"ag-ok": {"ag-bus"}, "ag-ok2": {"ag-bus"}, "ag-revoked": {"ag-bus"}, "ag-again": {"ag-bus"}}
+    service.set_consents(session, {**wanted, "ag-never": set()}, actor=ACTOR, source="t", now=GRANTED)
     # revoked on 2026-05-01 00:00 local: events before stay consented, events after are not
     service.revoke_consent(
         session, "ag-revoked", "ag-bus", actor=ACTOR, now=datetime(2026, 4, 30, 16, tzinfo=UTC)
+    )
+    # two intervals: authorised, revoked over 2026-04-30 local, authorised again from 2026-05-01
+    service.revoke_consent(
+        session, "ag-again", "ag-bus", actor=ACTOR, now=datetime(2026, 4, 29, 16, tzinfo=UTC)
+    )
+    service.set_consents(
+        session,
+        {"ag-again": {"ag-bus"}},
+        actor=ACTOR,
+        source="t",
+        now=datetime(2026, 4, 30, 16, tzinfo=UTC),
+        revoke_others=False,
     )
     return partner(session, "ag-bus")
 

@@ -181,25 +181,23 @@ class DuckChecks:
         )
         cases = " ".join(f"WHEN day >= {int(start)} THEN {int(vid)}" for start, vid in reversed(starts))
         self.version_case = f"CASE {cases} ELSE NULL END" if starts else "NULL"
-        consents = partner_rows.consents_of_partner(session, who.id)
-        resident_ids = sorted({resident for resident, _, _ in consents})
+        # a resident with one consent interval is checked in SQL; one with several (granted,
+        # revoked, granted again) is rare and goes through the Python checks
+        intervals: dict[int, list[tuple[int, int | None]]] = {}
+        for resident, granted, revoked in partner_rows.consents_of_partner(session, who.id):
+            intervals.setdefault(resident, []).append((granted, revoked))
+        resident_ids = sorted(intervals)
         refs = _refs_of(session, resident_ids)
+        single = [intervals[r][0] if len(intervals[r]) == 1 else (None, None) for r in resident_ids]
         self.db.register(
             "residents",
             pa.table(
                 {
                     "ref": pa.array([refs[r] for r in resident_ids], pa.string()),
                     "resident_id": pa.array(resident_ids, pa.int64()),
-                }
-            ),
-        )
-        self.db.register(
-            "consents",
-            pa.table(
-                {
-                    "resident_id": pa.array([c[0] for c in consents], pa.int64()),
-                    "granted_us": pa.array([c[1] for c in consents], pa.int64()),
-                    "revoked_us": pa.array([c[2] for c in consents], pa.int64()),
+                    "granted_us": pa.array([g for g, _ in single], pa.int64()),
+                    "revoked_us": pa.array([v for _, v in single], pa.int64()),
+                    "several": pa.array([len(intervals[r]) > 1 for r in resident_ids], pa.bool_()),
                 }
             ),
         )
@@ -361,29 +359,28 @@ WITH t AS (
     CASE WHEN length(v.dedupe_key) > 256 THEN 'too_long' END AS e_dedupe_key,
     b.behaviour_id, b.factor_micro, r.resident_id,
     r.resident_id IS NULL AS resident_missing,
-    EXISTS (SELECT 1 FROM consents k WHERE k.resident_id = r.resident_id AND k.granted_us <= v.at_us
-            AND (k.revoked_us IS NULL OR v.at_us < k.revoked_us)) AS consented
+    coalesce(r.several, false) AS several,
+    coalesce(r.granted_us <= v.at_us AND (r.revoked_us IS NULL OR v.at_us < r.revoked_us), false) AS consented
   FROM v
   LEFT JOIN behaviours b ON b.version_id = v.version_id AND b.code = v.behaviour
   LEFT JOIN residents r ON r.ref = v.resident_ref
 )
-SELECT row_number, event_id, resident_ref, unusual,
+SELECT row_number, event_id, resident_ref, unusual OR several AS unusual,
   e_event_id, e_resident_ref, e_behaviour, e_quantity, e_occurred_at, e_time2, e_version, e_behaviour2,
   e_dedupe_key, resident_missing, consented,
   (e_event_id IS NULL AND e_resident_ref IS NULL AND e_behaviour IS NULL AND e_quantity IS NULL
    AND e_occurred_at IS NULL AND e_time2 IS NULL AND e_version IS NULL AND e_behaviour2 IS NULL
    AND e_dedupe_key IS NULL AND NOT resident_missing AND consented) AS ok,
   resident_id, behaviour_id, version_id, day,
-  CAST(year(DATE '1970-01-01' + CAST(day AS INTEGER)) * 12
-    + month(DATE '1970-01-01' + CAST(day AS INTEGER)) - 1 AS BIGINT) AS month,
-  CAST(dayofmonth(DATE '1970-01-01' + CAST(day AS INTEGER)) AS BIGINT) AS dom,
+  CAST(year(local_date) * 12 + month(local_date) - 1 AS BIGINT) AS month,
+  CAST(dayofmonth(local_date) AS BIGINT) AS dom,
   milli AS quantity_milli, at_us AS occurred_at_us,
   CAST((CAST(factor_micro AS HUGEINT) * milli) // 1000000000 AS BIGINT) AS reduction_g,
   left(sha256(concat_ws(chr(31), resident_ref, behaviour, CAST(milli AS VARCHAR), CAST(at_us AS VARCHAR),
     coalesce(dedupe_key, ''), coalesce(attributes, ''))), 32) AS content_hash,
   CASE WHEN dedupe_key IS NOT NULL THEN sha256($1 || dedupe_key) END AS dedupe_hash,
   attributes
-FROM c
+FROM (SELECT *, DATE '1970-01-01' + CAST(day AS INTEGER) AS local_date FROM c) c
 """  # noqa: S608
 
 
