@@ -376,3 +376,22 @@ def test_two_versions_with_different_points_rates_agree_between_api_and_bulk(dat
     credited = sum(credited for _ref, _reduction, credited, _points in balances)
     points = sum(points for *_rest, points in balances)
     assert points > credited // 100  # the days under v2 earn a point per 30 g, not per 100 g
+
+
+@pytest.mark.slow
+def test_an_event_id_repeated_within_a_file_counts_once_and_a_changed_repeat_is_a_conflict(
+    database_url, tmp_path
+):
+    first = {"event_id": "rep-1", "resident_ref": "r-1", "behaviour": "bus_trip", "quantity": "1",
+             "occurred_at": "2024-06-05T08:00:00+08:00", "dedupe_key": ""}  # fmt: skip
+    same = dict(first, quantity="1.000")  # the same content, written differently
+    changed = dict(first, quantity="2")
+    other = dict(first, event_id="rep-2")
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        path = write_text(tmp_path / "repeats.csv", csv_text([first, same, changed, other]))
+        summary = ingest(url, transactions, path)
+        assert (summary.accepted, summary.duplicates, summary.conflicts) == (2, 1, 1)
+        with open(summary.quarantine, newline="", encoding="utf-8") as handle:
+            assert [(r["row_number"], r["reason"]) for r in csv.DictReader(handle)] == [("4", "conflict")]
+        balances, (events, *_), _points = state(transactions)
+        assert events == 2 and [b for b in balances if b[0] == "r-1"] == [("r-1", 200, 200, 2)]

@@ -207,17 +207,14 @@ def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -
     return sql.changes()
 
 
-def stored_or_repeated(sql: BulkSql, keys: str, *, partner_id: int) -> list[int]:
-    """PostgreSQL: row numbers of staged keys that are already stored, or repeat an earlier row's
-    event id in the same group (the first row of an event id wins)."""
-    p = int(partner_id)
+def already_stored(sql: BulkSql, ids: str, *, partner_id: int) -> list[int]:
+    """PostgreSQL: row numbers of staged rows (``ids``: ``row_number, event_id``) whose event id
+    the partner's events already have."""
     found = sql.rows(
-        f"SELECT k.row_number FROM {keys} k JOIN carbon_events e ON e.partner_id = {p} "
-        "AND e.event_id = k.event_id "
-        "UNION SELECT row_number FROM (SELECT row_number, "
-        f"row_number() OVER (PARTITION BY event_id ORDER BY row_number) AS nth FROM {keys}) r WHERE nth > 1"
+        f"SELECT k.row_number FROM {ids} k JOIN carbon_events e ON e.partner_id = {int(partner_id)} "
+        "AND e.event_id = k.event_id"
     )
-    return sorted(int(row) for (row,) in found)
+    return [int(row) for (row,) in found]
 
 
 def copy_events(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: int) -> int:

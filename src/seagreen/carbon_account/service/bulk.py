@@ -774,14 +774,18 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
     else:  # PostgreSQL: find the stored and repeated keys, COPY the rest straight in
-        stage = sql.put({"carbon_bulk_keys": group.staged.select(list(sql_bulk.KEY_COLUMNS))})[
-            "carbon_bulk_keys"
-        ]
-        skip = sql_bulk.stored_or_repeated(sql, stage, partner_id=partner_id)
+        ids = sql.put({"carbon_bulk_ids": group.staged.select(["row_number", "event_id"])})["carbon_bulk_ids"]
+        skip = sorted(
+            set(sql_bulk.already_stored(sql, ids, partner_id=partner_id)) | set(_repeated(group.staged))
+        )
         fresh = group.staged
         if skip:
             fresh = fresh.filter(pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64()))))
         inserted = sql_bulk.copy_events(sql, fresh, partner_id=partner_id, batch_id=batch_id)
+        stage = ids
+        if skip or group.has_dedupe:  # classification reads the content and dedupe hashes
+            keys = group.staged.select(list(sql_bulk.KEY_COLUMNS))
+            stage = sql.put({"carbon_bulk_keys": keys})["carbon_bulk_keys"]
     classified = sql_bulk.classify(
         sql,
         stage,
@@ -804,6 +808,15 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
     if inserted == 0 and not not_new:  # pragma: no cover - every staged row is either new or not
         raise RuntimeError("staged rows neither inserted nor classified")
     return _Written(batch_id, classified.conflict_rows, classified.not_new_rows)
+
+
+def _repeated(staged: pa.Table) -> list[int]:
+    """Row numbers of rows whose event id an earlier row of the group has (the first one wins)."""
+    firsts = staged.group_by("event_id").aggregate([("row_number", "min")]).column("row_number_min")
+    if len(firsts) == staged.num_rows:
+        return []
+    others = staged.filter(pc.invert(pc.is_in(staged.column("row_number"), firsts)))
+    return others.column("row_number").to_pylist()
 
 
 def _in_row_order(table: pa.Table) -> bool:
