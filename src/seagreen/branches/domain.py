@@ -963,8 +963,9 @@ class RecognitionAction(StrEnum):
     REVOKE = "revoke"  # the lead authority revokes an overdue branch
     APPEAL = "appeal"  # the bank, within the appeal period
     CLOSE_APPEAL_WINDOW = "close_appeal_window"  # the clock: no appeal in time, the plaque is withdrawn
-    KEEP = "keep"  # one authority finds on appeal that the status should be kept
-    CONFIRM = "confirm"  # one authority confirms the revocation: the plaque is withdrawn
+    KEEP = "keep"  # one authority's finding on appeal: keep the status
+    CONFIRM = "confirm"  # one authority's finding on appeal: confirm the revocation
+    # When every authority has found: kept only if all found "keep", else the plaque is withdrawn.
 
 
 class AppealFinding(StrEnum):
@@ -1034,10 +1035,10 @@ class RecognitionState:
             raise refuse("findings are recorded on an appeal")
         assert authority is not None
         findings = {**self.findings, authority: AppealFinding(action.value)}
-        if action is RecognitionAction.CONFIRM:
-            return replace(self, status=R.WITHDRAWN, findings=findings)
-        kept = self.required <= {a for a, f in findings.items() if f is AppealFinding.KEEP}
-        return replace(self, status=R.RECOGNISED if kept else R.APPEALED, findings=findings)
+        if not self.required <= findings.keys():
+            return replace(self, findings=findings)
+        kept = all(findings[a] is AppealFinding.KEEP for a in self.required)
+        return replace(self, status=R.RECOGNISED if kept else R.WITHDRAWN, findings=findings)
 
 
 # ---- annual reports and appeals ------------------------------------------------------------------------
@@ -1083,8 +1084,9 @@ def end_of_local_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), LOCAL_TZ)
 
 
-def is_past(deadline: datetime, now: datetime) -> bool:
-    return now >= deadline
+def deadline_day(deadline: datetime) -> date:
+    """The last local day a deadline (the first instant after that day) still allows."""
+    return local_date(deadline - timedelta(microseconds=1))
 
 
 def report_deadline(year: int) -> datetime:
