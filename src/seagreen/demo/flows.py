@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session
 from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.domain import Outcome
+from seagreen.config import get_settings
+from seagreen.demo.branches import BranchesDemoReport, load_branches_demo
 from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
 from seagreen.kit.keys import Keys
+from seagreen.kit.storage import DocumentStore, store_from_settings
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class DemoReport:
     users_created: int
     credentials: list[tuple[str, str]]  # (username, password) of users created by this run
     carbon: CarbonDemoReport | None = None
+    branches: BranchesDemoReport | None = None
 
 
 def new_password() -> str:
@@ -140,9 +144,11 @@ def load_demo(
     now: datetime | None = None,
     residents: int | None = None,
     days: int | None = None,
+    store: DocumentStore | None = None,
 ) -> DemoReport:
     """Create the demo organisations, users and personal-carbon-account data that do not exist
-    yet (``residents`` and ``days`` shrink the carbon-account part, for tests)."""
+    yet (``residents`` and ``days`` shrink the carbon-account part, for tests); green sub-branch
+    materials go to ``store`` (default: the one the settings name)."""
     orgs_created = 0
     for org in ORGANISATIONS:
         _, created = identity.ensure_org(
@@ -172,7 +178,8 @@ def load_demo(
     report = load_carbon_demo(
         session, keys, now=now, residents=residents or DEMO_RESIDENTS, days=days or DEMO_DAYS
     )
-    return DemoReport(orgs_created, len(credentials), credentials, report)
+    branches = load_branches_demo(session, store or store_from_settings(get_settings()), now=now or utcnow())
+    return DemoReport(orgs_created, len(credentials), credentials, report, branches)
 
 
 # == personal carbon account (个人碳账户) ==========================================================

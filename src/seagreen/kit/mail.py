@@ -49,7 +49,8 @@ def build_message(message: Email, sender: str, now: datetime | None = None) -> E
 
 
 class LogSender:
-    """Appends each message, as it would be sent, to a file (mode 0600) and to the log."""
+    """Appends each message, readable (headers and the UTF-8 body as they are), to a file (mode
+    0600), and a line to the log: for the demo and for machines without a mail server."""
 
     def __init__(self, path: Path, sender: str) -> None:
         self.path = path
@@ -59,9 +60,9 @@ class LogSender:
         built = build_message(message, self.sender)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as out:
-            out.write(f"----- {built['Date']} -----\n")
-            out.write(built.as_string())
-            out.write("\n")
+            out.write(f"----- {built['Date']} {built['Message-ID']}\n")
+            out.write(f"From: {self.sender}\nTo: {message.to}\nSubject: {message.subject}\n\n")
+            out.write(message.body.rstrip("\n") + "\n\n")
         self.path.chmod(0o600)
         log.info("mail to %s: %s (written to %s)", message.to, message.subject, self.path)
 
