@@ -125,8 +125,9 @@ def role_of(viewer: Viewer) -> str:
     return "reader"
 
 
-def _common(viewer: Viewer, policy: Policy) -> dict[str, Any]:
+def _common(session: Session, viewer: Viewer, policy: Policy) -> dict[str, Any]:
     return {
+        "orgs": service.organisations(session),
         "viewer": viewer,
         "role": role_of(viewer),
         "policy": policy,
@@ -173,7 +174,7 @@ def hub(
     viewer = viewer_of(session, principal)
     recognitions = service.list_recognitions(session, viewer, policy=policy, now=now)
     context = {
-        **_common(viewer, policy),
+        **_common(session, viewer, policy),
         "rounds": service.accepting_rounds(session, now),
         "applications": service.list_applications(session, viewer),
         "recognitions": recognitions,
@@ -204,7 +205,7 @@ def _apply_page(
     chosen = next((r for r in rounds if r.code == round_code), rounds[0] if rounds else None)
     indicator_set = service.indicator_set(session, chosen.indicator_set) if chosen else None
     context = {
-        **_common(viewer, policy),
+        **_common(session, viewer, policy),
         "rounds": rounds,
         "chosen": chosen,
         "set": indicator_set,
@@ -333,7 +334,7 @@ def _application_page(
     )
     sheet = service.score_sheet(session, viewer, application_id) if application.score is not None else None
     context = {
-        **_common(viewer, policy),
+        **_common(session, viewer, policy),
         "app": application,
         "set": indicator_set,
         "draft": application,
@@ -496,7 +497,7 @@ def _recognition_page(
     open_years = [y for y in range(first, last + 1) if y not in reported]
     appeal = next((a for a in rec.appeals if a.status == "open"), None)
     context = {
-        **_common(viewer, policy),
+        **_common(session, viewer, policy),
         "rec": rec,
         "application": application,
         "set": indicator_set,
@@ -701,7 +702,7 @@ def rounds_page(
 ) -> HTMLResponse:
     viewer = viewer_of(session, principal)
     context = {
-        **_common(viewer, policy),
+        **_common(session, viewer, policy),
         "rounds": service.list_rounds(session, now=now),
         "sets": service.list_sets(session),
         "error": None,
@@ -732,7 +733,7 @@ def open_round(
         session.rollback()
         message = exc.message if isinstance(exc, DomainError) else _validation_message(exc)
         context = {
-            **_common(viewer, policy),
+            **_common(session, viewer, policy),
             "rounds": service.list_rounds(session, now=now),
             "sets": service.list_sets(session),
             "error": message,

@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.domain import Outcome
-from seagreen.config import get_settings
 from seagreen.demo.branches import BranchesDemoReport, load_branches_demo
 from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
 from seagreen.kit.keys import Keys
-from seagreen.kit.storage import DocumentStore, store_from_settings
+from seagreen.kit.storage import DocumentStore
 
 
 @dataclass(frozen=True)
@@ -147,8 +146,8 @@ def load_demo(
     store: DocumentStore | None = None,
 ) -> DemoReport:
     """Create the demo organisations, users and personal-carbon-account data that do not exist
-    yet (``residents`` and ``days`` shrink the carbon-account part, for tests); green sub-branch
-    materials go to ``store`` (default: the one the settings name)."""
+    yet (``residents`` and ``days`` shrink the carbon-account part, for tests). The green
+    sub-branch demo keeps its materials in ``store``; without one it is left out."""
     orgs_created = 0
     for org in ORGANISATIONS:
         _, created = identity.ensure_org(
@@ -178,7 +177,7 @@ def load_demo(
     report = load_carbon_demo(
         session, keys, now=now, residents=residents or DEMO_RESIDENTS, days=days or DEMO_DAYS
     )
-    branches = load_branches_demo(session, store or store_from_settings(get_settings()), now=now or utcnow())
+    branches = load_branches_demo(session, store, now=now or utcnow()) if store is not None else None
     return DemoReport(orgs_created, len(credentials), credentials, report, branches)
 
 
