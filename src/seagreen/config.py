@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # Uploaded documents (seagreen.kit.storage): a local directory, or an S3-compatible bucket
     # (``pip install 'seagreen[s3]'``; credentials from boto3's usual environment, never from here).
-    upload_dir: Path = Path("var/uploads")
+    upload_dir: Path | None = None  # default: uploads/ beside the key file (var/uploads)
     upload_max_bytes: int = 10 * 1024 * 1024
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     # Email (seagreen.kit.mail): "log" appends messages to mail_log_file; "smtp" sends them.
     mail_backend: Literal["log", "smtp"] = "log"
-    mail_log_file: Path = Path("var/mail.log")
+    mail_log_file: Path | None = None  # default: mail.log beside the key file (var/mail.log)
     mail_from: str = "SeaGreen <noreply@seagreen.invalid>"
     smtp_host: str = "localhost"
     smtp_port: int = 587
@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     branches_reminder_days: list[int] = [30, 14, 3]
     branches_more_info_days: int = 15
     branches_number_prefix: str = "WHGB"
+
+    @property
+    def upload_path(self) -> Path:
+        return self.upload_dir or self.key_file.parent / "uploads"
+
+    @property
+    def mail_log_path(self) -> Path:
+        return self.mail_log_file or self.key_file.parent / "mail.log"
 
 
 @lru_cache(maxsize=1)

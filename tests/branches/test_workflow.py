@@ -309,4 +309,4 @@ class RecognitionMachine(RuleBasedStateMachine):
 
 
 TestRecognitionMachine = RecognitionMachine.TestCase
-TestRecognitionMachine.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+TestRecognitionMachine.settings = settings(max_examples=400, stateful_step_count=40, deadline=None)

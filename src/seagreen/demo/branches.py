@@ -7,6 +7,8 @@
   for the other two (农商银行乳山支行), and one asked for more (农商银行荣成支行);
 * 威海市商业银行文登支行 with nothing yet, for a bank officer to apply for.
 
+The organisations are the demo's (``seagreen.demo.flows.ORGANISATIONS``).
+
 Seeds only a module without any round, so running it again (or on a deployment in use) adds nothing.
 """
 
@@ -29,8 +31,6 @@ from seagreen.branches.schemas import (
     ReviewCreate,
     RoundCreate,
 )
-from seagreen.identity import service as identity
-from seagreen.identity.domain import OrgKind
 from seagreen.kit.pdf import CertificateDocument, render_certificate
 from seagreen.kit.storage import DocumentStore
 
@@ -39,21 +39,6 @@ DEMO_POLICY = Policy(
 )
 BANK = "wh-commercial-bank"
 RURAL_BANK = "wh-rural-bank"
-
-BRANCHES = (
-    (
-        "wh-commercial-bank-wd",
-        "威海市商业银行文登支行",
-        "Weihai City Commercial Bank, Wendeng Sub-branch",
-        BANK,
-    ),
-    (
-        "wh-rural-bank-rc",
-        "威海农商银行荣成支行",
-        "Weihai Rural Commercial Bank, Rongcheng Sub-branch",
-        RURAL_BANK,
-    ),
-)
 
 STRONG: dict[str, str | list[str]] = {
     "loans_total": "2860000000.00",
@@ -177,17 +162,6 @@ def load_branches_demo(session: Session, store: DocumentStore, *, now: datetime)
     if service.list_rounds(session, now=now):
         return BranchesDemoReport(0, 0, None)
     service.load_shipped(session)
-    actor = Actor.system("demo")
-    for code, name_zh, name_en, parent in BRANCHES:
-        identity.ensure_org(
-            session,
-            code=code,
-            kind=OrgKind.BANK_BRANCH,
-            name_zh=name_zh,
-            name_en=name_en,
-            parent_code=parent,
-            actor=actor,
-        )
     today = local_date(now)
     base = today.year - 1 if today >= date(today.year, 3, 25) else today.year - 2
 

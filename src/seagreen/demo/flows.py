@@ -77,12 +77,26 @@ ORGANISATIONS: tuple[DemoOrg, ...] = (
         "Weihai City Commercial Bank, Huancui Sub-branch",
         "wh-commercial-bank",
     ),
+    DemoOrg(
+        "wh-commercial-bank-wd",
+        OrgKind.BANK_BRANCH,
+        "威海市商业银行文登支行",
+        "Weihai City Commercial Bank, Wendeng Sub-branch",
+        "wh-commercial-bank",
+    ),
     DemoOrg("wh-rural-bank", OrgKind.BANK, "威海农商银行", "Weihai Rural Commercial Bank"),
     DemoOrg(
         "wh-rural-bank-rs",
         OrgKind.BANK_BRANCH,
         "威海农商银行乳山支行",
         "Weihai Rural Commercial Bank, Rushan Sub-branch",
+        "wh-rural-bank",
+    ),
+    DemoOrg(
+        "wh-rural-bank-rc",
+        OrgKind.BANK_BRANCH,
+        "威海农商银行荣成支行",
+        "Weihai Rural Commercial Bank, Rongcheng Sub-branch",
         "wh-rural-bank",
     ),
     # Data partners that report residents' low-carbon behaviour.

@@ -120,4 +120,4 @@ def sender_from_settings(settings: Settings) -> MailSender:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout=settings.smtp_timeout_seconds,
         )
-    return LogSender(settings.mail_log_file, settings.mail_from)
+    return LogSender(settings.mail_log_path, settings.mail_from)

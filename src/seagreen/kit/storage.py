@@ -111,4 +111,4 @@ def store_from_settings(settings: Settings) -> DocumentStore:
             raise StoreError("the S3 store needs boto3: pip install 'seagreen[s3]'") from exc
         client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region)
         return S3Store(client, settings.s3_bucket, settings.s3_prefix)
-    return LocalStore(settings.upload_dir)
+    return LocalStore(settings.upload_path)
