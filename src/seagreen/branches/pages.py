@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -764,12 +765,18 @@ def public_certificate(number: str, session: ReadSession) -> Response:
 def operations(
     request: Request, _: Operator, session: ReadSession, policy: CurrentPolicy, now: Now, done: str = ""
 ) -> HTMLResponse:
+    counts = {
+        name: int(value) if value.isdigit() else 0
+        for name in ("closed", "lapsed", "overdue", "withdrawn", "reminders", "sent", "failed")
+        for value in [request.query_params.get(name, "0")]
+    }
     context = {
+        "counts": counts,
         "policy": policy,
         "now": now,
         "pending": service.count_pending(session),
         "notices": service.list_notices(session, limit=50),
-        "done": done[:40],
+        "done": bool(done),
         "LOCAL_TZ": LOCAL_TZ,
     }
     return render(request, "branches/operations.html", context)
@@ -780,5 +787,15 @@ def operations_tick(
     _: Operator, session: WriteSession, policy: CurrentPolicy, sender: Sender, now: Now
 ) -> RedirectResponse:
     report = run_tick(session, sender, policy, now)
-    summary = f"{report.became_overdue}-{report.reminders_queued}-{report.notices_sent}"
-    return RedirectResponse(f"{BASE}/operations?done={summary}", status_code=303)
+    done = urlencode(
+        {
+            "closed": report.rounds_closed,
+            "lapsed": report.drafts_lapsed + report.requests_lapsed,
+            "overdue": report.became_overdue,
+            "withdrawn": report.plaques_withdrawn,
+            "reminders": report.reminders_queued,
+            "sent": report.notices_sent,
+            "failed": report.notices_failed,
+        }
+    )
+    return RedirectResponse(f"{BASE}/operations?done=1&{done}", status_code=303)
