@@ -8,7 +8,7 @@ import pytest
 
 from seagreen.branches import service
 from seagreen.branches.errors import DocumentDamaged, DocumentInvalid, DocumentNotFound
-from tests.factories.branches import actor_for, docx_bytes, draft, pdf_bytes, png_bytes, submitted
+from tests.factories.branches import actor_for, docx_bytes, draft, files, pdf_bytes, png_bytes, submitted
 
 
 def attach(world, application_id, *uploads):
@@ -16,9 +16,7 @@ def attach(world, application_id, *uploads):
         world.session,
         world.bank,
         application_id,
-        list(uploads),
-        store=world.store,
-        max_bytes=world.max_bytes,
+        files(world, *uploads),
         actor=actor_for(world.bank),
         now=world.now,
     )

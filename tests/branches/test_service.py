@@ -49,6 +49,7 @@ from tests.factories.branches import (
     World,
     actor_for,
     draft,
+    files,
     find,
     recognised,
     report,
@@ -364,9 +365,7 @@ def test_asking_for_more_then_resubmitting_starts_the_review_again(world):
         world.session,
         world.bank,
         application.id,
-        [service.Upload("台账.pdf", b"%PDF-1.4\nledger\n%%EOF")],
-        store=world.store,
-        max_bytes=world.max_bytes,
+        files(world, service.Upload("台账.pdf", b"%PDF-1.4\nledger\n%%EOF")),
         actor=actor_for(world.bank),
         now=world.now,
     )

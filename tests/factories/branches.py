@@ -167,6 +167,10 @@ def make_world(session: Session, tmp_path: Path) -> World:
     return world
 
 
+def files(world: World, *uploads: service.Upload) -> service.Attachments:
+    return service.Attachments(world.store, uploads, world.max_bytes)
+
+
 def draft(
     world: World,
     *,
@@ -188,9 +192,7 @@ def draft(
         ),
         actor=actor_for(world.bank),
         now=world.now,
-        store=world.store,
-        uploads=[service.Upload("说明材料.pdf", pdf_bytes())] if uploads else [],
-        max_bytes=world.max_bytes,
+        attachments=files(world, service.Upload("说明材料.pdf", pdf_bytes())) if uploads else None,
     )
 
 

@@ -214,14 +214,14 @@ def attach_documents(
     now: Now,
     files: Annotated[list[UploadFile], File(description="One or more files")],
 ) -> list[DocumentRead]:
-    uploads = read_uploads(files, settings.upload_max_bytes)
+    attachments = service.Attachments(
+        store, read_uploads(files, settings.upload_max_bytes), settings.upload_max_bytes
+    )
     result = service.attach_documents(
         session,
         viewer_of(session, principal),
         application_id,
-        uploads,
-        store=store,
-        max_bytes=settings.upload_max_bytes,
+        attachments,
         actor=actor_of(principal),
         now=now,
     )

@@ -55,9 +55,11 @@ from seagreen.branches.schemas import (
     RevokeRequest,
     RoundCreate,
 )
+from seagreen.config import Settings
 from seagreen.errors import DomainError, InvalidInput
 from seagreen.identity.access import actor_of
 from seagreen.kit.clock import LOCAL_TZ
+from seagreen.kit.storage import DocumentStore
 from seagreen.web.deps import ReadSession, WriteSession
 from seagreen.web.rendering import render
 
@@ -95,9 +97,12 @@ def draft_from(form: FormData, indicator_set: IndicatorSet) -> ApplicationDraft:
     )
 
 
-def uploads_from(form: FormData, name: str, max_bytes: int) -> list[service.Upload]:
-    files = [f for f in form.getlist(name) if isinstance(f, UploadFile)]
-    return read_uploads(files, max_bytes)
+def attachments_from(form: FormData, settings: Settings, store: DocumentStore) -> service.Attachments:
+    """The files posted as ``documents``, read up to the size limit, for the store."""
+    files = [f for f in form.getlist("documents") if isinstance(f, UploadFile)]
+    return service.Attachments(
+        store, read_uploads(files, settings.upload_max_bytes), settings.upload_max_bytes
+    )
 
 
 def _date(form: FormData, name: str) -> date | None:
@@ -255,16 +260,14 @@ def apply(
         )
     draft = draft_from(form, service.indicator_set(session, chosen.indicator_set))
     try:
-        uploads = uploads_from(form, "documents", settings.upload_max_bytes)
+        attachments = attachments_from(form, settings, store)
         created = service.create_application(
             session,
             viewer,
             ApplicationCreate(round=round_code, branch=branch, **draft.model_dump()),
             actor=actor_of(principal),
             now=now,
-            store=store,
-            uploads=uploads,
-            max_bytes=settings.upload_max_bytes,
+            attachments=attachments,
         )
     except DomainError as exc:
         session.rollback()
@@ -380,7 +383,7 @@ def save_application(
     current = service.get_application(session, viewer, application_id)
     draft = draft_from(form, service.indicator_set(session, current.indicator_set))
     try:
-        uploads = uploads_from(form, "documents", settings.upload_max_bytes)
+        attachments = attachments_from(form, settings, store)
         service.save_application(
             session,
             viewer,
@@ -388,9 +391,7 @@ def save_application(
             draft,
             actor=actor_of(principal),
             now=now,
-            store=store,
-            uploads=uploads,
-            max_bytes=settings.upload_max_bytes,
+            attachments=attachments,
         )
     except DomainError as exc:
         session.rollback()
@@ -585,9 +586,7 @@ def submit_report(
             policy=policy,
             actor=actor_of(principal),
             now=now,
-            store=store,
-            uploads=uploads_from(form, "documents", settings.upload_max_bytes),
-            max_bytes=settings.upload_max_bytes,
+            attachments=attachments_from(form, settings, store),
         )
 
     return _recognition_action(request, session, viewer, policy, number, now, "reported", act)
@@ -659,9 +658,7 @@ def appeal(
             policy=policy,
             actor=actor_of(principal),
             now=now,
-            store=store,
-            uploads=uploads_from(form, "documents", settings.upload_max_bytes),
-            max_bytes=settings.upload_max_bytes,
+            attachments=attachments_from(form, settings, store),
         )
 
     return _recognition_action(request, session, viewer, policy, number, now, "appealed", act)

@@ -91,6 +91,10 @@ def _material(title: str, branch: str) -> service.Upload:
     return service.Upload(f"{title}.pdf", pdf)
 
 
+def _files(store: DocumentStore, *uploads: service.Upload) -> service.Attachments:
+    return service.Attachments(store, uploads, 10 * 1024 * 1024)
+
+
 @dataclass(frozen=True)
 class BranchesDemoReport:
     rounds: int
@@ -126,12 +130,11 @@ def _apply(
         ),
         actor=actor,
         now=at,
-        store=store,
-        uploads=[
+        attachments=_files(
+            store,
             _material("绿色金融工作情况报告", branch_name),
             _material("绿色贷款台账（摘要）", branch_name),
-        ],
-        max_bytes=10 * 1024 * 1024,
+        ),
     )
     if submit:
         service.submit_application(session, viewer, created.id, actor=actor, now=at + timedelta(hours=2))
@@ -209,9 +212,7 @@ def load_branches_demo(session: Session, store: DocumentStore, *, now: datetime)
         session,
         viewer,
         rongcheng,
-        [_material("绿色贷款逐笔台账", "威海市商业银行荣成支行")],
-        store=store,
-        max_bytes=10 * 1024 * 1024,
+        _files(store, _material("绿色贷款逐笔台账", "威海市商业银行荣成支行")),
         actor=bank_actor,
         now=_at(date(base, 5, 25)),
     )
@@ -230,9 +231,7 @@ def load_branches_demo(session: Session, store: DocumentStore, *, now: datetime)
         policy=DEMO_POLICY,
         actor=bank_actor,
         now=_at(date(base + 1, 3, 10)),
-        store=store,
-        uploads=[_material(f"{base}年度运营情况报告", "威海市商业银行荣成支行")],
-        max_bytes=10 * 1024 * 1024,
+        attachments=_files(store, _material(f"{base}年度运营情况报告", "威海市商业银行荣成支行")),
     )
     service.decide_report(
         session,

@@ -18,7 +18,13 @@ from seagreen.branches.service.applications import (
     submit_application,
     withdraw_application,
 )
-from seagreen.branches.service.documents import Upload, accepted_extensions, check_upload, read_document
+from seagreen.branches.service.documents import (
+    Attachments,
+    Upload,
+    accepted_extensions,
+    check_upload,
+    read_document,
+)
 from seagreen.branches.service.indicators import (
     SHIPPED_DIR,
     indicator_set,
@@ -43,6 +49,7 @@ from seagreen.branches.service.ticking import tick
 
 __all__ = [
     "SHIPPED_DIR",
+    "Attachments",
     "Upload",
     "accepted_extensions",
     "accepting_rounds",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.branches.domain import Viewer
 from seagreen.branches.errors import NotAReviewingAuthority, NotYourBranch
+from seagreen.errors import DomainError
 from seagreen.identity import service as identity
 from seagreen.identity.domain import Organisation, OrgKind, Role
 
@@ -43,6 +44,14 @@ def require_authority(viewer: Viewer, authorities: Iterable[str]) -> str:
             f"this is decided by the reviewing authorities ({', '.join(listed)})", authorities=listed
         )
     return viewer.authority
+
+
+def org_name(session: Session, code: str) -> str:
+    """An organisation's Chinese name (its code if it is unknown)."""
+    try:
+        return identity.get_org(session, code).name_zh
+    except DomainError:
+        return code
 
 
 def organisations(session: Session) -> dict[str, Organisation]:

@@ -5,7 +5,6 @@ withdrawn (摘牌). A revocation not appealed in time also ends in the plaque's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -19,14 +18,14 @@ from seagreen.branches.domain import (
     RecognitionStatus,
     Viewer,
     appeal_deadline,
-    local_date,
+    deadline_day,
 )
 from seagreen.branches.errors import DeadlinePassed, NotAReviewingAuthority, TransitionNotAllowed
 from seagreen.branches.models import AppealRow, FindingRow
 from seagreen.branches.schemas import AppealCreate, FindingCreate, RecognitionRead, RevokeRequest
-from seagreen.branches.service.access import organisations, require_authority, require_bank
-from seagreen.branches.service.documents import Upload, store_documents
-from seagreen.branches.service.notices import enqueue
+from seagreen.branches.service.access import require_authority, require_bank
+from seagreen.branches.service.documents import Attachments
+from seagreen.branches.service.notices import tell_branch
 from seagreen.branches.service.recognitions import (
     check_reports_due,
     move,
@@ -34,12 +33,6 @@ from seagreen.branches.service.recognitions import (
     visible_recognition,
 )
 from seagreen.kit.clock import utcnow
-from seagreen.kit.storage import DocumentStore
-
-
-def _branch_name(session: Session, code: str) -> str:
-    org = organisations(session).get(code)
-    return org.name_zh if org else code
 
 
 def revoke_overdue(
@@ -72,19 +65,15 @@ def revoke_overdue(
         details={"lead": viewer.authority, "appeal_days": policy.appeal_days},
     )
     row.appeal_until = appeal_deadline(moment, policy.appeal_days)
-    enqueue(
+    appeal_until = deadline_day(row.appeal_until).isoformat()
+    tell_branch(
         session,
-        dedupe_key=f"revoked:{row.id}:{moment.isoformat()}",
-        kind="revoked",
-        recipient=row.contact_email,
-        params={
-            "branch": _branch_name(session, row.branch_org_code),
-            "number": row.number,
-            "reason": body.reason.strip(),
-            "appeal_until": local_date(row.appeal_until).isoformat(),
-        },
-        now=moment,
-        recognition_id=row.id,
+        row,
+        "revoked",
+        moment.isoformat(),
+        moment,
+        reason=body.reason.strip(),
+        appeal_until=appeal_until,
     )
     session.flush()
     return recognition_read(session, row, policy=policy, now=moment)
@@ -99,9 +88,7 @@ def file_appeal(
     policy: Policy,
     actor: Actor,
     now: datetime | None = None,
-    store: DocumentStore | None = None,
-    uploads: Sequence[Upload] = (),
-    max_bytes: int = 0,
+    attachments: Attachments | None = None,
 ) -> RecognitionRead:
     """The bank appeals a revocation within the appeal period (申诉期)."""
     moment = now or utcnow()
@@ -135,15 +122,12 @@ def file_appeal(
             decided_at=None,
         ),
     )
-    if uploads and store is not None:
-        store_documents(
+    if attachments is not None:
+        attachments.keep(
             session,
-            store,
-            uploads,
             application_id=row.application_id,
             attached_to="appeal",
             attached_id=appeal.id,
-            max_bytes=max_bytes,
             actor=actor,
             now=moment,
         )
@@ -195,15 +179,7 @@ def record_finding(
         appeal.status = (AppealStatus.KEPT if kept else AppealStatus.CONFIRMED).value
         appeal.decided_at = moment
         row.appeal_until = None
-        enqueue(
-            session,
-            dedupe_key=f"appeal:{appeal.id}",
-            kind="appeal_kept" if kept else "appeal_confirmed",
-            recipient=row.contact_email,
-            params={"branch": _branch_name(session, row.branch_org_code), "number": row.number},
-            now=moment,
-            recognition_id=row.id,
-        )
+        tell_branch(session, row, "appeal_kept" if kept else "appeal_confirmed", appeal.id, moment)
         if kept:
             check_reports_due(session, row, actor=actor, now=moment)
     session.flush()

@@ -21,7 +21,6 @@ from seagreen.branches.domain import (
     ApplicationAction,
     ApplicationState,
     ApplicationStatus,
-    FormValue,
     IndicatorSet,
     RecognitionStatus,
     ReviewDecision,
@@ -54,12 +53,11 @@ from seagreen.branches.schemas import (
     SubmissionRead,
 )
 from seagreen.branches.service.access import organisations, require_bank
-from seagreen.branches.service.documents import Upload, document_read, store_documents
+from seagreen.branches.service.documents import Attachments, document_read
 from seagreen.branches.service.indicators import indicator_set_by_id
-from seagreen.branches.service.notices import enqueue
+from seagreen.branches.service.notices import tell_applicant
 from seagreen.branches.service.rounds import get_round
 from seagreen.kit.clock import utcnow
-from seagreen.kit.storage import DocumentStore
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^[0-9+\-() ]{5,40}$")
@@ -299,9 +297,7 @@ def create_application(
     *,
     actor: Actor,
     now: datetime | None = None,
-    store: DocumentStore | None = None,
-    uploads: Sequence[Upload] = (),
-    max_bytes: int = 0,
+    attachments: Attachments | None = None,
 ) -> ApplicationRead:
     """Start an application (a draft) for one of the bank's branches in an open round."""
     require_bank(viewer)
@@ -355,15 +351,12 @@ def create_application(
         details={"round": round_row.code, "bank": row.bank_org_code, "branch": row.branch_org_code},
         now=moment,
     )
-    if uploads and store is not None:
-        store_documents(
+    if attachments is not None:
+        attachments.keep(
             session,
-            store,
-            uploads,
             application_id=row.id,
             attached_to="application",
             attached_id=row.id,
-            max_bytes=max_bytes,
             actor=actor,
             now=moment,
         )
@@ -379,9 +372,7 @@ def save_application(
     *,
     actor: Actor,
     now: datetime | None = None,
-    store: DocumentStore | None = None,
-    uploads: Sequence[Upload] = (),
-    max_bytes: int = 0,
+    attachments: Attachments | None = None,
 ) -> ApplicationRead:
     """Save the form (a draft, or the answer to a request for more), with any new materials."""
     moment = now or utcnow()
@@ -406,15 +397,12 @@ def save_application(
         },
         now=moment,
     )
-    if uploads and store is not None:
-        store_documents(
+    if attachments is not None:
+        attachments.keep(
             session,
-            store,
-            uploads,
             application_id=row.id,
             attached_to="application",
             attached_id=row.id,
-            max_bytes=max_bytes,
             actor=actor,
             now=moment,
         )
@@ -426,26 +414,16 @@ def attach_documents(
     session: Session,
     viewer: Viewer,
     application_id: int,
-    uploads: Sequence[Upload],
+    attachments: Attachments,
     *,
-    store: DocumentStore,
-    max_bytes: int,
     actor: Actor,
     now: datetime | None = None,
 ) -> list[DocumentRead]:
     moment = now or utcnow()
     row = _own_application(session, viewer, application_id)
     apply_action(state_of(session, row, round_of(session, row)), ApplicationAction.SAVE)
-    stored = store_documents(
-        session,
-        store,
-        uploads,
-        application_id=row.id,
-        attached_to="application",
-        attached_id=row.id,
-        max_bytes=max_bytes,
-        actor=actor,
-        now=moment,
+    stored = attachments.keep(
+        session, application_id=row.id, attached_to="application", attached_id=row.id, actor=actor, now=moment
     )
     row.updated_at = moment
     return [document_read(d) for d in stored]
@@ -579,17 +557,4 @@ def lapse_application(
         details={"status_before": before},
         now=now,
     )
-    enqueue(
-        session,
-        dedupe_key=f"lapsed:{row.id}",
-        kind="lapsed",
-        recipient=row.contact_email,
-        params={"application": row.id, "branch": row.branch_org_code, "why": why},
-        now=now,
-        application_id=row.id,
-    )
-
-
-def form_of_values(values: dict[str, FormValue]) -> FormValues:
-    """Normalised values in the API's form shape (for tests and the demo)."""
-    return {k: (v if isinstance(v, list) else str(v)) for k, v in values.items()}
+    tell_applicant(session, row, "lapsed", "", now, why=why)

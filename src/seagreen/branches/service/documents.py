@@ -57,6 +57,39 @@ def check_upload(upload: Upload, max_bytes: int) -> FileType:
     return found
 
 
+@dataclass(frozen=True)
+class Attachments:
+    """The files a request brings, the store to keep them in and the size limit."""
+
+    store: DocumentStore
+    uploads: Sequence[Upload]
+    max_bytes: int
+
+    def keep(
+        self,
+        session: Session,
+        *,
+        application_id: int,
+        attached_to: str,
+        attached_id: int,
+        actor: Actor,
+        now: datetime,
+    ) -> list[DocumentRow]:
+        if not self.uploads:
+            return []
+        return store_documents(
+            session,
+            self.store,
+            self.uploads,
+            application_id=application_id,
+            attached_to=attached_to,
+            attached_id=attached_id,
+            max_bytes=self.max_bytes,
+            actor=actor,
+            now=now,
+        )
+
+
 def document_read(row: DocumentRow) -> DocumentRead:
     return DocumentRead(
         id=row.id,

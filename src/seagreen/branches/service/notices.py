@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from seagreen.audit import service as audit
 from seagreen.audit.domain import Actor
 from seagreen.branches import repository
-from seagreen.branches.models import NoticeRow
+from seagreen.branches.models import ApplicationRow, NoticeRow, RecognitionRow
 from seagreen.branches.schemas import NoticeRead
+from seagreen.branches.service.access import org_name
 from seagreen.kit.mail import Email, MailSender
 from seagreen.web.i18n import translate
 
@@ -64,6 +65,36 @@ def enqueue(
         ),
     )
     return True
+
+
+def tell_branch(
+    session: Session, row: RecognitionRow, kind: str, key: object, now: datetime, **params: Any
+) -> bool:
+    """A notice to a green sub-branch's contact, naming the branch and its number."""
+    return enqueue(
+        session,
+        dedupe_key=f"{kind}:{row.id}:{key}",
+        kind=kind,
+        recipient=row.contact_email,
+        params={"branch": org_name(session, row.branch_org_code), "number": row.number, **params},
+        now=now,
+        recognition_id=row.id,
+    )
+
+
+def tell_applicant(
+    session: Session, row: ApplicationRow, kind: str, key: object, now: datetime, **params: Any
+) -> bool:
+    """A notice to an application's contact, naming the branch and the application."""
+    return enqueue(
+        session,
+        dedupe_key=f"{kind}:{row.id}:{key}",
+        kind=kind,
+        recipient=row.contact_email,
+        params={"branch": org_name(session, row.branch_org_code), "application": row.id, **params},
+        now=now,
+        application_id=row.id,
+    )
 
 
 def deliver(session: Session, sender: MailSender, *, now: datetime, limit: int = 200) -> tuple[int, int]:

@@ -48,7 +48,7 @@ from seagreen.branches.schemas import (
 from seagreen.branches.service.access import organisations
 from seagreen.branches.service.documents import document_read
 from seagreen.branches.service.indicators import indicator_set_by_id
-from seagreen.branches.service.notices import enqueue
+from seagreen.branches.service.notices import tell_branch
 from seagreen.kit.clock import utcnow
 from seagreen.kit.pdf import CertificateDocument, render_certificate
 
@@ -143,16 +143,7 @@ def recognise(
         },
         now=now,
     )
-    branch = organisations(session).get(row.branch_org_code)
-    enqueue(
-        session,
-        dedupe_key=f"recognised:{row.id}",
-        kind="recognised",
-        recipient=row.contact_email,
-        params={"branch": branch.name_zh if branch else row.branch_org_code, "number": row.number},
-        now=now,
-        recognition_id=row.id,
-    )
+    tell_branch(session, row, "recognised", "", now)
     return row
 
 
@@ -221,40 +212,14 @@ def check_reports_due(session: Session, row: RecognitionRow, *, actor: Actor, no
         audit_action="branches.recognition.overdue",
         details={"missing_years": missing},
     )
-    branch = organisations(session).get(row.branch_org_code)
-    enqueue(
-        session,
-        dedupe_key=f"overdue:{row.id}:{missing[0]}",
-        kind="overdue",
-        recipient=row.contact_email,
-        params={
-            "branch": branch.name_zh if branch else row.branch_org_code,
-            "number": row.number,
-            "year": missing[0],
-            "due": deadline_day(report_deadline(missing[0])).isoformat(),
-        },
-        now=now,
-        recognition_id=row.id,
-    )
+    due = deadline_day(report_deadline(missing[0])).isoformat()
+    tell_branch(session, row, "overdue", missing[0], now, year=missing[0], due=due)
     return True
 
 
 def notify_withdrawn(session: Session, row: RecognitionRow, *, why: str, actor: Actor, now: datetime) -> None:
     """Tell the bank that the plaque is withdrawn (摘牌) after an appeal period without appeal."""
-    branch = organisations(session).get(row.branch_org_code)
-    enqueue(
-        session,
-        dedupe_key=f"withdrawn:{row.id}",
-        kind="withdrawn",
-        recipient=row.contact_email,
-        params={
-            "branch": branch.name_zh if branch else row.branch_org_code,
-            "number": row.number,
-            "why": why,
-        },
-        now=now,
-        recognition_id=row.id,
-    )
+    tell_branch(session, row, "withdrawn", "", now, why=why)
 
 
 # ---- reading ------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ report, which keeps the status, or fails it, which revokes it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from seagreen.branches.domain import (
     Viewer,
     appeal_deadline,
     canonical_hash,
+    deadline_day,
     first_report_year,
     local_date,
     parse_form,
@@ -39,10 +39,10 @@ from seagreen.branches.errors import (
 )
 from seagreen.branches.models import ReportRow
 from seagreen.branches.schemas import RecognitionRead, ReportCreate, ReportDecision
-from seagreen.branches.service.access import organisations, require_bank
-from seagreen.branches.service.documents import Upload, store_documents
+from seagreen.branches.service.access import require_bank
+from seagreen.branches.service.documents import Attachments
 from seagreen.branches.service.indicators import indicator_set_by_id
-from seagreen.branches.service.notices import enqueue
+from seagreen.branches.service.notices import tell_branch
 from seagreen.branches.service.recognitions import (
     check_reports_due,
     move,
@@ -50,7 +50,6 @@ from seagreen.branches.service.recognitions import (
     visible_recognition,
 )
 from seagreen.kit.clock import utcnow
-from seagreen.kit.storage import DocumentStore
 
 
 def _indicator_set(session: Session, application_id: int) -> IndicatorSet:
@@ -70,9 +69,7 @@ def submit_report(
     policy: Policy,
     actor: Actor,
     now: datetime | None = None,
-    store: DocumentStore | None = None,
-    uploads: Sequence[Upload] = (),
-    max_bytes: int = 0,
+    attachments: Attachments | None = None,
 ) -> RecognitionRead:
     """The bank reports on one operations year; late reports are accepted and marked late."""
     moment = now or utcnow()
@@ -126,15 +123,12 @@ def submit_report(
             reason="",
         ),
     )
-    if uploads and store is not None:
-        stored = store_documents(
+    if attachments is not None:
+        stored = attachments.keep(
             session,
-            store,
-            uploads,
             application_id=row.application_id,
             attached_to="report",
             attached_id=report.id,
-            max_bytes=max_bytes,
             actor=actor,
             now=moment,
         )
@@ -193,21 +187,15 @@ def decide_report(
     report.reason = body.reason.strip()
     if after.status is RecognitionStatus.REVOKED:
         row.appeal_until = appeal_deadline(moment, policy.appeal_days)
-    branch = organisations(session).get(row.branch_org_code)
-    enqueue(
+    tell_branch(
         session,
-        dedupe_key=f"report:{report.id}:{body.decision}",
-        kind=f"report_{'passed' if passed else 'failed'}",
-        recipient=row.contact_email,
-        params={
-            "branch": branch.name_zh if branch else row.branch_org_code,
-            "number": row.number,
-            "year": year,
-            "reason": body.reason.strip(),
-            "appeal_until": local_date(row.appeal_until).isoformat() if row.appeal_until else "",
-        },
-        now=moment,
-        recognition_id=row.id,
+        row,
+        "report_passed" if passed else "report_failed",
+        report.id,
+        moment,
+        year=year,
+        reason=body.reason.strip(),
+        appeal_until=deadline_day(row.appeal_until).isoformat() if row.appeal_until else "",
     )
     if passed:
         check_reports_due(session, row, actor=actor, now=moment)

@@ -48,7 +48,7 @@ from seagreen.branches.service.applications import (
     submission_score,
     visible_application,
 )
-from seagreen.branches.service.notices import enqueue
+from seagreen.branches.service.notices import tell_applicant
 from seagreen.branches.service.recognitions import recognise
 from seagreen.kit.clock import utcnow
 
@@ -133,29 +133,12 @@ def review_application(
         },
         now=moment,
     )
-    branch = organisations(session).get(row.branch_org_code)
-    branch_name = branch.name_zh if branch else row.branch_org_code
     if action is ApplicationAction.REQUEST_MORE:
-        enqueue(
-            session,
-            dedupe_key=f"more:{row.id}:{submission.seq}:{authority}:{moment.isoformat()}",
-            kind="more_requested",
-            recipient=row.contact_email,
-            params={"branch": branch_name, "application": row.id, "reason": body.reason.strip()},
-            now=moment,
-            application_id=row.id,
-        )
+        key = f"{submission.seq}:{authority}:{moment.isoformat()}"
+        tell_applicant(session, row, "more_requested", key, moment, reason=body.reason.strip())
     if new_state.status is ApplicationStatus.REJECTED:
         row.decided_at = moment
-        enqueue(
-            session,
-            dedupe_key=f"rejected:{row.id}",
-            kind="rejected",
-            recipient=row.contact_email,
-            params={"branch": branch_name, "application": row.id, "reason": body.reason.strip()},
-            now=moment,
-            application_id=row.id,
-        )
+        tell_applicant(session, row, "rejected", "", moment, reason=body.reason.strip())
     if new_state.status is ApplicationStatus.APPROVED:
         row.decided_at = moment
         recognise(session, row, round_row, submission, policy=policy, actor=actor, now=moment)

@@ -24,9 +24,8 @@ from seagreen.branches.domain import (
     report_deadline,
 )
 from seagreen.branches.schemas import TickReport
-from seagreen.branches.service.access import organisations
 from seagreen.branches.service.applications import lapse_application
-from seagreen.branches.service.notices import enqueue
+from seagreen.branches.service.notices import tell_branch
 from seagreen.branches.service.recognitions import check_reports_due, move, notify_withdrawn
 from seagreen.branches.service.rounds import close_round
 
@@ -71,7 +70,6 @@ def queue_reminders(session: Session, *, policy: Policy, now: datetime) -> int:
     """A reminder for each green sub-branch whose next report is due soon and not yet in."""
     active = repository.recognitions(session, statuses=[s.value for s in ACTIVE_RECOGNITION])
     reported = repository.reported_years(session, [row.id for row in active])
-    orgs = organisations(session)
     queued = 0
     for row in active:
         year = next_report_year(row.recognised_at, now)
@@ -81,20 +79,8 @@ def queue_reminders(session: Session, *, policy: Policy, now: datetime) -> int:
         stage = reminder_stage(deadline, now, policy.reminder_days)
         if stage is None:
             continue
-        branch = orgs.get(row.branch_org_code)
-        queued += enqueue(
-            session,
-            dedupe_key=f"reminder:{row.id}:{year}:{stage}",
-            kind="reminder",
-            recipient=row.contact_email,
-            params={
-                "branch": branch.name_zh if branch else row.branch_org_code,
-                "number": row.number,
-                "year": year,
-                "due": deadline_day(deadline).isoformat(),
-                "days": stage,
-            },
-            now=now,
-            recognition_id=row.id,
+        due = deadline_day(deadline).isoformat()
+        queued += tell_branch(
+            session, row, "reminder", f"{year}:{stage}", now, year=year, due=due, days=stage
         )
     return queued
