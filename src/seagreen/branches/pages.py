@@ -65,6 +65,10 @@ from seagreen.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 BASE = "/green-branch"
+# What a redirect after a change may announce (``?done=``); anything else is ignored.
+DONE = frozenset(
+    {"saved", "submitted", "withdrawn", "reviewed", "reported", "decided", "revoked", "appealed", "found"}
+)
 
 
 async def posted_form(request: Request) -> FormData:
@@ -156,20 +160,17 @@ def authority_tasks(
     for rec in recognitions:
         if lead and rec.status in ACTIVE_RECOGNITION:
             tasks += [
-                {"kind": "report", "rec": rec, "year": r.year} for r in rec.reports if r.status == "submitted"
+                {"key": "branches.tasks.report", "rec": rec, "year": r.year}
+                for r in rec.reports
+                if r.status == "submitted"
             ]
             if rec.status == "overdue":
-                tasks.append(
-                    {
-                        "kind": "overdue",
-                        "rec": rec,
-                        "year": rec.missing_reports[0] if rec.missing_reports else None,
-                    }
-                )
+                year = rec.missing_reports[0] if rec.missing_reports else None
+                tasks.append({"key": "branches.tasks.overdue", "rec": rec, "year": year})
         if rec.status == "appealed" and viewer.authority in rec.authorities:
             appeal = next((a for a in rec.appeals if a.status == "open"), None)
             if appeal and viewer.authority not in {f.authority for f in appeal.findings}:
-                tasks.append({"kind": "appeal", "rec": rec, "year": None})
+                tasks.append({"key": "branches.tasks.appeal", "rec": rec, "year": None})
     return tasks
 
 
@@ -364,7 +365,9 @@ def application_page(
     done: str = "",
 ) -> HTMLResponse:
     viewer = viewer_of(session, principal)
-    return _application_page(request, session, viewer, policy, application_id, done=done[:20])
+    return _application_page(
+        request, session, viewer, policy, application_id, done=done if done in DONE else ""
+    )
 
 
 @router.post(f"{BASE}/applications/{{application_id}}", response_class=HTMLResponse)
@@ -530,7 +533,7 @@ def recognition_page(
     done: str = "",
 ) -> HTMLResponse:
     viewer = viewer_of(session, principal)
-    return _recognition_page(request, session, viewer, policy, number, now, done=done[:20])
+    return _recognition_page(request, session, viewer, policy, number, now, done=done if done in DONE else "")
 
 
 def _recognition_action(
