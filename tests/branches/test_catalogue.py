@@ -36,12 +36,37 @@ KEYS = (
     + ["branches.finding.keep", "branches.finding.confirm"]
     + [f"branches.done.{done}" for done in sorted(DONE)]
     + [f"branches.tasks.{kind}" for kind in ("report", "overdue", "appeal")]
+    + [
+        f"branches.problem.{code}"
+        for code in (
+            "missing",
+            "money",
+            "count",
+            "rate",
+            "rate_range",
+            "yes_no",
+            "option",
+            "too_large",
+            "invalid",
+            "phone",
+            "email",
+            "narrative",
+            "documents",
+        )
+    ]
 )
 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_each_value_shown_in_words_has_its_text(key):
     assert key in catalogue(), key
+
+
+def test_every_problem_code_the_code_can_give_has_words():
+    text = "\n".join(path.read_text(encoding="utf-8") for path in SERVICE.parent.rglob("*.py"))
+    codes = set(re.findall(r'ValueProblem\("([a-z_]+)"', text)) | set(re.findall(r'code="([a-z_]+)"', text))
+    assert {"money", "phone", "documents"} <= codes
+    assert sorted(c for c in codes if f"branches.problem.{c}" not in catalogue()) == []
 
 
 def _source() -> str:

@@ -111,7 +111,7 @@ def test_the_api_takes_an_application_to_the_public_list(client, world):
     incomplete = client.post(f"/api/v1/branches/applications/{application}/submit", headers=bank)
     assert incomplete.status_code == 422
     assert incomplete.json()["error"]["details"]["errors"] == [
-        {"field": "documents", "reason": "attach at least one supporting document"}
+        {"field": "documents", "reason": "attach at least one supporting document", "code": "documents"}
     ]
     uploaded = client.post(
         f"/api/v1/branches/applications/{application}/documents",

@@ -431,13 +431,24 @@ RawForm = Mapping[str, str | Sequence[str]]
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """A value the form cannot take: the field's key and why (shown next to the field)."""
+    """A value the form cannot take: the field's key, why (in English, for the API and the log) and
+    a code the pages translate (``missing``, ``money``, ``count``, ``rate``, ``rate_range``, ``yes_no``,
+    ``option``, ``too_large``)."""
 
     field: str
     reason: str
+    code: str = "invalid"
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
+
+
+class ValueProblem(ValueError):
+    """Why a value was refused, with the code the pages translate."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
 
 
 _MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
@@ -462,38 +473,38 @@ def parse_value(form_field: FormField, raw: str | Sequence[str] | None) -> FormV
         known = {o.key for o in form_field.options}
         unknown = [v for v in chosen if v not in known]
         if unknown:
-            raise ValueError(f"not an option: {', '.join(unknown)}")
+            raise ValueProblem("option", f"not an option: {', '.join(unknown)}")
         return chosen
     text = _one(raw)
     if not text:
-        raise ValueError("missing")
+        raise ValueProblem("missing", "missing")
     if form_field.kind is FieldKind.YES_NO:
         if text.lower() in _YES:
             return True
         if text.lower() in _NO:
             return False
-        raise ValueError("answer yes or no")
+        raise ValueProblem("yes_no", "answer yes or no")
     cleaned = text.replace(",", "").replace("，", "").replace(" ", "")
     if form_field.kind is FieldKind.MONEY:
         if not _MONEY.match(cleaned):
-            raise ValueError("an amount in yuan with at most 2 decimals, e.g. 1234567.89")
+            raise ValueProblem("money", "an amount in yuan with at most 2 decimals, e.g. 1234567.89")
         yuan, _, fen = cleaned.partition(".")
         value = int(yuan) * 100 + int((fen + "00")[:2])
         if value > MAX_MONEY_FEN:
-            raise ValueError("too large")
+            raise ValueProblem("too_large", "too large")
         return value
     if form_field.kind is FieldKind.COUNT:
         if not cleaned.isdigit():
-            raise ValueError("a whole number, e.g. 12")
+            raise ValueProblem("count", "a whole number, e.g. 12")
         count = int(cleaned)
         if count > MAX_COUNT:
-            raise ValueError("too large")
+            raise ValueProblem("too_large", "too large")
         return count
     if not _RATE.match(cleaned):
-        raise ValueError("a percentage with at most 4 decimals, e.g. 4.35")
+        raise ValueProblem("rate", "a percentage with at most 4 decimals, e.g. 4.35")
     rate = Decimal(cleaned)
     if rate > 100:
-        raise ValueError("a percentage between 0 and 100")
+        raise ValueProblem("rate_range", "a percentage between 0 and 100")
     return str(rate.normalize(DECIMAL)) if rate != 0 else "0"
 
 
@@ -508,12 +519,12 @@ def parse_form(
         given = raw.get(form_field.key)
         if form_field.kind is not FieldKind.CHOICES and not _one(given):
             if complete:
-                problems.append(FieldProblem(form_field.key, "missing"))
+                problems.append(FieldProblem(form_field.key, "missing", "missing"))
             continue
         try:
             values[form_field.key] = parse_value(form_field, given)
-        except ValueError as exc:
-            problems.append(FieldProblem(form_field.key, str(exc)))
+        except ValueProblem as exc:
+            problems.append(FieldProblem(form_field.key, str(exc), exc.code))
     return values, problems
 
 

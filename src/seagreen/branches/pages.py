@@ -60,7 +60,8 @@ from seagreen.errors import DomainError, InvalidInput
 from seagreen.identity.access import actor_of
 from seagreen.kit.clock import LOCAL_TZ
 from seagreen.kit.storage import DocumentStore
-from seagreen.web.deps import ReadSession, WriteSession
+from seagreen.web.deps import ReadSession, WriteSession, get_locale
+from seagreen.web.i18n import translate
 from seagreen.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -343,7 +344,10 @@ def _application_page(
         "app": application,
         "set": indicator_set,
         "draft": application,
-        "problems": {p.field: p.reason for p in application.problems},
+        "problems": {
+            p.field: translate(f"branches.problem.{p.code}", get_locale(request))
+            for p in application.problems
+        },
         "editable": editable,
         "reviewing": reviewing,
         "sheet": sheet,

@@ -134,6 +134,7 @@ class ApplicationCreate(ApplicationDraft):
 class Problem(BaseModel):
     field: str
     reason: str
+    code: str = Field(default="invalid", description="What kind of problem (pages show it in words)")
 
 
 class CheckRead(BaseModel):
@@ -250,6 +251,7 @@ class ApplicationRead(BaseModel):
     indicator_set: str
     bank: str
     bank_name: str
+    bank_name_en: str
     branch: str
     branch_name_zh: str
     branch_name_en: str

@@ -128,22 +128,21 @@ def _own_application(session: Session, viewer: Viewer, application_id: int) -> A
 def problems_of(indicator_set: IndicatorSet, row: ApplicationRow, document_count: int) -> list[Problem]:
     """Everything that stops the form from being submitted, by field."""
     _, field_problems = parse_form(indicator_set, form_values(row), complete=True)
-    problems = [Problem(field=p.field, reason=p.reason) for p in field_problems]
+    problems = [Problem(field=p.field, reason=p.reason, code=p.code) for p in field_problems]
     if not row.contact_name.strip():
-        problems.append(Problem(field="contact_name", reason="missing"))
+        problems.append(Problem(field="contact_name", reason="missing", code="missing"))
     if not PHONE.match(row.contact_phone.strip()):
-        problems.append(Problem(field="contact_phone", reason="a telephone number"))
+        problems.append(Problem(field="contact_phone", reason="a telephone number", code="phone"))
     if not EMAIL.match(row.contact_email.strip()):
-        problems.append(Problem(field="contact_email", reason="an email address for notices and reminders"))
-    if len(row.narrative.strip()) < MIN_NARRATIVE:
         problems.append(
-            Problem(
-                field="narrative",
-                reason=f"describe the branch's green-finance work ({MIN_NARRATIVE}+ characters)",
-            )
+            Problem(field="contact_email", reason="an email address for notices and reminders", code="email")
         )
+    if len(row.narrative.strip()) < MIN_NARRATIVE:
+        reason = f"describe the branch's green-finance work ({MIN_NARRATIVE}+ characters)"
+        problems.append(Problem(field="narrative", reason=reason, code="narrative"))
     if document_count == 0:
-        problems.append(Problem(field="documents", reason="attach at least one supporting document"))
+        reason = "attach at least one supporting document"
+        problems.append(Problem(field="documents", reason=reason, code="documents"))
     return problems
 
 
@@ -170,6 +169,7 @@ def application_read(session: Session, row: ApplicationRow) -> ApplicationRead:
         indicator_set=found.code,
         bank=row.bank_org_code,
         bank_name=bank.name_zh if bank else row.bank_org_code,
+        bank_name_en=bank.name_en if bank else row.bank_org_code,
         branch=row.branch_org_code,
         branch_name_zh=branch.name_zh if branch else row.branch_org_code,
         branch_name_en=branch.name_en if branch else row.branch_org_code,
