@@ -329,3 +329,47 @@ def test_the_public_list_and_a_withdrawn_certificate(client, world):
     assert gone.status_code == 410
     listed = client.get("/green-branch/list", params={"lang": "zh-CN"}).text  # the cookie said English
     assert "已取消资质的支行" in listed
+
+
+def test_an_annual_report_on_the_branchs_page_and_the_leads_decision(client, world):
+    number = recognised(world)
+    world.session.commit()
+    world.at(datetime(2027, 3, 10, 9, tzinfo=LOCAL_TZ))
+    user(world, client, "bank-a", "bank_officer", "bank.officer")
+    page = client.get(f"/green-branch/recognitions/{number}")
+    assert "提交年度运营情况报告" in page.text and '<option value="2026">' in page.text
+    sent = client.post(
+        f"/green-branch/recognitions/{number}/reports",
+        data=form_data(
+            ("csrf", form_csrf(page.text)),
+            ("year", "2026"),
+            ("narrative", "全年绿色贷款稳步增长。"),
+            values=GOOD_FORM,
+        ),
+        files=[("documents", ("2026年度报告.pdf", pdf_bytes("2026"), "application/pdf"))],
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and sent.headers["location"].endswith("done=reported")
+    page = client.get(sent.headers["location"])
+    assert "年度报告已提交" in page.text and "2026年度报告.pdf" in page.text and "待审核" in page.text
+
+    user(world, client, AUTHORITIES[1], "authority_reviewer", "pbc.person")
+    assert (
+        'action="/green-branch/recognitions/' + number + '/reports/2026"'
+        not in client.get(f"/green-branch/recognitions/{number}").text
+    )  # only the lead decides reports
+    user(world, client, LEAD, "authority_reviewer", "lead.person")
+    page = client.get(f"/green-branch/recognitions/{number}")
+    decided = client.post(
+        f"/green-branch/recognitions/{number}/reports/2026",
+        data=form_data(("csrf", form_csrf(page.text)), ("decision", "pass"), ("reason", "报告完整。")),
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    page = client.get(decided.headers["location"])
+    assert "审核结果已记录" in page.text and "通过" in page.text and "报告完整。" in page.text
+    again = client.post(
+        f"/green-branch/recognitions/{number}/reports/2026",
+        data=form_data(("csrf", form_csrf(page.text)), ("decision", "fail"), ("reason", "再议")),
+    )
+    assert again.status_code == 409 and "cannot be decided again" in again.text
