@@ -23,12 +23,13 @@ from seagreen.branches.domain import (
 from seagreen.branches.errors import DeadlinePassed, NotAReviewingAuthority, TransitionNotAllowed
 from seagreen.branches.models import AppealRow, FindingRow
 from seagreen.branches.schemas import AppealCreate, FindingCreate, RecognitionRead, RevokeRequest
-from seagreen.branches.service.access import require_authority, require_bank
+from seagreen.branches.service.access import require_authority
 from seagreen.branches.service.documents import Attachments
 from seagreen.branches.service.notices import tell_branch
 from seagreen.branches.service.recognitions import (
     check_reports_due,
     move,
+    own_recognition,
     recognition_read,
     visible_recognition,
 )
@@ -92,10 +93,7 @@ def file_appeal(
 ) -> RecognitionRead:
     """The bank appeals a revocation within the appeal period (申诉期)."""
     moment = now or utcnow()
-    require_bank(viewer)
-    row = visible_recognition(session, viewer, number, for_update=True)
-    if not viewer.acts_for(row.bank_org_code, row.branch_org_code):
-        raise NotAReviewingAuthority("only the bank or the branch appeals")
+    row = own_recognition(session, viewer, number)
     if (
         row.status == RecognitionStatus.REVOKED
         and row.appeal_until is not None

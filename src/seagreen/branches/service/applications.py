@@ -39,7 +39,7 @@ from seagreen.branches.errors import (
     NotYourBranch,
     TransitionNotAllowed,
 )
-from seagreen.branches.models import ApplicationRow, RoundRow, SubmissionRow
+from seagreen.branches.models import ApplicationRow, DocumentRow, RoundRow, SubmissionRow
 from seagreen.branches.schemas import (
     ApplicationCreate,
     ApplicationDraft,
@@ -290,6 +290,16 @@ def _check_values(indicator_set: IndicatorSet, body: ApplicationDraft) -> None:
         )
 
 
+def _keep_files(
+    session: Session, row: ApplicationRow, attachments: Attachments | None, *, actor: Actor, now: datetime
+) -> list[DocumentRow]:
+    if attachments is None:
+        return []
+    return attachments.keep(
+        session, application_id=row.id, attached_to="application", attached_id=row.id, actor=actor, now=now
+    )
+
+
 def create_application(
     session: Session,
     viewer: Viewer,
@@ -351,15 +361,7 @@ def create_application(
         details={"round": round_row.code, "bank": row.bank_org_code, "branch": row.branch_org_code},
         now=moment,
     )
-    if attachments is not None:
-        attachments.keep(
-            session,
-            application_id=row.id,
-            attached_to="application",
-            attached_id=row.id,
-            actor=actor,
-            now=moment,
-        )
+    _keep_files(session, row, attachments, actor=actor, now=moment)
     session.flush()
     return application_read(session, row)
 
@@ -397,15 +399,7 @@ def save_application(
         },
         now=moment,
     )
-    if attachments is not None:
-        attachments.keep(
-            session,
-            application_id=row.id,
-            attached_to="application",
-            attached_id=row.id,
-            actor=actor,
-            now=moment,
-        )
+    _keep_files(session, row, attachments, actor=actor, now=moment)
     session.flush()
     return application_read(session, row)
 

@@ -45,7 +45,7 @@ from seagreen.branches.schemas import (
     ReportRead,
     ScoreRead,
 )
-from seagreen.branches.service.access import organisations
+from seagreen.branches.service.access import organisations, require_bank
 from seagreen.branches.service.documents import document_read
 from seagreen.branches.service.indicators import indicator_set_by_id
 from seagreen.branches.service.notices import tell_branch
@@ -286,6 +286,12 @@ def appeal_reads(session: Session, row: RecognitionRow) -> list[AppealRead]:
         )
         for appeal in repository.appeals(session, row.id)
     ]
+
+
+def own_recognition(session: Session, viewer: Viewer, number: str) -> RecognitionRow:
+    """A recognition the viewer acts for (its bank or the branch), locked for the change."""
+    require_bank(viewer)
+    return visible_recognition(session, viewer, number, for_update=True)
 
 
 def recognition_read(

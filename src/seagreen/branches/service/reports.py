@@ -39,13 +39,13 @@ from seagreen.branches.errors import (
 )
 from seagreen.branches.models import ReportRow
 from seagreen.branches.schemas import RecognitionRead, ReportCreate, ReportDecision
-from seagreen.branches.service.access import require_bank
 from seagreen.branches.service.documents import Attachments
 from seagreen.branches.service.indicators import indicator_set_by_id
 from seagreen.branches.service.notices import tell_branch
 from seagreen.branches.service.recognitions import (
     check_reports_due,
     move,
+    own_recognition,
     recognition_read,
     visible_recognition,
 )
@@ -73,10 +73,7 @@ def submit_report(
 ) -> RecognitionRead:
     """The bank reports on one operations year; late reports are accepted and marked late."""
     moment = now or utcnow()
-    require_bank(viewer)
-    row = visible_recognition(session, viewer, number, for_update=True)
-    if not viewer.acts_for(row.bank_org_code, row.branch_org_code):
-        raise NotAReviewingAuthority("only the bank or the branch reports")
+    row = own_recognition(session, viewer, number)
     first, last = first_report_year(row.recognised_at), local_date(moment).year - 1
     if not first <= body.year <= last:
         window = f"{first}–{last}" if first <= last else f"from {first} (once the year has ended)"
