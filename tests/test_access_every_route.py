@@ -33,6 +33,10 @@ PUBLIC = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/green-branch/list"),  # the public list of green sub-branches (公开名单)
+    ("GET", "/green-branch/list/{number}/certificate.pdf"),
+    ("GET", "/api/v1/branches/public"),
+    ("GET", "/api/v1/branches/public/{number}/certificate.pdf"),
 }
 ANY_SIGNED_IN = {("GET", "/api/v1/me")}
 PUBLIC_MOUNTS = {"/static"}

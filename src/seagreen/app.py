@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from seagreen import __version__
 from seagreen.audit import endpoints as audit_endpoints
 from seagreen.audit import pages as audit_pages
+from seagreen.branches import endpoints as branches_endpoints
+from seagreen.branches import pages as branches_pages
 from seagreen.carbon_account import endpoints as carbon_account_endpoints
 from seagreen.carbon_account import pages as carbon_account_pages
 from seagreen.config import Settings, get_settings
@@ -87,4 +89,6 @@ def create_app(
     app.include_router(carbon_account_pages.router)
     app.include_router(taxonomy_endpoints.router)
     app.include_router(taxonomy_pages.router)
+    app.include_router(branches_endpoints.router)
+    app.include_router(branches_pages.router)
     return app

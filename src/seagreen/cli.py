@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from seagreen.audit import cli as audit_cli
+from seagreen.branches import cli as branches_cli
 from seagreen.carbon_account import cli as carbon_account_cli
 from seagreen.identity import cli as identity_cli
 from seagreen.kit.commandline import DbOption, console, runtime
@@ -23,6 +24,7 @@ app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.apikeys_app, name="apikeys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(taxonomy_cli.app, name="taxonomy")
+app.add_typer(branches_cli.app, name="branches")
 
 
 @app.command()
@@ -53,10 +55,11 @@ def demo(db: DbOption = None) -> None:
     from rich.table import Table
 
     from seagreen.demo.flows import load_demo
+    from seagreen.kit.storage import store_from_settings
 
     with runtime(db) as rt:
         with rt.transaction() as session:
-            report = load_demo(session, rt.keys)
+            report = load_demo(session, rt.keys, store=store_from_settings(rt.settings))
         console.print(
             f"demo: {report.organisations_created} organisations and {report.users_created} users created"
         )
@@ -67,6 +70,11 @@ def demo(db: DbOption = None) -> None:
                 f"{carbon.consents_granted} consents; {carbon.requests} API requests: "
                 f"{carbon.accepted} events accepted, {carbon.duplicates} duplicates, "
                 f"{carbon.conflicts} conflicts, {carbon.rejected} rejected"
+            )
+        if report.branches is not None and report.branches.rounds:
+            console.print(
+                f"green sub-branches: {report.branches.rounds} rounds, {report.branches.applications} "
+                f"applications, {report.branches.recognised} on the public list"
             )
         partner_keys = carbon.partner_keys if carbon is not None else []
         if report.credentials or partner_keys:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,43 @@ class Settings(BaseSettings):
     session_hours: int = 12
     secure_cookies: bool = False
     sql_echo: bool = False
+
+    # Uploaded documents (seagreen.kit.storage): a local directory, or an S3-compatible bucket
+    # (``pip install 'seagreen[s3]'``; credentials from boto3's usual environment, never from here).
+    upload_dir: Path | None = None  # default: uploads/ beside the key file (var/uploads)
+    upload_max_bytes: int = 10 * 1024 * 1024
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "seagreen/"
+
+    # Email (seagreen.kit.mail): "log" appends messages to mail_log_file; "smtp" sends them.
+    mail_backend: Literal["log", "smtp"] = "log"
+    mail_log_file: Path | None = None  # default: mail.log beside the key file (var/mail.log)
+    mail_from: str = "SeaGreen <noreply@seagreen.invalid>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: int = 30
+
+    # Green sub-branch recognition (seagreen.branches): see docs/operator/green-branches.md.
+    branches_authorities: list[str] = ["wh-finance-bureau", "pbc-weihai", "nfra-weihai"]
+    branches_lead_authority: str = "wh-finance-bureau"
+    branches_appeal_days: int = 30
+    branches_reminder_days: list[int] = [30, 14, 3]
+    branches_more_info_days: int = 15
+    branches_number_prefix: str = "WHGB"
+
+    @property
+    def upload_path(self) -> Path:
+        return self.upload_dir or self.key_file.parent / "uploads"
+
+    @property
+    def mail_log_path(self) -> Path:
+        return self.mail_log_file or self.key_file.parent / "mail.log"
 
 
 @lru_cache(maxsize=1)

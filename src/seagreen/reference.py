@@ -10,12 +10,17 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from seagreen.branches import service as branches
 from seagreen.carbon_account import service as carbon_account
 from seagreen.taxonomy import service as taxonomy
 
 ReferenceLoader = Callable[[Session], str]
 
-LOADERS: tuple[ReferenceLoader, ...] = (carbon_account.load_shipped, taxonomy.load_shipped)
+LOADERS: tuple[ReferenceLoader, ...] = (
+    carbon_account.load_shipped,
+    taxonomy.load_shipped,
+    branches.load_shipped,
+)
 
 
 def load_reference_data(session: Session) -> list[str]:

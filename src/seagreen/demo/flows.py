@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.domain import Outcome
+from seagreen.demo.branches import BranchesDemoReport, load_branches_demo
 from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
 from seagreen.kit.keys import Keys
+from seagreen.kit.storage import DocumentStore
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,26 @@ ORGANISATIONS: tuple[DemoOrg, ...] = (
         "Weihai City Commercial Bank, Huancui Sub-branch",
         "wh-commercial-bank",
     ),
+    DemoOrg(
+        "wh-commercial-bank-wd",
+        OrgKind.BANK_BRANCH,
+        "威海市商业银行文登支行",
+        "Weihai City Commercial Bank, Wendeng Sub-branch",
+        "wh-commercial-bank",
+    ),
     DemoOrg("wh-rural-bank", OrgKind.BANK, "威海农商银行", "Weihai Rural Commercial Bank"),
     DemoOrg(
         "wh-rural-bank-rs",
         OrgKind.BANK_BRANCH,
         "威海农商银行乳山支行",
         "Weihai Rural Commercial Bank, Rushan Sub-branch",
+        "wh-rural-bank",
+    ),
+    DemoOrg(
+        "wh-rural-bank-rc",
+        OrgKind.BANK_BRANCH,
+        "威海农商银行荣成支行",
+        "Weihai Rural Commercial Bank, Rongcheng Sub-branch",
         "wh-rural-bank",
     ),
     # Data partners that report residents' low-carbon behaviour.
@@ -127,6 +143,7 @@ class DemoReport:
     users_created: int
     credentials: list[tuple[str, str]]  # (username, password) of users created by this run
     carbon: CarbonDemoReport | None = None
+    branches: BranchesDemoReport | None = None
 
 
 def new_password() -> str:
@@ -140,9 +157,11 @@ def load_demo(
     now: datetime | None = None,
     residents: int | None = None,
     days: int | None = None,
+    store: DocumentStore | None = None,
 ) -> DemoReport:
     """Create the demo organisations, users and personal-carbon-account data that do not exist
-    yet (``residents`` and ``days`` shrink the carbon-account part, for tests)."""
+    yet (``residents`` and ``days`` shrink the carbon-account part, for tests). The green
+    sub-branch demo keeps its materials in ``store``; without one it is left out."""
     orgs_created = 0
     for org in ORGANISATIONS:
         _, created = identity.ensure_org(
@@ -172,7 +191,8 @@ def load_demo(
     report = load_carbon_demo(
         session, keys, now=now, residents=residents or DEMO_RESIDENTS, days=days or DEMO_DAYS
     )
-    return DemoReport(orgs_created, len(credentials), credentials, report)
+    branches = load_branches_demo(session, store, now=now or utcnow()) if store is not None else None
+    return DemoReport(orgs_created, len(credentials), credentials, report, branches)
 
 
 # == personal carbon account (个人碳账户) ==========================================================

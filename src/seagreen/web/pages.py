@@ -26,7 +26,7 @@ CAPABILITIES = (
     Capability("capability.carbon_account", "/carbon-account", True),
     Capability("capability.blue_catalogue", "/catalogue", True),
     Capability("capability.carbon_sink", "/carbon-sink", False),
-    Capability("capability.green_branch", "/green-branch", False),
+    Capability("capability.green_branch", "/green-branch", True),
     Capability("capability.carbon_finance", "/carbon-finance", False),
 )
 
