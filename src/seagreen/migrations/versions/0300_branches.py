@@ -2,7 +2,7 @@
 recognitions with certificates, annual reports, appeals and findings, documents, the notice outbox.
 
 Revision ID: 0300_branches
-Revises: 0100_taxonomy
+Revises: 0110_intake_accounting
 Create Date: 2026-11-28
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from seagreen.db.append_only import protect, unprotect
 
 revision = "0300_branches"
-down_revision = "0100_taxonomy"
+down_revision = "0110_intake_accounting"
 branch_labels = None
 depends_on = None
 
