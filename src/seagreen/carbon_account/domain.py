@@ -852,7 +852,7 @@ def _behaviour(methodology: Methodology, version_code: str, behaviour_code: str)
 
 EPOCH_DAY = date(1970, 1, 1)
 FIELD_SEPARATOR = "\x1f"  # ASCII unit separator: never in a CSV cell a partner means to send
-CONTENT_HASH_CHARS = 32  # 128 bits of SHA-256
+CONTENT_HASH_HEX = 15  # 60 bits
 
 
 class Outcome(StrEnum):
@@ -905,15 +905,18 @@ def intake_content_hash(
     occurred_at_us: int,
     dedupe_key: str | None,
     attributes: str | None,
-) -> str:
+) -> int:
     """The normalised content of an event, hashed: a resend with the same hash is a duplicate,
     with another hash a conflict. ``1.50`` and ``1.5``, or one instant in two offsets, are equal.
 
-    The bulk path computes the same text in SQL (``concat_ws`` with the unit separator)."""
+    The hash is the first 60 bits of SHA-256 as an integer (it fits a signed 64-bit column; it is
+    only ever compared with the stored hash of the same partner's same event id, where 60 bits
+    leave no practical chance of a collision). The bulk path computes the same in SQL
+    (``concat_ws`` with the unit separator)."""
     text = FIELD_SEPARATOR.join(
         (resident_ref, behaviour, str(milli), str(occurred_at_us), dedupe_key or "", attributes or "")
     )
-    return hashlib.sha256(text.encode()).hexdigest()[:CONTENT_HASH_CHARS]
+    return int(hashlib.sha256(text.encode()).hexdigest()[:CONTENT_HASH_HEX], 16)
 
 
 def dedupe_hash(key_prefix: str, dedupe_key: str) -> str:

@@ -47,7 +47,7 @@ STAGE_SCHEMA = pa.schema(
         ("quantity_milli", pa.int64()),
         ("occurred_at_us", pa.int64()),
         ("reduction_g", pa.int64()),
-        ("content_hash", pa.string()),
+        ("content_hash", pa.int64()),
         ("dedupe_hash", pa.string()),
         ("attributes", pa.string()),
     ]

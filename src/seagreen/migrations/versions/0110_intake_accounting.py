@@ -7,6 +7,10 @@
 - ``carbon_month_totals`` gains ``reduction_g`` and ``days`` (Σ reduction on each day of the
   month, packed: ``"600,,1076,…"``) and ``carbon_day_totals`` goes: the day sums move into their
   month's row, so a file writes one row per (resident, behaviour, month) instead of one per day.
+- ``carbon_events.content_hash`` becomes the first 60 bits of the SHA-256 as an integer (it was the
+  first 32 hex digits as text): a third of the event row. A stored hash keeps its first 15 digits,
+  so a resend of an older event still compares equal. (Downgrading keeps those 15 digits as text:
+  the old code would then take a resend of such an event for a conflict.)
 
 Revision ID: 0110_intake_accounting
 Revises: 0100_taxonomy
@@ -71,8 +75,39 @@ def upgrade() -> None:
         batch.alter_column("days", server_default=None)
     op.drop_table("carbon_day_totals")
 
+    stored = connection.execute(
+        sa.text("SELECT partner_id, event_id, content_hash FROM carbon_events")
+    ).fetchall()
+    with op.batch_alter_table("carbon_events") as batch:
+        batch.add_column(sa.Column("content_hash_60", sa.BigInteger(), nullable=True))
+    converted = [{"p": p, "e": e, "h": int(h[:15], 16)} for p, e, h in stored]
+    statement = sa.text(
+        "UPDATE carbon_events SET content_hash_60 = :h WHERE partner_id = :p AND event_id = :e"
+    )
+    for start in range(0, len(converted), CHUNK):
+        connection.execute(statement, converted[start : start + CHUNK])
+    with op.batch_alter_table("carbon_events") as batch:
+        batch.drop_column("content_hash")
+        batch.alter_column("content_hash_60", new_column_name="content_hash", nullable=False)
+
 
 def downgrade() -> None:
+    connection = op.get_bind()
+    stored = connection.execute(
+        sa.text("SELECT partner_id, event_id, content_hash FROM carbon_events")
+    ).fetchall()
+    with op.batch_alter_table("carbon_events") as batch:
+        batch.add_column(sa.Column("content_hash_text", sa.String(32), nullable=True))
+    converted = [{"p": p, "e": e, "h": format(int(h), "015x")} for p, e, h in stored]
+    statement = sa.text(
+        "UPDATE carbon_events SET content_hash_text = :h WHERE partner_id = :p AND event_id = :e"
+    )
+    for start in range(0, len(converted), CHUNK):
+        connection.execute(statement, converted[start : start + CHUNK])
+    with op.batch_alter_table("carbon_events") as batch:
+        batch.drop_column("content_hash")
+        batch.alter_column("content_hash_text", new_column_name="content_hash", nullable=False)
+
     op.create_table(
         "carbon_day_totals",
         sa.Column("resident_id", sa.BigInteger(), nullable=False),
@@ -83,7 +118,6 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("resident_id", "behaviour_id", "day", name=op.f("pk_carbon_day_totals")),
         sqlite_with_rowid=False,
     )
-    connection = op.get_bind()
     caps = dict(connection.execute(sa.text("SELECT id, daily_cap_g FROM carbon_behaviours")).fetchall())
     rows = []
     for resident, behaviour, month, packed in connection.execute(
