@@ -69,7 +69,7 @@ def month_update(added: str, caps: str, old: str) -> str:
         f"CASE WHEN COALESCE({d}, 0) < daily_cap THEN COALESCE({d}, 0) ELSE daily_cap END"
         for d in DAY_COLUMNS
     )
-    packed = " || ',' || ".join(f"COALESCE(CAST({d} AS VARCHAR), '')" for d in DAY_COLUMNS)
+    packed = "concat_ws(',', " + ", ".join(f"COALESCE(CAST({d} AS VARCHAR), '')" for d in DAY_COLUMNS) + ")"
     return (
         "SELECT resident_id, behaviour_id, version_id, month, added_reduction, old_credited, reduction_g, "
         "day_credited_g, CASE WHEN monthly_cap IS NULL OR day_credited_g < monthly_cap "
