@@ -12,6 +12,7 @@ from seagreen.app import create_app
 from seagreen.carbon_account import service
 from seagreen.carbon_account.domain import Outcome
 from seagreen.carbon_account.errors import IntakeTooLarge
+from seagreen.carbon_account.schemas import EventsResultRead
 from seagreen.ledger import service as ledger
 from tests.factories.carbon_account import event, make_partner, make_residents, submit
 from tests.factories.identity import TEST_ACTOR, bearer
@@ -144,7 +145,13 @@ def test_api_posts_events_with_a_partner_key(session_factory, settings, intake):
         }
         first = client.post("/api/v1/events", json=body, headers=bearer(key))
         assert first.status_code == 200, first.text
+        assert first.headers["content-type"] == "application/json"
         assert [r["status"] for r in first.json()["results"]] == ["accepted", "rejected"]
+        # the body is built by hand for speed: it must be exactly the documented model
+        documented = EventsResultRead.model_validate(first.json()).model_dump(mode="json")
+        assert documented == first.json()
+        assert {"field": "behaviour", "reason": "unknown_behaviour"} in first.json()["results"][1]["errors"]
+        assert (first.json()["accepted"], first.json()["rejected"]) == (1, 1)
         again = client.post("/api/v1/events", json=body, headers=bearer(key))
         assert [r["status"] for r in again.json()["results"]] == ["duplicate", "rejected"]
         ingests = client.get("/api/v1/ingests", headers=bearer(key))
