@@ -135,27 +135,20 @@ def unsettled(
     session: Session, resident_ids: Sequence[int] | None, limit: int
 ) -> list[tuple[int, str, int, int, int, int, int]]:
     """Residents whose points exceed the points posted to the ledger:
-    ``(id, ref, points, points_posted, credited_g, settled_batch_id, last_batch_id)``."""
-    query = (
-        select(
-            ResidentTotalRow.resident_id,
-            ResidentRow.ref,
-            ResidentTotalRow.points,
-            ResidentTotalRow.points_posted,
-            ResidentTotalRow.credited_g,
-            ResidentTotalRow.settled_batch_id,
-            ResidentTotalRow.last_batch_id,
-        )
-        .join(ResidentRow, ResidentRow.id == ResidentTotalRow.resident_id)
-        .where(ResidentTotalRow.points > ResidentTotalRow.points_posted)
-        .order_by(ResidentTotalRow.resident_id)
-        .limit(limit)
-    )
+    ``(id, ref, points, points_posted, credited_g, settled_batch_id, last_batch_id)``.
+    Driver-level: a settlement reads ten thousand of these at a time."""
+    where = "t.points > t.points_posted"
     if resident_ids is not None:
-        query = query.where(ResidentTotalRow.resident_id.in_(list(resident_ids)))
+        if not resident_ids:
+            return []
+        where += f" AND t.resident_id IN ({', '.join(str(int(r)) for r in resident_ids)})"
+    rows = session.connection().exec_driver_sql(
+        "SELECT t.resident_id, r.ref, t.points, t.points_posted, t.credited_g, t.settled_batch_id, "  # noqa: S608
+        "t.last_batch_id FROM carbon_resident_totals t JOIN residents r ON r.id = t.resident_id "
+        f"WHERE {where} ORDER BY t.resident_id LIMIT {int(limit)}"
+    )
     return [
-        (int(r), str(ref), int(p), int(pp), int(c), int(sb), int(lb))
-        for r, ref, p, pp, c, sb, lb in session.execute(query)
+        (int(r), str(ref), int(p), int(pp), int(c), int(sb), int(lb)) for r, ref, p, pp, c, sb, lb in rows
     ]
 
 

@@ -51,7 +51,7 @@ def settle_points(
             for _, ref, *_ in rows
         ],
     )
-    versions = dict(sorted(catalogue.hashes.items()))
+    versions = sorted(catalogue.hashes)  # their content hashes are kept with the versions
     requests = [
         TransferRequest(
             key=f"carbon:points:{ref}:{points}",
