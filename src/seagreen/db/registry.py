@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "seagreen.audit.models",
     "seagreen.carbon_account.models",
     "seagreen.taxonomy.models",
+    "seagreen.registry.models",
 )
 
 
