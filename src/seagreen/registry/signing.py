@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from seagreen.registry.domain.certificates import envelope, key_id, signed_bytes, split_envelope
+from seagreen.registry.domain.receipts import canonical_json
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,16 @@ class Signer:
         )
 
     def sign(self, certificate: dict[str, Any]) -> dict[str, Any]:
-        signature = self._key.sign(signed_bytes(certificate))
-        return envelope(
-            certificate, signature_b64=base64.b64encode(signature).decode(), key=self.public_key.key_id
-        )
+        return self.sign_to_text(certificate)[0]
+
+    def sign_to_text(self, certificate: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The signed envelope, and its canonical JSON text (what the registry stores and serves)."""
+        body = signed_bytes(certificate)
+        signature = base64.b64encode(self._key.sign(body)).decode()
+        signed = envelope(certificate, signature_b64=signature, key=self.public_key.key_id)
+        # sorted keys put "certificate" before "signature": the text json.dumps(signed, sort_keys) gives
+        text = f'{{"certificate":{body.decode()},"signature":{canonical_json(signed["signature"]).decode()}}}'
+        return signed, text
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ keyword.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -288,8 +289,32 @@ def movements_of_serial(
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
-def insert_retirement(session: Session, **values: Any) -> int:
-    return int(session.execute(insert(_retirements).returning(_retirements.c.id), values).scalar_one())
+RETIREMENT_COLUMNS = (
+    "operation_id",
+    "number",
+    "project_id",
+    "retired_by",
+    "quantity",
+    "beneficiary_name",
+    "beneficiary_org",
+    "purpose",
+    "claim_start",
+    "claim_end",
+    "retired_at_us",
+    "certificate_json",
+    "certificate_sha256",
+    "key_id",
+)
+
+
+def insert_retirements(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Retirement rows from values in ``RETIREMENT_COLUMNS`` order."""
+    if rows:
+        marks = ", ".join("?" for _ in RETIREMENT_COLUMNS)
+        statement = f"INSERT INTO registry_retirements ({', '.join(RETIREMENT_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+        if session.get_bind().dialect.name == "sqlite":  # stored as SQLAlchemy stores a Date on SQLite
+            rows = [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows]
+        _cursor(session).executemany(_sql(session, statement), rows)
 
 
 def retirement_by_number(session: Session, number: str) -> RetirementRow | None:

@@ -22,6 +22,13 @@ def project_by_code(session: Session, code: str) -> ProjectRow | None:
     return session.scalars(select(ProjectRow).where(ProjectRow.code == code)).one_or_none()
 
 
+def projects_by_codes(session: Session, codes: Iterable[str]) -> dict[str, ProjectRow]:
+    wanted = list(set(codes))
+    if not wanted:
+        return {}
+    return {row.code: row for row in session.scalars(select(ProjectRow).where(ProjectRow.code.in_(wanted)))}
+
+
 def projects_by_ids(session: Session, ids: Iterable[int]) -> dict[int, ProjectRow]:
     wanted = list(set(ids))
     if not wanted:

@@ -57,6 +57,7 @@ from seagreen.registry.service.projects import (
 )
 from seagreen.registry.service.public import (
     consistency,
+    holder_of,
     holdings,
     issuances,
     overview,
@@ -95,6 +96,7 @@ __all__ = [
     "file",
     "get_report",
     "get_row",
+    "holder_of",
     "holdings",
     "is_public",
     "issuances",

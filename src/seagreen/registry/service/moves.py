@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from seagreen.audit import service as audit
@@ -111,9 +112,7 @@ class MoveRequest:
 
 
 def content_hash(body: dict[str, Any]) -> str:
-    return hashlib.sha256(
-        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
-    ).hexdigest()
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
 
 
 def yuan_to_fen(value: Decimal) -> int:
@@ -207,6 +206,13 @@ class Lookups:
             self.by_id[row.id] = row
         return self.projects[code]
 
+    def prefetch_projects(self, codes: Iterable[str]) -> None:
+        missing = {code.strip().upper() for code in codes} - set(self.projects)
+        if missing:
+            for code, row in project_repository.projects_by_codes(self.session, missing).items():
+                self.projects[code] = row
+                self.by_id[row.id] = row
+
     def project_by_id(self, project_id: int) -> ProjectRow:
         if project_id not in self.by_id:
             self.by_id.update(project_repository.projects_by_ids(self.session, [project_id]))
@@ -222,6 +228,11 @@ class Lookups:
         if holder and (org.kind not in HOLDER_KINDS or not org.active):
             raise HolderInvalid(f"{what}: {code} ({org.kind}) cannot hold credits", org=code)
         return org
+
+    def prefetch(self, issuance_ids: Iterable[int]) -> None:
+        missing = set(issuance_ids) - set(self.issuances)
+        if missing:
+            self.issuances.update(repository.issuances_by_ids(self.session, missing))
 
     def issuance(self, issuance_id: int) -> IssuanceRow:
         if issuance_id not in self.issuances:
@@ -287,7 +298,7 @@ def _operation_row(
         settlement[0],
         settlement[1],
         note,
-        json.dumps(_ranges(op.moved)),
+        orjson.dumps(_ranges(op.moved)).decode(),
         op.ledger_key,
         now_us,
         actor.label[:200],
@@ -339,24 +350,47 @@ def _finish(
                 )
             )
     repository.insert_movements(session, movements)
-    for op in ops:
+    _audit(session, ops, actor, now_us)
+
+
+def _summary(op: _Op) -> dict[str, Any]:
+    return {
+        "operation": op.key,
+        "kind": op.kind,
+        "project": op.project.code,
+        "quantity": op.quantity,
+        "from": op.from_org,
+        "to": op.to_holder if op.kind != RETIREMENT else None,
+        "ranges": _ranges(op.moved),
+        "ledger_seq": op.ledger_seq,
+        **op.extra,
+    }
+
+
+def _audit(session: Session, ops: Sequence[_Op], actor: Actor, now_us: int) -> None:
+    """One audit event per request: a single operation as itself, a batch with each of its
+    operations listed (the operations and their movements are rows of their own besides)."""
+    if len(ops) == 1:
+        op = ops[0]
         audit.record(
             session,
             actor,
             f"registry.{op.kind}",
             "registry_operation",
             op.key,
-            details={
-                "project": op.project.code,
-                "quantity": op.quantity,
-                "from": op.from_org,
-                "to": op.to_holder if op.kind != RETIREMENT else None,
-                "ranges": _ranges(op.moved),
-                "ledger_seq": op.ledger_seq,
-                **op.extra,
-            },
+            details=_summary(op),
             now=from_micros(now_us),
         )
+        return
+    audit.record(
+        session,
+        actor,
+        "registry.batch",
+        "registry_batch",
+        f"{ops[0].op_id}-{ops[-1].op_id}",
+        details={"count": len(ops), "operations": [_summary(op) for op in ops]},
+        now=from_micros(now_us),
+    )
 
 
 # ---- transfers, sales, retirements -------------------------------------------------------------
@@ -381,6 +415,7 @@ def move(
     batch = Lookups(session)
     batch.org(from_org, holder=True, what="sender")
     counters = head.lock(session)
+    batch.prefetch_projects(request.project for request in requests)
     scoped = [f"{from_org}:{request.key}" for request in requests]
     existing = repository.operations_by_keys(session, scoped)
     results: list[OperationRead | None] = [None] * len(requests)
@@ -471,10 +506,10 @@ def move(
         head.advance(session, certificates=certificates)
     if ops:
         accounts.open_for(session, orgs)
+        batch.prefetch(take.block.issuance_id for op in ops for _, take in op.moved)
         _finish(session, batch, ops, [_ledger_request(op) for op in ops], actor, now_us)
-        for op in ops:
-            if op.kind == RETIREMENT:
-                _retire(session, batch, op, actor, signer, moment)
+        retired = [_retirement_row(batch, op, signer, moment) for op in ops if op.kind == RETIREMENT]
+        repository.insert_retirements(session, retired)
     created = {op.index: op for op in ops}
     for op in ops:
         results[op.index] = _read(op, batch, now_us)
@@ -513,10 +548,8 @@ def _read(op: _Op, batch: Lookups, now_us: int) -> OperationRead:
     )
 
 
-def _retire(
-    session: Session, batch: Lookups, op: _Op, actor: Actor, signer: Signer | None, moment: datetime
-) -> None:
-    """Write the retirement and its signed certificate."""
+def _retirement_row(batch: Lookups, op: _Op, signer: Signer | None, moment: datetime) -> tuple[Any, ...]:
+    """The retirement's row, with its signed certificate (which cites its ledger transfer)."""
     if signer is None:
         raise OperationInvalid("retirements need the registry's signing key")
     request = op.request
@@ -561,24 +594,22 @@ def _retire(
         ledger_key=op.ledger_key,
         ledger_seq=op.ledger_seq,
     )
-    signed = signer.sign(content(facts))
-    text = json.dumps(signed, ensure_ascii=False, sort_keys=True, indent=1)
-    repository.insert_retirement(
-        session,
-        operation_id=op.op_id,
-        number=number,
-        project_id=project.id,
-        retired_by=op.from_org,
-        quantity=op.quantity,
-        beneficiary_name=facts.beneficiary_name[:200],
-        beneficiary_org=facts.beneficiary_org,
-        purpose=facts.purpose,
-        claim_start=facts.claim_start,
-        claim_end=facts.claim_end,
-        retired_at_us=to_micros(facts.retired_at),
-        certificate_json=text,
-        certificate_sha256=hashlib.sha256(text.encode()).hexdigest(),
-        key_id=signed["signature"]["key_id"],
+    signed, text = signer.sign_to_text(content(facts))
+    return (
+        op.op_id,
+        number,
+        project.id,
+        op.from_org,
+        op.quantity,
+        facts.beneficiary_name[:200],
+        facts.beneficiary_org,
+        facts.purpose,
+        facts.claim_start,
+        facts.claim_end,
+        to_micros(facts.retired_at),
+        text,
+        hashlib.sha256(text.encode()).hexdigest(),
+        signed["signature"]["key_id"],
     )
 
 

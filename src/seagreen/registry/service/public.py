@@ -176,6 +176,14 @@ def overview(session: Session) -> OverviewRead:
     )
 
 
+def holder_of(session: Session, number: int) -> tuple[str, str | None]:
+    """``(state, holder)`` of serial ``number``: one probe of the unique index on ``start``."""
+    block = repository.block_at(session, number)
+    if block is None:
+        raise SerialNotFound(f"serial {number} has not been issued", serial=number)
+    return block.state.value, block.holder
+
+
 def serial(session: Session, number: int) -> SerialRead:
     """Who holds serial ``number`` now (one index probe), and every move of the tonne since issue."""
     block = repository.block_at(session, number)
