@@ -11,11 +11,16 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account import service as carbon_account
+from seagreen.registry import service as registry
 from seagreen.taxonomy import service as taxonomy
 
 ReferenceLoader = Callable[[Session], str]
 
-LOADERS: tuple[ReferenceLoader, ...] = (carbon_account.load_shipped, taxonomy.load_shipped)
+LOADERS: tuple[ReferenceLoader, ...] = (
+    carbon_account.load_shipped,
+    taxonomy.load_shipped,
+    registry.load_shipped,
+)
 
 
 def load_reference_data(session: Session) -> list[str]:

@@ -6,6 +6,7 @@
 Entrypoints own the transaction; these only write in the caller's session.
 """
 
+from seagreen.registry.domain.receipts import load_inputs_json
 from seagreen.registry.service.certificates import (
     certificate_json,
     certificate_pdf,
@@ -35,6 +36,7 @@ from seagreen.registry.service.moves import (
     yuan_to_fen,
 )
 from seagreen.registry.service.projects import (
+    MAX_DOCUMENT_BYTES,
     ProjectRecord,
     add_document,
     document_content,
@@ -80,6 +82,7 @@ from seagreen.registry.service.reports import (
 )
 
 __all__ = [
+    "MAX_DOCUMENT_BYTES",
     "RETIREMENT",
     "SALE",
     "TRANSFER",
@@ -102,6 +105,7 @@ __all__ = [
     "issuances",
     "issue",
     "list_projects",
+    "load_inputs_json",
     "load_shipped",
     "local_day",
     "may_see",
