@@ -41,7 +41,7 @@ def _fail(exc: DomainError) -> typer.Exit:
 @app.command()
 def methodologies(as_json: JsonOption = False) -> None:
     """List the methodologies (latest versions) and their parameter sets."""
-    found = service.methodologies()
+    found = service.list_methodologies()
     if as_json:
         _dump([vars(m) for m in found])
         return

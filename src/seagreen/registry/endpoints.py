@@ -130,7 +130,7 @@ def retirement_request(body: RetirementCreate) -> service.MoveRequest:
 
 @router.get("/methodologies", response_model=list[MethodologyRead], summary="Methodologies (latest versions)")
 def methodologies() -> list[MethodologyRead]:
-    return [MethodologyRead(**vars(info)) for info in service.methodologies()]
+    return [MethodologyRead(**vars(info)) for info in service.list_methodologies()]
 
 
 @router.get(

@@ -101,7 +101,7 @@ def index(request: Request, session: ReadSession) -> HTMLResponse:
             "org_bars": charts.org_bars(overview.holdings),
             "bar_height": charts.BAR_HEIGHT,
             "prices": charts.price_line(overview.prices),
-            "methodologies": service.methodologies(),
+            "methodologies": service.list_methodologies(),
         },
     )
 
@@ -179,7 +179,7 @@ def retirement_pdf(number: str, session: ReadSession, keys: RegistryKeys) -> Res
 
 @router.get("/registry/projects/new", response_class=HTMLResponse)
 def new_project(request: Request, _: Owner) -> HTMLResponse:
-    return render(request, "registry/new_project.html", {"methodologies": service.methodologies()})
+    return render(request, "registry/new_project.html", {"methodologies": service.list_methodologies()})
 
 
 @router.post("/registry/projects")

@@ -115,7 +115,7 @@ def parameter_set(session: Session | None, code: str, version: str | None = None
     return parsed
 
 
-def methodologies() -> list[MethodologyInfo]:
+def list_methodologies() -> list[MethodologyInfo]:
     return latest_methodologies()
 
 
