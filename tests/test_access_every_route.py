@@ -33,6 +33,38 @@ PUBLIC = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
+    # The public ocean carbon-sink registry: reads anyone may make. A project, its documents and its
+    # reports are public once its notice starts (before that the route answers 404 to others);
+    # verifying a certificate stores nothing.
+    ("GET", "/registry"),
+    ("GET", "/registry/serials"),
+    ("GET", "/registry/public-key"),
+    ("GET", "/registry/verify"),
+    ("POST", "/registry/verify"),
+    ("GET", "/registry/projects/{code}"),
+    ("GET", "/registry/projects/{code}/documents/{document_id}"),
+    ("GET", "/registry/reports/{report_id}"),
+    ("GET", "/registry/retirements/{number}"),
+    ("GET", "/registry/retirements/{number}/certificate.json"),
+    ("GET", "/registry/retirements/{number}/certificate.pdf"),
+    ("GET", "/api/v1/registry/methodologies"),
+    ("GET", "/api/v1/registry/parameter-sets/{code}"),
+    ("GET", "/api/v1/registry/projects"),
+    ("GET", "/api/v1/registry/projects/{code}"),
+    ("GET", "/api/v1/registry/projects/{code}/documents/{document_id}"),
+    ("GET", "/api/v1/registry/projects/{code}/reports"),
+    ("GET", "/api/v1/registry/reports/{report_id}"),
+    ("GET", "/api/v1/registry/overview"),
+    ("GET", "/api/v1/registry/issuances"),
+    ("GET", "/api/v1/registry/holdings"),
+    ("GET", "/api/v1/registry/prices"),
+    ("GET", "/api/v1/registry/retirements"),
+    ("GET", "/api/v1/registry/retirements/{number}"),
+    ("GET", "/api/v1/registry/certificates/{number}.json"),
+    ("GET", "/api/v1/registry/certificates/{number}.pdf"),
+    ("POST", "/api/v1/registry/certificates/verify"),
+    ("GET", "/api/v1/registry/public-key"),
+    ("GET", "/api/v1/registry/serials/{serial}"),
 }
 ANY_SIGNED_IN = {("GET", "/api/v1/me")}
 PUBLIC_MOUNTS = {"/static"}

@@ -148,7 +148,7 @@ def issued(
 def oyster_project_with_credits(
     session: Session, cast: Cast, fresh_t: str = "100", *, buffer_share: Decimal = Decimal("0.10")
 ) -> tuple[str, IssuanceRead]:
-    """A filed oyster project with one year issued (100 t of fresh oysters → 35 t; 4 of them to the buffer)."""
+    """A filed oyster project with one year issued (100 t of fresh oysters: 35 t, 4 to the buffer)."""
     code = filed_project(
         session,
         cast,

@@ -37,7 +37,9 @@ def move(session, actor, *requests):
 
 
 def holding(session, org: str, code: str, state: str = "active") -> int:
-    return sum(h.quantity for h in service.holdings(session, org) if h.project_code == code and h.state == state)
+    return sum(
+        h.quantity for h in service.holdings(session, org) if h.project_code == code and h.state == state
+    )
 
 
 def assert_consistent(session):
@@ -71,7 +73,12 @@ def test_the_ledger_holds_each_organisations_tonnes(session, cast):
 
 def test_prices_of_sales_make_the_projects_price_history(session, cast):
     code, _ = oyster_project_with_credits(session, cast)
-    move(session, cast.owner_actor, sale("s1", code, 5, cast.bank, 6000), sale("s2", code, 5, cast.other_bank, 7250))
+    move(
+        session,
+        cast.owner_actor,
+        sale("s1", code, 5, cast.bank, 6000),
+        sale("s2", code, 5, cast.other_bank, 7250),
+    )
     move(session, cast.owner_actor, transfer("gift", code, cast.buyer, 1))
     prices = service.prices(session, code)
     assert [(p.price_yuan_per_t, p.quantity) for p in prices] == [("60.00", 5), ("72.50", 5)]
@@ -81,7 +88,9 @@ def test_a_retirement_records_its_beneficiary_and_signs_a_certificate(session, c
     code, issuance = oyster_project_with_credits(session, cast)
     move(session, cast.owner_actor, sale("s1", code, 20, cast.bank))
     [result] = move(
-        session, cast.bank_actor, retirement("r1", code, 8, beneficiary_name="荣成支行", beneficiary_org=cast.branch)
+        session,
+        cast.bank_actor,
+        retirement("r1", code, 8, beneficiary_name="荣成支行", beneficiary_org=cast.branch),
     )
     assert result.retirement_number and result.retirement_number.startswith("SGWH-R-2024-")
     found = service.retirement(session, result.retirement_number)
@@ -136,7 +145,11 @@ def test_a_holder_cannot_move_more_than_it_has(session, cast):
         (lambda c: transfer("t", c.code, "no-such-org", 1), HolderInvalid, "no organisation"),
         (lambda c: sale("t", c.code, 1, c.bank, 0), OperationInvalid, "positive price"),
         (lambda c: retirement("t", c.code, 1, purpose=" "), OperationInvalid, "states its purpose"),
-        (lambda c: retirement("t", c.code, 1, beneficiary_name=""), OperationInvalid, "names its beneficiary"),
+        (
+            lambda c: retirement("t", c.code, 1, beneficiary_name=""),
+            OperationInvalid,
+            "names its beneficiary",
+        ),
         (lambda c: retirement("t", c.code, 1, claim_end=None), OperationInvalid, "claimed period"),
         (lambda c: transfer("t", c.code, c.bank), OperationInvalid, "quantity or an exact serial range"),
     ],
@@ -172,7 +185,9 @@ def test_keys_are_scoped_to_the_sending_organisation(session, cast):
 
 def test_a_batch_repeating_a_key_applies_it_once(session, cast):
     code, _ = oyster_project_with_credits(session, cast)
-    results = move(session, cast.owner_actor, transfer("a", code, cast.bank, 2), transfer("a", code, cast.bank, 2))
+    results = move(
+        session, cast.owner_actor, transfer("a", code, cast.bank, 2), transfer("a", code, cast.bank, 2)
+    )
     assert [r.status for r in results] == ["created", "exists"] and holding(session, cast.bank, code) == 2
 
 
@@ -180,7 +195,9 @@ def test_a_batch_is_all_or_nothing(session, cast):
     code, _ = oyster_project_with_credits(session, cast)
     savepoint = session.begin_nested()
     with pytest.raises(InsufficientCredits) as caught:
-        move(session, cast.owner_actor, transfer("a", code, cast.bank, 20), transfer("b", code, cast.bank, 20))
+        move(
+            session, cast.owner_actor, transfer("a", code, cast.bank, 20), transfer("b", code, cast.bank, 20)
+        )
     savepoint.rollback()
     assert caught.value.details["index"] == 1 and "operation 1 (b)" in caught.value.message
     assert holding(session, cast.bank, code) == 0 and holding(session, cast.owner, code) == 31
@@ -189,13 +206,22 @@ def test_a_batch_is_all_or_nothing(session, cast):
 def test_a_reversal_cancels_the_projects_buffer_first_then_the_pool(session, cast):
     first, first_issuance = oyster_project_with_credits(session, cast)  # 4 in its buffer
     second, second_issuance = oyster_project_with_credits(session, cast)  # 4 more in the pool
-    result = service.reverse(session, second, 6, "台风损毁养殖筏架", key="typhoon", actor=cast.authority_actor, now=WHEN)
+    result = service.reverse(
+        session, second, 6, "台风损毁养殖筏架", key="typhoon", actor=cast.authority_actor, now=WHEN
+    )
     assert result.kind == "reversal" and result.quantity == 6
     own = second_issuance.serial_start + second_issuance.owner_quantity
     assert all(service.serial(session, s).state == "cancelled" for s in range(own, own + 4))
     pooled = first_issuance.serial_start + first_issuance.owner_quantity
-    assert [service.serial(session, s).state for s in range(pooled, pooled + 4)] == ["cancelled", "cancelled", "buffer", "buffer"]
-    again = service.reverse(session, second, 6, "台风损毁养殖筏架", key="typhoon", actor=cast.authority_actor, now=WHEN)
+    assert [service.serial(session, s).state for s in range(pooled, pooled + 4)] == [
+        "cancelled",
+        "cancelled",
+        "buffer",
+        "buffer",
+    ]
+    again = service.reverse(
+        session, second, 6, "台风损毁养殖筏架", key="typhoon", actor=cast.authority_actor, now=WHEN
+    )
     assert again.status == "exists"
     with pytest.raises(BufferInsufficient, match="holds 2 t"):
         service.reverse(session, first, 3, "再次损失", key="again", actor=cast.authority_actor, now=WHEN)

@@ -67,23 +67,17 @@ def test_a_set_altered_in_the_database_is_refused(session):
         service.parameter_set(session, "seagrass-shandong")
 
 
+HEAD = 'code = "ok-set"\nversion = "1"\nmethodologies = ["a"]\n'
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ('code = "x!"\nversion = "1"\nmethodologies = ["a"]\n', "lower-case code"),
         ('code = "ok-set"\nversion = "1"\nmethodologies = []\n', "at least one methodology"),
-        (
-            'code = "ok-set"\nversion = "1"\nmethodologies = ["a"]\n[parameters.p]\nvalue = "1"\nmark = "guess"\nsource = "s"\n',
-            "mark",
-        ),
-        (
-            'code = "ok-set"\nversion = "1"\nmethodologies = ["a"]\n[parameters.p]\nvalue = "1"\nmark = "estimate"\n',
-            "names its source",
-        ),
-        (
-            'code = "ok-set"\nversion = "1"\nmethodologies = ["a"]\n[parameters.p]\nvalue = 0.1\nmark = "estimate"\nsource = "s"\n',
-            "decimal string",
-        ),
+        (HEAD + '[parameters.p]\nvalue = "1"\nmark = "guess"\nsource = "s"\n', "mark"),
+        (HEAD + '[parameters.p]\nvalue = "1"\nmark = "estimate"\n', "names its source"),
+        (HEAD + '[parameters.p]\nvalue = 0.1\nmark = "estimate"\nsource = "s"\n', "decimal string"),
     ],
 )
 def test_a_malformed_parameter_set_is_refused(text, problem):

@@ -15,7 +15,13 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from seagreen.errors import DomainError
 from seagreen.registry import service
@@ -75,7 +81,9 @@ class RegistryModel(RuleBasedStateMachine):
         code = self.projects[project]
         day = self.day[code]
         self.day[code] = day + timedelta(days=1)
-        report = service.submit_report(self.session, code, day, day, oyster_inputs(str(fresh)), actor=self.cast.owner_actor, now=WHEN)
+        report = service.submit_report(
+            self.session, code, day, day, oyster_inputs(str(fresh)), actor=self.cast.owner_actor, now=WHEN
+        )
         service.verify_report(self.session, report.id, "v", "s", actor=self.cast.authority_actor, now=WHEN)
         issuance = service.issue(self.session, report.id, actor=self.cast.authority_actor, now=WHEN)
         for serial in range(issuance.serial_start, issuance.serial_start + issuance.owner_quantity):
@@ -85,24 +93,42 @@ class RegistryModel(RuleBasedStateMachine):
         self.issued += issuance.quantity
 
     def _lowest(self, code, holder, quantity):
-        held = sorted(s for s, (p, state, h) in self.model.items() if p == code and state == "active" and h == holder)
+        held = sorted(
+            s for s, (p, state, h) in self.model.items() if p == code and state == "active" and h == holder
+        )
         return held[:quantity] if len(held) >= quantity else None
 
     @precondition(lambda self: self.model)
-    @rule(project=st.integers(0, 1), sender=st.integers(0, 3), receiver=st.integers(0, 3), quantity=st.integers(1, 25), retire=st.booleans())
+    @rule(
+        project=st.integers(0, 1),
+        sender=st.integers(0, 3),
+        receiver=st.integers(0, 3),
+        quantity=st.integers(1, 25),
+        retire=st.booleans(),
+    )
     def move_by_quantity(self, project, sender, receiver, quantity, retire):
         code, source, target = self.projects[project], self.holders[sender], self.holders[receiver]
         if not retire and source == target:
             return
-        request = retirement(self.key(), code, quantity) if retire else transfer(self.key(), code, target, quantity)
+        request = (
+            retirement(self.key(), code, quantity) if retire else transfer(self.key(), code, target, quantity)
+        )
         expected = self._lowest(code, source, quantity)
-        done = self.attempt(lambda: service.move(self.session, [request], actor=actor_for(source), signer=SIGNER, now=WHEN))
+        done = self.attempt(
+            lambda: service.move(self.session, [request], actor=actor_for(source), signer=SIGNER, now=WHEN)
+        )
         assert done == (expected is not None)
         for serial in expected or []:
             self.model[serial] = (code, "retired", source) if retire else (code, "active", target)
 
     @precondition(lambda self: self.model)
-    @rule(project=st.integers(0, 1), sender=st.integers(0, 3), receiver=st.integers(0, 3), data=st.data(), retire=st.booleans())
+    @rule(
+        project=st.integers(0, 1),
+        sender=st.integers(0, 3),
+        receiver=st.integers(0, 3),
+        data=st.data(),
+        retire=st.booleans(),
+    )
     def move_by_range(self, project, sender, receiver, data, retire):
         code, source, target = self.projects[project], self.holders[sender], self.holders[receiver]
         if not retire and source == target:
@@ -111,9 +137,15 @@ class RegistryModel(RuleBasedStateMachine):
         start = data.draw(st.integers(1, top))
         end = data.draw(st.integers(start, min(top + 2, start + 30)))
         serials = (start, end)
-        request = retirement(self.key(), code, serials=serials) if retire else transfer(self.key(), code, target, serials=serials)
+        request = (
+            retirement(self.key(), code, serials=serials)
+            if retire
+            else transfer(self.key(), code, target, serials=serials)
+        )
         expected = all(self.model.get(s) == (code, "active", source) for s in range(start, end + 1))
-        done = self.attempt(lambda: service.move(self.session, [request], actor=actor_for(source), signer=SIGNER, now=WHEN))
+        done = self.attempt(
+            lambda: service.move(self.session, [request], actor=actor_for(source), signer=SIGNER, now=WHEN)
+        )
         assert done == expected
         if done:
             for serial in range(start, end + 1):
@@ -127,7 +159,15 @@ class RegistryModel(RuleBasedStateMachine):
         pool = sorted(s for s, (p, state, _) in self.model.items() if p != code and state == "buffer")
         expected = (own + pool)[:quantity] if len(own) + len(pool) >= quantity else None
         done = self.attempt(
-            lambda: service.reverse(self.session, code, quantity, "loss", key=self.key(), actor=self.cast.authority_actor, now=WHEN)
+            lambda: service.reverse(
+                self.session,
+                code,
+                quantity,
+                "loss",
+                key=self.key(),
+                actor=self.cast.authority_actor,
+                now=WHEN,
+            )
         )
         assert done == (expected is not None)
         for serial in expected or []:
@@ -171,7 +211,8 @@ def test_serial_ranges_behave_like_the_reference_model(session):
     cast = make_cast(session)
     body = {"crediting_start": date(2010, 1, 1), "crediting_end": date(2060, 12, 31)}
     projects = [
-        filed_project(session, cast, project_body("shellfish-csc", **body), buffer_share=Decimal("0.2")) for _ in range(2)
+        filed_project(session, cast, project_body("shellfish-csc", **body), buffer_share=Decimal("0.2"))
+        for _ in range(2)
     ]
     session.flush()
     run_state_machine_as_test(
