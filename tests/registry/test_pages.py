@@ -213,3 +213,16 @@ def test_a_page_form_error_is_shown_as_a_message(client, people):
         },
     )
     assert refused.status_code == 422 and "area_ha" in refused.text
+
+
+def test_every_state_and_kind_a_page_names_has_both_languages():
+    from seagreen.registry.domain.lifecycle import ProjectState
+    from seagreen.registry.domain.serials import BlockState
+    from seagreen.registry.service.moves import ISSUANCE, MOVE_KINDS, REVERSAL
+    from seagreen.web.i18n import catalogue
+
+    keys = catalogue()
+    wanted = [f"registry.project_state.{s.value}" for s in ProjectState]
+    wanted += [f"registry.state.{s.value}" for s in BlockState]
+    wanted += [f"registry.kind.{k}" for k in (*MOVE_KINDS, ISSUANCE, REVERSAL)]
+    assert [key for key in wanted if key not in keys] == []
