@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -85,6 +86,13 @@ def visible_project(session: Any, code: str, principal: Principal | None) -> Any
     if not service.may_see(row, actor, authority=is_authority(principal)):
         raise ProjectNotFound(f"no project {code!r}", code=code)
     return row
+
+
+def attachment(content: bytes | str, media_type: str, filename: str) -> Response:
+    """A download named ``filename`` (RFC 6266: an ASCII fallback and the UTF-8 name)."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def calendar(request: Request) -> Any:
@@ -251,11 +259,7 @@ def add_document(
 def document(code: str, document_id: int, principal: OptionalPrincipal, session: ReadSession) -> Response:
     visible_project(session, code, principal)
     found, content, _ = service.document_content(session, code, document_id)
-    return Response(
-        content,
-        media_type=found.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{found.sha256[:12]}-{document_id}"'},
-    )
+    return attachment(content, found.media_type, found.filename)
 
 
 @router.post("/projects/{code}/submit", response_model=ProjectRead, summary="Submit for review")
@@ -505,20 +509,12 @@ def retirement(number: str, session: ReadSession) -> RetirementRead:
 
 @router.get("/certificates/{number}.json", summary="The signed certificate (JSON), as issued")
 def certificate_json(number: str, session: ReadSession) -> Response:
-    return Response(
-        service.certificate_json(session, number),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{number}.json"'},
-    )
+    return attachment(service.certificate_json(session, number), "application/json", f"{number}.json")
 
 
 @router.get("/certificates/{number}.pdf", summary="The certificate as a PDF")
 def certificate_pdf(number: str, session: ReadSession, keys: RegistryKeys) -> Response:
-    return Response(
-        service.certificate_pdf(session, number, keys),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{number}.pdf"'},
-    )
+    return attachment(service.certificate_pdf(session, number, keys), "application/pdf", f"{number}.pdf")
 
 
 @router.post(

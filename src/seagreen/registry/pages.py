@@ -32,6 +32,7 @@ from seagreen.registry.endpoints import (
     Holder,
     Owner,
     RegistryKeys,
+    attachment,
     calendar,
     retirement_request,
     transfer_request,
@@ -158,20 +159,12 @@ def retirement_page(number: str, request: Request, session: ReadSession, keys: R
 
 @router.get("/registry/retirements/{number}/certificate.json")
 def retirement_json(number: str, session: ReadSession) -> Response:
-    return Response(
-        service.certificate_json(session, number),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{number}.json"'},
-    )
+    return attachment(service.certificate_json(session, number), "application/json", f"{number}.json")
 
 
 @router.get("/registry/retirements/{number}/certificate.pdf")
 def retirement_pdf(number: str, session: ReadSession, keys: RegistryKeys) -> Response:
-    return Response(
-        service.certificate_pdf(session, number, keys),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{number}.pdf"'},
-    )
+    return attachment(service.certificate_pdf(session, number, keys), "application/pdf", f"{number}.pdf")
 
 
 # ---- a project ----------------------------------------------------------------------------------
@@ -276,11 +269,7 @@ def project_document(
 ) -> Response:
     visible_project(session, code, principal)
     found, content, _ = service.document_content(session, code, document_id)
-    return Response(
-        content,
-        media_type=found.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{found.sha256[:12]}-{document_id}"'},
-    )
+    return attachment(content, found.media_type, found.filename)
 
 
 def _back(code: str, anchor: str = "") -> RedirectResponse:

@@ -70,13 +70,25 @@ def _coefficients(
 
 
 class _Harvests:
-    """Shared reading of ``{culture, harvests: [{species, fresh_weight_t, coefficients?}]}``."""
+    """Shared reading of ``{culture, harvests: [{species, fresh_weight_t, coefficients?}]}`` and the
+    shared sum; a subclass says what one harvest's carbon is (``_carbon``)."""
 
+    code: ClassVar[str]
+    version: ClassVar[str]
+    name_zh: ClassVar[str]
     group: ClassVar[str]
     other_group_method: ClassVar[str]
     coefficient_names: ClassVar[tuple[str, ...]]
-    code: ClassVar[str]
-    fields: ClassVar[tuple[str, ...]] = ("culture", "harvests")
+    fields: ClassVar[tuple[str, ...]] = ("culture", "harvests", "note")
+
+    def _options(self, root: Reader, warnings: list[str]) -> dict[str, Any]:
+        """Method-wide switches read from the inputs (none by default)."""
+        return {}
+
+    def _carbon(
+        self, where: str, dry: Decimal, c: dict[str, Decimal], options: dict[str, Any]
+    ) -> tuple[list[Step], Decimal]:
+        raise NotImplementedError
 
     def _harvests(
         self, root: Reader, parameters: ParameterSet
@@ -111,6 +123,55 @@ class _Harvests:
             rows.append((key or "", harvest, found, quantity))
         return rows
 
+    def calculate(self, inputs: Mapping[str, Any], parameters: ParameterSet) -> Receipt:
+        canonical = canonical_inputs(inputs)
+        problems = Problems()
+        root = Reader(inputs, problems)
+        root.unknown(self.fields)
+        warnings: list[str] = []
+        options = self._options(root, warnings)
+        rows = self._harvests(root, parameters)
+        steps: list[Step] = []
+        total_c = Decimal(0)
+        with calculation_context():
+            for key, harvest, species, fresh in rows:
+                if species is None or fresh is None:
+                    continue
+                c, measured = _coefficients(harvest, species, self.coefficient_names)
+                if species.key.startswith("other") and not measured:
+                    warnings.append(OTHER_WARNING.format(key=harvest.path))
+                source = "site-measured: " + ", ".join(sorted(measured)) if measured else "defaults"
+                where = harvest.path
+                dry = fresh * c["dry_wet_ratio"]
+                carbon_steps, carbon = self._carbon(where, dry, c, options)
+                if not carbon_steps:
+                    continue  # refused (the problem is recorded)
+                total_c += carbon
+                steps += [
+                    Step(
+                        f"{where}.dry_weight", dry, "t DW", "P × R_dw", f"{species.name_zh} {key}; {source}"
+                    ),
+                    *carbon_steps,
+                    Step(f"{where}.carbon", carbon, "t C", "Σ parts"),
+                    Step(f"{where}.co2e", to_co2(carbon), "t CO2e", "C × 44/12"),
+                ]
+            problems.raise_if_any(f"{self.code} inputs refused")
+            total = to_co2(total_c)
+            steps += [
+                Step("total.carbon", total_c, "t C", "Σ harvests"),
+                Step("total.co2e", total, "t CO2e", "Σ C × 44/12"),
+            ]
+            return Receipt(
+                methodology=self.code,
+                methodology_version=self.version,
+                methodology_name=self.name_zh,
+                parameter_set=parameters.ref,
+                inputs=canonical,
+                steps=tuple(steps),
+                result_tco2e=result_tonnes(total),
+                warnings=tuple(warnings),
+            )
+
 
 class ShellfishCsc(_Harvests):
     """``shellfish-csc``: bivalve carbon-stock change, per species, optional shell carbon."""
@@ -133,69 +194,29 @@ class ShellfishCsc(_Harvests):
     )
     fields: ClassVar[tuple[str, ...]] = ("culture", "harvests", "include_shell_carbon", "note")
 
-    def calculate(self, inputs: Mapping[str, Any], parameters: ParameterSet) -> Receipt:
-        canonical = canonical_inputs(inputs)
-        problems = Problems()
-        root = Reader(inputs, problems)
-        root.unknown(self.fields)
+    def _options(self, root: Reader, warnings: list[str]) -> dict[str, Any]:
         include_shell = root.flag("include_shell_carbon", default=True)
-        rows = self._harvests(root, parameters)
-        steps: list[Step] = []
-        warnings: list[str] = [SHELL_WARNING] if include_shell else []
-        total_c = Decimal(0)
-        with calculation_context():
-            for key, harvest, species, fresh in rows:
-                if species is None or fresh is None:
-                    continue
-                c, measured = _coefficients(harvest, species, self.coefficient_names)
-                share_sum = c["tissue_share"] + c["shell_share"]
-                if abs(share_sum - 1) > SHARE_TOLERANCE:
-                    problems.add(
-                        f"{harvest.path}.coefficients",
-                        f"tissue_share + shell_share is {share_sum}, not 1",
-                    )
-                    continue
-                if species.key.startswith("other") and not measured:
-                    warnings.append(OTHER_WARNING.format(key=harvest.path))
-                where = harvest.path
-                source = "site-measured: " + ", ".join(sorted(measured)) if measured else "defaults"
-                dry = fresh * c["dry_wet_ratio"]
-                tissue = dry * c["tissue_share"] * c["tissue_carbon"]
-                shell = dry * c["shell_share"] * c["shell_carbon"] if include_shell else Decimal(0)
-                carbon = tissue + shell
-                total_c += carbon
-                steps += [
-                    Step(
-                        f"{where}.dry_weight", dry, "t DW", "P × R_dw", f"{species.name_zh} {key}; {source}"
-                    ),
-                    Step(f"{where}.tissue_carbon", tissue, "t C", "DW × w_tissue × c_tissue"),
-                    Step(
-                        f"{where}.shell_carbon",
-                        shell,
-                        "t C",
-                        "DW × w_shell × c_shell"
-                        if include_shell
-                        else "excluded (include_shell_carbon = false)",
-                    ),
-                    Step(f"{where}.carbon", carbon, "t C", "tissue + shell"),
-                    Step(f"{where}.co2e", to_co2(carbon), "t CO2e", "C × 44/12"),
-                ]
-            problems.raise_if_any(f"{self.code} inputs refused")
-            total = to_co2(total_c)
-            steps += [
-                Step("total.carbon", total_c, "t C", "Σ harvests"),
-                Step("total.co2e", total, "t CO2e", "Σ C × 44/12"),
-            ]
-            return Receipt(
-                methodology=self.code,
-                methodology_version=self.version,
-                methodology_name=self.name_zh,
-                parameter_set=parameters.ref,
-                inputs=canonical,
-                steps=tuple(steps),
-                result_tco2e=result_tonnes(total),
-                warnings=tuple(warnings),
+        if include_shell:
+            warnings.append(SHELL_WARNING)
+        return {"include_shell": include_shell, "problems": root.problems}
+
+    def _carbon(
+        self, where: str, dry: Decimal, c: dict[str, Decimal], options: dict[str, Any]
+    ) -> tuple[list[Step], Decimal]:
+        share_sum = c["tissue_share"] + c["shell_share"]
+        if abs(share_sum - 1) > SHARE_TOLERANCE:
+            options["problems"].add(
+                f"{where}.coefficients", f"tissue_share + shell_share is {share_sum}, not 1"
             )
+            return [], Decimal(0)
+        include_shell = options["include_shell"]
+        tissue = dry * c["tissue_share"] * c["tissue_carbon"]
+        shell = dry * c["shell_share"] * c["shell_carbon"] if include_shell else Decimal(0)
+        formula = "DW × w_shell × c_shell" if include_shell else "excluded (include_shell_carbon = false)"
+        return [
+            Step(f"{where}.tissue_carbon", tissue, "t C", "DW × w_tissue × c_tissue"),
+            Step(f"{where}.shell_carbon", shell, "t C", formula),
+        ], tissue + shell
 
 
 class AlgaeCsc(_Harvests):
@@ -211,49 +232,9 @@ class AlgaeCsc(_Harvests):
     group: ClassVar[str] = "algae"
     other_group_method: ClassVar[str] = "shellfish-csc"
     coefficient_names: ClassVar[tuple[str, ...]] = ("dry_wet_ratio", "carbon")
-    fields: ClassVar[tuple[str, ...]] = ("culture", "harvests", "note")
 
-    def calculate(self, inputs: Mapping[str, Any], parameters: ParameterSet) -> Receipt:
-        canonical = canonical_inputs(inputs)
-        problems = Problems()
-        root = Reader(inputs, problems)
-        root.unknown(self.fields)
-        rows = self._harvests(root, parameters)
-        steps: list[Step] = []
-        warnings: list[str] = []
-        total_c = Decimal(0)
-        with calculation_context():
-            for key, harvest, species, fresh in rows:
-                if species is None or fresh is None:
-                    continue
-                c, measured = _coefficients(harvest, species, self.coefficient_names)
-                if species.key.startswith("other") and not measured:
-                    warnings.append(OTHER_WARNING.format(key=harvest.path))
-                where = harvest.path
-                source = "site-measured: " + ", ".join(sorted(measured)) if measured else "defaults"
-                dry = fresh * c["dry_wet_ratio"]
-                carbon = dry * c["carbon"]
-                total_c += carbon
-                steps += [
-                    Step(
-                        f"{where}.dry_weight", dry, "t DW", "P × R_dw", f"{species.name_zh} {key}; {source}"
-                    ),
-                    Step(f"{where}.carbon", carbon, "t C", "DW × c"),
-                    Step(f"{where}.co2e", to_co2(carbon), "t CO2e", "C × 44/12"),
-                ]
-            problems.raise_if_any(f"{self.code} inputs refused")
-            total = to_co2(total_c)
-            steps += [
-                Step("total.carbon", total_c, "t C", "Σ harvests"),
-                Step("total.co2e", total, "t CO2e", "Σ C × 44/12"),
-            ]
-            return Receipt(
-                methodology=self.code,
-                methodology_version=self.version,
-                methodology_name=self.name_zh,
-                parameter_set=parameters.ref,
-                inputs=canonical,
-                steps=tuple(steps),
-                result_tco2e=result_tonnes(total),
-                warnings=tuple(warnings),
-            )
+    def _carbon(
+        self, where: str, dry: Decimal, c: dict[str, Decimal], options: dict[str, Any]
+    ) -> tuple[list[Step], Decimal]:
+        carbon = dry * c["carbon"]
+        return [Step(f"{where}.thallus_carbon", carbon, "t C", "DW × c")], carbon
