@@ -51,6 +51,7 @@ PUBLIC = {
     ("GET", "/api/v1/registry/parameter-sets/{code}"),
     ("GET", "/api/v1/registry/projects"),
     ("GET", "/api/v1/registry/projects/{code}"),
+    ("GET", "/api/v1/registry/projects/{code}/record"),
     ("GET", "/api/v1/registry/projects/{code}/documents/{document_id}"),
     ("GET", "/api/v1/registry/projects/{code}/reports"),
     ("GET", "/api/v1/registry/reports/{report_id}"),

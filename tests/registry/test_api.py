@@ -286,16 +286,15 @@ def test_methodologies_and_parameter_sets_are_public(client, keys):
     assert oyster["coefficients"]["dry_wet_ratio"] == "0.6510" and oyster["mark"] == "verified"
 
 
-def test_a_public_projects_document_downloads_under_its_own_name(client, session):
+def test_a_public_projects_record_and_documents_are_public(client, session):
     from tests.factories.registry import make_cast, noticed_project
 
     cast = make_cast(session)
     code = noticed_project(session, cast)
     session.commit()
-    [document] = (
-        client.get(f"/api/v1/registry/projects/{code}").json()
-        and service.record(session, service.get_row(session, code)).documents
-    )
-    found = client.get(f"/api/v1/registry/projects/{code}/documents/{document.id}")
+    record = client.get(f"/api/v1/registry/projects/{code}/record").json()
+    assert [e["to_state"] for e in record["events"]] == ["draft", "draft", "submitted", "public_notice"]
+    [document] = record["documents"]
+    found = client.get(f"/api/v1/registry/projects/{code}/documents/{document['id']}")
     assert found.status_code == 200 and found.content == b"%PDF-1.4 test"
     assert "filename*=UTF-8''pdd.pdf" in found.headers["content-disposition"]

@@ -41,6 +41,7 @@ from seagreen.registry.schemas import (
     PricePoint,
     ProjectCreate,
     ProjectRead,
+    ProjectRecordRead,
     ProjectUpdate,
     PublicKeyRead,
     ReportCreate,
@@ -220,6 +221,19 @@ def register(body: ProjectCreate, principal: Owner, session: WriteSession) -> Pr
 def project(code: str, principal: OptionalPrincipal, session: ReadSession) -> ProjectRead:
     row = visible_project(session, code, principal)
     return service.project_read(session, row, totals=service.project_totals(session).get(row.id))
+
+
+@router.get(
+    "/projects/{code}/record",
+    response_model=ProjectRecordRead,
+    summary="A project with its review history, objections and documents",
+)
+def project_record(code: str, principal: OptionalPrincipal, session: ReadSession) -> ProjectRecordRead:
+    row = visible_project(session, code, principal)
+    found = service.record(session, row, totals=service.project_totals(session).get(row.id))
+    return ProjectRecordRead(
+        project=found.project, events=found.events, objections=found.objections, documents=found.documents
+    )
 
 
 @router.patch("/projects/{code}", response_model=ProjectRead, summary="Edit a draft or a project sent back")

@@ -185,6 +185,15 @@ class ProjectRead(BaseModel):
     totals: TotalsRead = Field(default_factory=TotalsRead)
 
 
+class ProjectRecordRead(BaseModel):
+    """A project with its review history, objections and documents (what its page shows)."""
+
+    project: ProjectRead
+    events: list[EventRead]
+    objections: list[ObjectionRead]
+    documents: list[DocumentRead]
+
+
 class ReviewRequest(BaseModel):
     decision: Literal["comment", "request_changes", "reject", "start_notice"]
     text: str = Field(default="", max_length=4000)
