@@ -218,7 +218,7 @@ def test_a_page_form_error_is_shown_as_a_message(client, people):
 def test_every_state_and_kind_a_page_names_has_both_languages():
     from seagreen.registry.domain.lifecycle import ProjectState
     from seagreen.registry.domain.serials import BlockState
-    from seagreen.registry.service.moves import ISSUANCE, MOVE_KINDS, REVERSAL
+    from seagreen.registry.service.operations import ISSUANCE, MOVE_KINDS, REVERSAL
     from seagreen.web.i18n import catalogue
 
     keys = catalogue()

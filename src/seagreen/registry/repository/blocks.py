@@ -32,7 +32,7 @@ _retirements = cast(Table, RetirementRow.__table__)
 _reversals = cast(Table, ReversalRow.__table__)
 
 BLOCK_COLUMNS = 'id, issuance_id, start, "end", state, holder'
-PAGE = 64  # blocks read per probe when collecting a quantity
+PAGE = 256  # the most blocks read per probe when collecting a quantity
 
 
 def _cursor(session: Session) -> Any:
@@ -117,10 +117,12 @@ def insert_blocks(session: Session, project_id: int, blocks: Iterable[NewBlock])
 
 def apply_carvings(session: Session, project_id: int, carvings: Sequence[Carving]) -> None:
     """Write carved blocks: the existing rows first (they keep their start), then the new parts."""
-    cursor = _cursor(session)
     statement = _sql(session, 'UPDATE registry_blocks SET "end" = ?, state = ?, holder = ? WHERE id = ?')
-    for carving in carvings:
-        cursor.execute(statement, (carving.end, carving.state.value, carving.holder, carving.block_id))
+    rows = [(carving.end, carving.state.value, carving.holder, carving.block_id) for carving in carvings]
+    if len(rows) == 1:
+        _cursor(session).execute(statement, rows[0])
+    else:
+        _cursor(session).executemany(statement, rows)
     insert_blocks(session, project_id, (new for carving in carvings for new in carving.inserts))
 
 
@@ -231,6 +233,16 @@ def insert_operation(session: Session, values: Sequence[Any]) -> int:
     )
     cursor.execute(_sql(session, statement), tuple(values))
     return int(cursor.fetchone()[0])
+
+
+def insert_operations(session: Session, rows: Sequence[Sequence[Any]]) -> dict[str, int]:
+    """New operation rows (values in ``OPERATION_COLUMNS`` order) in one statement; key -> id."""
+    marks = ", ".join("?" for _ in OPERATION_COLUMNS)
+    statement = f"INSERT INTO registry_operations ({', '.join(OPERATION_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    _cursor(session).executemany(_sql(session, statement), [tuple(row) for row in rows])
+    keys = [row[0] for row in rows]
+    found = select(OperationRow.key, OperationRow.id).where(OperationRow.key.in_(keys))
+    return {key: int(operation_id) for key, operation_id in session.execute(found)}
 
 
 def operations_by_keys(session: Session, keys: Sequence[str]) -> dict[str, OperationRow]:

@@ -1,6 +1,7 @@
 """Use cases of the ocean carbon-sink registry, by use case: methodologies and receipts
 (``methodologies``), projects and their review (``projects``), monitoring reports and issuance
-(``reports``), transfers, sales, retirements and reversals (``moves``), certificates
+(``reports``, ``issuance``), transfers, sales and retirements (``moves``), reversals
+(``reversals``), the machinery they share (``operations``), certificates
 (``certificates``) and the public registry (``public``).
 
 Entrypoints own the transaction; these only write in the caller's session.
@@ -25,16 +26,8 @@ from seagreen.registry.service.methodologies import (
     recompute,
     working_calendar,
 )
-from seagreen.registry.service.moves import (
-    RETIREMENT,
-    SALE,
-    TRANSFER,
-    MoveRequest,
-    move,
-    operation_read,
-    reverse,
-    yuan_to_fen,
-)
+from seagreen.registry.service.moves import MoveRequest, move
+from seagreen.registry.service.operations import RETIREMENT, SALE, TRANSFER, operation_read, yuan_to_fen
 from seagreen.registry.service.projects import (
     MAX_DOCUMENT_BYTES,
     ProjectRecord,
@@ -80,6 +73,7 @@ from seagreen.registry.service.reports import (
     submit_report,
     verify_report,
 )
+from seagreen.registry.service.reversals import reverse
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",

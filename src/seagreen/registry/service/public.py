@@ -30,7 +30,7 @@ from seagreen.registry.schemas import (
     TotalsRead,
 )
 from seagreen.registry.service import accounts
-from seagreen.registry.service.moves import SALE, Lookups, fen_to_yuan
+from seagreen.registry.service.operations import SALE, Lookups, fen_to_yuan
 from seagreen.registry.service.projects import _org_name, project_read
 from seagreen.registry.service.reports import issuance_read
 

@@ -42,8 +42,8 @@ from seagreen.registry.repository import blocks as block_repository
 from seagreen.registry.repository import head
 from seagreen.registry.repository import projects as repository
 from seagreen.registry.schemas import IssuanceRead, ReportRead
+from seagreen.registry.service.issuance import NewIssuance, issue_blocks
 from seagreen.registry.service.methodologies import calculate, receipt_json, recompute
-from seagreen.registry.service.moves import NewIssuance, issue_blocks
 from seagreen.registry.service.projects import get_row, local_day
 
 DAYS_PER_YEAR = Decimal("365.25")
