@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -56,7 +56,7 @@ def content(facts: CertificateFacts) -> dict[str, Any]:
         "type": CERTIFICATE_TYPE,
         "number": facts.number,
         "registry": {"code": REGISTRY_CODE, "name_zh": REGISTRY_NAME_ZH, "name_en": REGISTRY_NAME_EN},
-        "retired_at": facts.retired_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "retired_at": facts.retired_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "quantity_tco2e": facts.quantity,
         "retired_by": {"org_code": facts.retired_by, "name": facts.retired_by_name},
         "beneficiary": {"name": facts.beneficiary_name, "org_code": facts.beneficiary_org},

@@ -68,7 +68,7 @@ def holdings(session: Session, holder: str | None = None) -> list[HoldingRead]:
     found = [
         HoldingRead(
             org_code=org,
-            org_name=_org_name(session, org, names) if org else "缓冲库 buffer pool",
+            org_name=_org_name(session, org, names) if org else "",  # the buffer pool has no organisation
             project_code=projects[project_id].code,
             project_name=projects[project_id].name_zh,
             state=state,
