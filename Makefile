@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/ledger.py
 	$(BIN)/python benchmarks/taxonomy.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/registry.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -25,6 +25,8 @@ from seagreen.identity.access import PrincipalCookieMiddleware
 from seagreen.kit.keys import load_keys
 from seagreen.ledger import endpoints as ledger_endpoints
 from seagreen.ledger import pages as ledger_pages
+from seagreen.registry import endpoints as registry_endpoints
+from seagreen.registry import pages as registry_pages
 from seagreen.taxonomy import endpoints as taxonomy_endpoints
 from seagreen.taxonomy import pages as taxonomy_pages
 from seagreen.web import health
@@ -91,4 +93,6 @@ def create_app(
     app.include_router(taxonomy_pages.router)
     app.include_router(branches_endpoints.router)
     app.include_router(branches_pages.router)
+    app.include_router(registry_endpoints.router)
+    app.include_router(registry_pages.router)
     return app

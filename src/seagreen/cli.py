@@ -10,6 +10,7 @@ from seagreen.carbon_account import cli as carbon_account_cli
 from seagreen.identity import cli as identity_cli
 from seagreen.kit.commandline import DbOption, console, runtime
 from seagreen.ledger import cli as ledger_cli
+from seagreen.registry import cli as registry_cli
 from seagreen.taxonomy import cli as taxonomy_cli
 
 app = typer.Typer(help="SeaGreen (海绿): green- and blue-finance platform.", no_args_is_help=True)
@@ -25,6 +26,7 @@ app.add_typer(identity_cli.apikeys_app, name="apikeys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(taxonomy_cli.app, name="taxonomy")
 app.add_typer(branches_cli.app, name="branches")
+app.add_typer(registry_cli.app, name="registry")
 
 
 @app.command()

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     pii_hash_key: SecretStr | None = None
     pii_encryption_key: SecretStr | None = None
+    registry_signing_key: SecretStr | None = None  # Ed25519 seed (base64) signing retirement certificates
+    registry_holidays_file: Path | None = None  # replaces the shipped public-holiday list (registry notices)
 
     default_locale: str = "zh-CN"
     timezone: str = "Asia/Shanghai"

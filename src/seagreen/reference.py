@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.branches import service as branches
 from seagreen.carbon_account import service as carbon_account
+from seagreen.registry import service as registry
 from seagreen.taxonomy import service as taxonomy
 
 ReferenceLoader = Callable[[Session], str]
@@ -20,6 +21,7 @@ LOADERS: tuple[ReferenceLoader, ...] = (
     carbon_account.load_shipped,
     taxonomy.load_shipped,
     branches.load_shipped,
+    registry.load_shipped,
 )
 
 

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "seagreen.carbon_account.models",
     "seagreen.taxonomy.models",
     "seagreen.branches.models",
+    "seagreen.registry.models",
 )
 
 

@@ -12,10 +12,11 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from seagreen.audit.domain import Actor
+from seagreen.audit.domain import Actor, ActorKind
 from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.domain import Outcome
 from seagreen.demo.branches import BranchesDemoReport, load_branches_demo
@@ -24,6 +25,8 @@ from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
 from seagreen.kit.keys import Keys
 from seagreen.kit.storage import DocumentStore
+from seagreen.registry import service as registry
+from seagreen.registry.schemas import ProjectCreate
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,12 @@ ORGANISATIONS: tuple[DemoOrg, ...] = (
         "rushan-oyster", OrgKind.PROJECT_OWNER, "乳山牡蛎养殖合作社", "Rushan oyster farming cooperative"
     ),
     DemoOrg("wh-port-group", OrgKind.BUYER, "威海港集团", "Weihai Port Group"),
+    # The ocean carbon-sink registry's authority and the other banks that bought Rongcheng's credits.
+    DemoOrg(
+        "wh-ecology-bureau", OrgKind.AUTHORITY, "威海市生态环境局", "Weihai Ecology and Environment Bureau"
+    ),
+    DemoOrg("rongcheng-rural-bank", OrgKind.BANK, "荣成农商银行", "Rongcheng Rural Commercial Bank"),
+    DemoOrg("abc-weihai", OrgKind.BANK, "中国农业银行威海分行", "Agricultural Bank of China, Weihai Branch"),
     # Benefit providers for the carbon-points catalogue.
     DemoOrg("wh-culture", OrgKind.BENEFIT_PROVIDER, "威海市图书馆", "Weihai Library"),
 )
@@ -132,6 +141,9 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("rongcheng.officer", "荣成支行客户经理", "wh-commercial-bank-rc", (Role.BANK_OFFICER,)),
     DemoUser("seagrass.owner", "海草床项目联系人", "rongcheng-seagrass", (Role.PROJECT_OWNER,)),
     DemoUser("port.buyer", "威海港采购", "wh-port-group", (Role.BUYER,)),
+    DemoUser("ecology.reviewer", "生态环境局碳汇审核员", "wh-ecology-bureau", (Role.AUTHORITY_REVIEWER,)),
+    DemoUser("oyster.owner", "牡蛎合作社联系人", "rushan-oyster", (Role.PROJECT_OWNER,)),
+    DemoUser("rcrb.officer", "荣成农商银行客户经理", "rongcheng-rural-bank", (Role.BANK_OFFICER,)),
 )
 
 DEMO_ACTOR = Actor.system("demo")
@@ -144,6 +156,7 @@ class DemoReport:
     credentials: list[tuple[str, str]]  # (username, password) of users created by this run
     carbon: CarbonDemoReport | None = None
     branches: BranchesDemoReport | None = None
+    registry: RegistryDemoReport | None = None
 
 
 def new_password() -> str:
@@ -192,7 +205,8 @@ def load_demo(
         session, keys, now=now, residents=residents or DEMO_RESIDENTS, days=days or DEMO_DAYS
     )
     branches = load_branches_demo(session, store, now=now or utcnow()) if store is not None else None
-    return DemoReport(orgs_created, len(credentials), credentials, report, branches)
+    registry_report = load_registry_demo(session, keys)
+    return DemoReport(orgs_created, len(credentials), credentials, report, branches, registry_report)
 
 
 # == personal carbon account (个人碳账户) ==========================================================
@@ -652,4 +666,218 @@ def load_carbon_demo(
             report.duplicates += result.count(Outcome.DUPLICATE)
             report.conflicts += result.count(Outcome.CONFLICT)
             report.rejected += result.count(Outcome.REJECTED)
+    return report
+
+
+# == ocean carbon-sink registry (海洋碳汇登记簿) ================================================
+#
+# The Rongcheng swan-lake seagrass project (200 亩, 338.7 t CO2e over three years, bought by local
+# banks to make branches carbon neutral), and an oyster farm of the Rushan cooperative, taken
+# through the real use cases on the dates they would have happened: registration, submission,
+# the 7-working-day notice, filing, the monitoring report, verification, issuance, sales and
+# retirements. The seagrass inputs are calibrated to the published result (see
+# data/registry/demo); the prices are illustrative (the real ones were not published).
+
+
+@dataclass
+class RegistryDemoReport:
+    projects_created: int = 0
+    issued_t: int = 0
+    retirements: int = 0
+
+
+def _registry_actor(org: str) -> Actor:
+    return Actor(ActorKind.SYSTEM, "demo", f"demo ({org})", org)
+
+
+def _on(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=LOCAL_TZ)
+
+
+REGISTRY_AUTHORITY = "wh-ecology-bureau"
+SEAGRASS_VERIFIER = "山东省海洋资源与环境研究院海洋碳汇中心"
+
+
+@dataclass(frozen=True)
+class DemoSink:
+    owner: str
+    body: ProjectCreate
+    inputs: str  # data/registry/demo/<inputs>.json
+    registered: date
+    noticed: date
+    filed: date
+    buffer_share: Decimal
+    period: tuple[date, date]
+    reported: date
+    verified: date
+    issued: date
+    verifier: str
+    sales: tuple[tuple[str, int, str, date], ...]  # buyer, tonnes, yuan per tonne, day
+    retirements: tuple[
+        tuple[str, int, str, str | None, str, date], ...
+    ]  # holder, t, beneficiary, org, purpose, day
+
+
+DEMO_SINKS = (
+    DemoSink(
+        owner="rongcheng-seagrass",
+        body=ProjectCreate(
+            name_zh="荣成大天鹅国家级自然保护区海草床修复（演示）",
+            name_en="Rongcheng swan-lake seagrass-bed restoration (demo)",
+            methodology="seagrass-restoration",
+            location="山东省荣成市大天鹅国家级自然保护区（天鹅湖）",
+            latitude=Decimal("37.35"),
+            longitude=Decimal("122.57"),
+            area_mu=Decimal(200),
+            crediting_start=date(2021, 1, 1),
+            crediting_end=date(2050, 12, 31),
+            description="全省首笔碳普惠海洋碳汇交易的示范：200 亩大叶藻海草床，核算周期 3 年，核证 338.7 吨。"
+            "演示数据：参数按公开结果校准，价格为示意。",
+        ),
+        inputs="rongcheng-seagrass-2021-2023",
+        registered=date(2024, 4, 22),
+        noticed=date(2024, 4, 24),
+        filed=date(2024, 5, 9),
+        buffer_share=Decimal("0.10"),
+        period=(date(2021, 1, 1), date(2023, 12, 31)),
+        reported=date(2024, 5, 20),
+        verified=date(2024, 5, 28),
+        issued=date(2024, 6, 5),
+        verifier=SEAGRASS_VERIFIER,
+        sales=(
+            ("rongcheng-rural-bank", 100, "60.00", date(2024, 6, 19)),
+            ("abc-weihai", 80, "60.00", date(2024, 6, 19)),
+            ("wh-commercial-bank", 100, "60.00", date(2024, 6, 19)),
+        ),
+        retirements=(
+            (
+                "wh-commercial-bank",
+                50,
+                "威海市商业银行荣成支行",
+                "wh-commercial-bank-rc",
+                "荣成支行网点 2024 年度运营碳中和",
+                date(2024, 6, 20),
+            ),
+            (
+                "rongcheng-rural-bank",
+                100,
+                "荣成农商银行",
+                None,
+                "营业网点 2024 年度运营碳中和",
+                date(2024, 6, 20),
+            ),
+            (
+                "abc-weihai",
+                40,
+                "中国农业银行威海分行",
+                None,
+                "绿色网点运营碳中和（2024 年）",
+                date(2024, 6, 21),
+            ),
+        ),
+    ),
+    DemoSink(
+        owner="rushan-oyster",
+        body=ProjectCreate(
+            name_zh="乳山湾牡蛎养殖碳汇（演示）",
+            name_en="Rushan Bay oyster farming carbon sink (demo)",
+            methodology="shellfish-csc",
+            location="山东省乳山市乳山湾",
+            latitude=Decimal("36.86"),
+            longitude=Decimal("121.53"),
+            area_mu=Decimal(3000),
+            crediting_start=date(2024, 1, 1),
+            crediting_end=date(2033, 12, 31),
+            description="不投饵牡蛎养殖，按收获量核算贝壳与软体组织碳汇（演示数据）。",
+        ),
+        inputs="rushan-oyster-2024",
+        registered=date(2025, 1, 8),
+        noticed=date(2025, 1, 13),
+        filed=date(2025, 1, 24),
+        buffer_share=Decimal("0.05"),
+        period=(date(2024, 1, 1), date(2024, 12, 31)),
+        reported=date(2025, 2, 17),
+        verified=date(2025, 2, 24),
+        issued=date(2025, 3, 3),
+        verifier="威海市海洋发展研究中心（演示）",
+        sales=(("wh-port-group", 50, "85.00", date(2025, 3, 18)),),
+        retirements=(
+            ("wh-port-group", 30, "威海港集团", None, "港区 2025 年一季度作业碳中和", date(2025, 4, 1)),
+        ),
+    ),
+)
+
+
+def load_registry_demo(session: Session, keys: Keys) -> RegistryDemoReport:
+    """The demo projects, each taken from registration to retirements (skipped once there)."""
+    report = RegistryDemoReport()
+    registry.load_shipped(session)
+    authority = _registry_actor(REGISTRY_AUTHORITY)
+    signer = registry.signer(keys)
+    calendar = registry.working_calendar()
+    for sink in DEMO_SINKS:
+        if registry.list_projects(session, owner=sink.owner):
+            continue
+        owner = _registry_actor(sink.owner)
+        code = registry.register(session, sink.body, actor=owner, now=_on(sink.registered)).code
+        registry.add_document(
+            session,
+            code,
+            filename="项目设计文件（演示）.txt",
+            media_type="text/plain; charset=utf-8",
+            content=f"{sink.body.name_zh}\n项目设计文件（演示数据，非真实文件）\n".encode(),
+            actor=owner,
+            now=_on(sink.registered),
+        )
+        registry.submit(session, code, actor=owner, now=_on(sink.registered))
+        registry.review(
+            session, code, "start_notice", "", actor=authority, calendar=calendar, now=_on(sink.noticed)
+        )
+        registry.file(session, code, actor=authority, buffer_share=sink.buffer_share, now=_on(sink.filed))
+        submitted = registry.submit_report(
+            session,
+            code,
+            *sink.period,
+            registry.demo_inputs(sink.inputs),
+            actor=owner,
+            now=_on(sink.reported),
+        )
+        registry.verify_report(
+            session,
+            submitted.id,
+            sink.verifier,
+            "核算结果复核无误（演示）",
+            actor=authority,
+            now=_on(sink.verified),
+        )
+        issued = registry.issue(session, submitted.id, actor=authority, now=_on(sink.issued))
+        report.projects_created += 1
+        report.issued_t += issued.quantity
+        for buyer, tonnes, price, day in sink.sales:
+            sale = registry.MoveRequest(
+                key=f"demo-sale-{code}-{buyer}",
+                kind=registry.SALE,
+                project=code,
+                quantity=tonnes,
+                to_org=buyer,
+                price_fen_per_t=registry.yuan_to_fen(Decimal(price)),
+                settlement_method="bank_transfer",
+                settlement_ref=f"DEMO-{code}-{buyer}",
+                note="演示交易，价格为示意",
+            )
+            registry.move(session, [sale], actor=owner, now=_on(day))
+        for holder, tonnes, beneficiary, beneficiary_org, purpose, day in sink.retirements:
+            retire = registry.MoveRequest(
+                key=f"demo-retire-{code}-{holder}",
+                kind=registry.RETIREMENT,
+                project=code,
+                quantity=tonnes,
+                beneficiary_name=beneficiary,
+                beneficiary_org=beneficiary_org,
+                purpose=purpose,
+                claim_start=date(day.year, 1, 1),
+                claim_end=date(day.year, 12, 31),
+            )
+            registry.move(session, [retire], actor=_registry_actor(holder), signer=signer, now=_on(day))
+            report.retirements += 1
     return report

@@ -25,7 +25,7 @@ class Capability:
 CAPABILITIES = (
     Capability("capability.carbon_account", "/carbon-account", True),
     Capability("capability.blue_catalogue", "/catalogue", True),
-    Capability("capability.carbon_sink", "/carbon-sink", False),
+    Capability("capability.carbon_sink", "/registry", True),
     Capability("capability.green_branch", "/green-branch", True),
     Capability("capability.carbon_finance", "/carbon-finance", False),
 )
