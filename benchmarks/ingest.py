@@ -195,10 +195,11 @@ def api(url: str, transactions, batches: int, singles: int) -> tuple[float, floa
     from seagreen.app import create_app
 
     with transactions() as session:
-        key = service.add_partner(session, "bench-api", kind="transit", name="bench api", actor=ACTOR).api_key
+        code = f"bench-api-{secrets.token_hex(3)}"
+        key = service.add_partner(session, code, kind="transit", name="bench api", actor=ACTOR).api_key
         service.set_consents(
             session,
-            {f"R{n}": {"bench-bus", "bench-api"} for n in range(1000)},
+            {f"R{n}": {"bench-bus", code} for n in range(1000)},
             actor=ACTOR,
             source="benchmark",
             now=datetime.fromisoformat("2024-01-01T00:00:00+08:00"),
@@ -207,10 +208,11 @@ def api(url: str, transactions, batches: int, singles: int) -> tuple[float, floa
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {key}"}
     recent = (datetime.now(UTC) - timedelta(hours=20)).isoformat()  # the API checks times against now
+    run = secrets.token_hex(4)  # new event ids on every run, even against the same database
 
     def event(n: int) -> dict[str, str]:
         return {
-            "event_id": f"api-{n}",
+            "event_id": f"api-{run}-{n}",
             "resident_ref": f"R{n % 1000}",
             "behaviour": "bus_trip",
             "quantity": "1",

@@ -233,9 +233,12 @@ def month_rows(sql: Sql, keys: Sequence[MonthKeyIds]) -> dict[MonthKeyIds, tuple
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         values = ", ".join(f"({int(r)}, {int(b)}, {int(m)})" for r, b, m in chunk)
+        # the keys joined to the table, so each is one primary-key look-up (a row-value IN over a
+        # VALUES list made SQLite scan the whole table)
         for r, b, m, reduction, day_credited, credited, days in sql.rows(
-            "SELECT resident_id, behaviour_id, month, reduction_g, day_credited_g, credited_g, days "
-            f"FROM carbon_month_totals WHERE (resident_id, behaviour_id, month) IN (VALUES {values})"
+            f"WITH k (r, b, m) AS (VALUES {values}) SELECT t.resident_id, t.behaviour_id, t.month, "
+            "t.reduction_g, t.day_credited_g, t.credited_g, t.days FROM k JOIN carbon_month_totals t "
+            "ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m"
         ):
             found[(int(r), int(b), int(m))] = (int(reduction), int(day_credited), int(credited), str(days))
     return found
