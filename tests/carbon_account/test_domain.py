@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seagreen.carbon_account.domain import (
     DayKey,
@@ -338,3 +340,12 @@ def test_a_behaviour_missing_from_its_version_cannot_be_accounted():
     catalogue = methodology()
     with pytest.raises(ValueError, match="not in version"):
         apply_reductions(Totals(), {DayKey("r1", "ferry_trip", date(2024, 6, 1), "test-v1"): 10}, catalogue)
+
+
+@given(st.datetimes(min_value=datetime(1985, 1, 1), max_value=datetime(2060, 1, 1), timezones=st.just(UTC)))
+def test_local_day_is_the_asia_shanghai_date(moment):
+    from zoneinfo import ZoneInfo
+
+    from seagreen.carbon_account.domain import local_day
+
+    assert local_day(moment) == moment.astimezone(ZoneInfo("Asia/Shanghai")).date()

@@ -424,9 +424,18 @@ def reduction_g(factor_g_per_unit: Decimal, quantity: Decimal) -> int:
         return int(product.to_integral_value(rounding=ROUND_FLOOR))
 
 
+FIXED_OFFSET_SINCE = datetime(1992, 1, 1, tzinfo=UTC)
+"""China has kept UTC+8 all year since its last summer time ended in September 1991."""
+LOCAL_OFFSET = timedelta(hours=8)
+
+
 def local_day(moment: datetime) -> date:
+    """The Asia/Shanghai date of an instant (the fixed offset where it holds: the zone database
+    costs a look-up per event)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: give a time zone")
+    if moment >= FIXED_OFFSET_SINCE:
+        return (moment.astimezone(UTC) + LOCAL_OFFSET).date()
     return moment.astimezone(LOCAL_TZ).date()
 
 

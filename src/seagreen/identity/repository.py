@@ -361,11 +361,12 @@ def resident_ids_by_ref(session: Session, refs: Sequence[str]) -> dict[str, int]
     unique = list(dict.fromkeys(refs))
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()  # the driver's own: no result wrapping per row
     for start in range(0, len(unique), 5_000):
         chunk = unique[start : start + 5_000]
         statement = f"SELECT ref, id FROM residents WHERE ref IN ({', '.join([marker] * len(chunk))})"  # noqa: S608
-        for ref, resident_id in connection.exec_driver_sql(statement, tuple(chunk)):
-            found[ref] = int(resident_id)
+        cursor.execute(statement, tuple(chunk))
+        found.update((ref, int(resident_id)) for ref, resident_id in cursor.fetchall())
     return found
 
 

@@ -84,14 +84,14 @@ def consents_for(
     intake asks this for a thousand residents per request)."""
     found: list[tuple[int, int, int | None]] = []
     unique = [int(r) for r in dict.fromkeys(resident_ids)]
-    connection = session.connection()
+    cursor = session.connection().connection.cursor()  # the driver's own: no result wrapping per row
     for start in range(0, len(unique), 5_000):
         ids = ", ".join(str(r) for r in unique[start : start + 5_000])
-        rows = connection.exec_driver_sql(
+        cursor.execute(
             "SELECT resident_id, granted_at_us, revoked_at_us FROM carbon_consents "  # noqa: S608 - integers
             f"WHERE partner_id = {int(partner_id)} AND resident_id IN ({ids})"
         )
-        found.extend((int(r), int(g), None if v is None else int(v)) for r, g, v in rows)
+        found.extend((int(r), int(g), None if v is None else int(v)) for r, g, v in cursor.fetchall())
     return found
 
 
