@@ -10,6 +10,10 @@ MODEL_MODULES = (
     "seagreen.audit.models",
     "seagreen.carbon_account.models",
     "seagreen.taxonomy.models",
+    "seagreen.carbon_account.lifecycle_models",
+    "seagreen.benefits.models",
+    "seagreen.residents.models",
+    "seagreen.statistics.models",
 )
 
 
