@@ -266,11 +266,15 @@ def test_removing_voided_events_gives_the_totals_of_the_remaining_events(drawn):
     after = account([e for n, e in enumerate(all_events) if n not in voided], CAPPED)
     days, months = _keyed(before)
     caps = {
-        (v.code, code): Caps(b.daily_cap_g, b.monthly_cap_g) for v in CAPPED.versions for code, b in v.behaviours.items()
+        (v.code, code): Caps(b.daily_cap_g, b.monthly_cap_g)
+        for v in CAPPED.versions
+        for code, b in v.behaviours.items()
     }
     version_of = {key: key[0] for key in caps}
     removals = [
-        Removal(e.resident_ref, (e.version, e.behaviour), day_number(e.day), month_number(e.day), e.reduction_g)
+        Removal(
+            e.resident_ref, (e.version, e.behaviour), day_number(e.day), month_number(e.day), e.reduction_g
+        )
         for n, e in enumerate(all_events)
         if n in voided
     ]

@@ -65,7 +65,11 @@ def debt(session, ref: str) -> int:
 
 def void(session, ids: list[str], partner: str = "lc-bus"):
     return lifecycle.void_events(
-        session, partner_code=partner, items=[VoidItem(i, "refunded fare") for i in ids], actor=TEST_ACTOR, now=INTAKE_NOW
+        session,
+        partner_code=partner,
+        items=[VoidItem(i, "refunded fare") for i in ids],
+        actor=TEST_ACTOR,
+        now=INTAKE_NOW,
     )
 
 
@@ -74,7 +78,12 @@ def test_a_void_takes_the_reduction_and_the_points_back_from_what_the_resident_h
     assert wallet(session, resident) == 5
     result = void(session, ["t0", "t1"])
     assert [line.status for line in result.lines] == [VoidStatus.VOIDED, VoidStatus.VOIDED]
-    assert (result.reduction_g, result.credited_g, result.points_reversed, result.debt_points) == (200, 200, 2, 0)
+    assert (result.reduction_g, result.credited_g, result.points_reversed, result.debt_points) == (
+        200,
+        200,
+        2,
+        0,
+    )
     assert wallet(session, resident) == 3
     [balance] = service.balances(session, [resident])
     assert (balance.reduction_g, balance.credited_g, balance.points) == (300, 300, 3)
@@ -203,7 +212,9 @@ def test_points_expire_first_in_first_out_at_the_end_of_the_twelfth_month(sessio
 
 def test_a_dry_run_reports_without_posting(session, resident):
     earn(session, resident, 10, at("2024-01-10T10:00:00"), "e-old")
-    report = lifecycle.expire_points(session, rule=ExpiryRule(12), now=at("2025-03-01T00:00:00"), dry_run=True)
+    report = lifecycle.expire_points(
+        session, rule=ExpiryRule(12), now=at("2025-03-01T00:00:00"), dry_run=True
+    )
     assert (report.points, report.dry_run) == (10, True)
     assert wallet(session, resident) == 10
 
@@ -215,7 +226,11 @@ def test_points_reserved_by_a_pending_redemption_do_not_expire(session, resident
     ledger.open_accounts(session, [ledger.AccountSpec(SHOP, "points")])
     ledger.post_or_raise(
         session,
-        [TransferRequest("hold", resident_account(resident), SHOP, 4, "reserve", flags=TransferFlags.PENDING)],
+        [
+            TransferRequest(
+                "hold", resident_account(resident), SHOP, 4, "reserve", flags=TransferFlags.PENDING
+            )
+        ],
     )
     report = lifecycle.expire_points(session, rule=ExpiryRule(12), now=at("2025-03-01T00:00:00"))
     assert report.points == 6

@@ -77,8 +77,9 @@ def take_stock(session: Session, benefit_id: int) -> bool:
             stock_left=BenefitRow.stock_left - 1,
             redeemed=BenefitRow.redeemed + 1,
         )
+        .returning(BenefitRow.id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return result.first() is not None
 
 
 def give_back_stock(session: Session, benefit_id: int) -> None:
@@ -99,8 +100,7 @@ def take_limit(session: Session, resident_id: int, benefit_id: int, period: str,
         set_={"used": LimitCounterRow.used + 1},
         where=LimitCounterRow.used < limit,
     )
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return session.execute(statement.returning(LimitCounterRow.used)).first() is not None
 
 
 def give_back_limit(session: Session, resident_id: int, benefit_id: int, period: str) -> None:
@@ -156,8 +156,7 @@ def take_month(
     )
     if budget_fen is not None and cost_fen > budget_fen:
         return False
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return session.execute(statement.returning(BenefitMonthRow.spent_fen)).first() is not None
 
 
 def add_to_month(session: Session, benefit_id: int, month: int, **deltas: int) -> None:
@@ -173,8 +172,9 @@ def add_to_month(session: Session, benefit_id: int, month: int, **deltas: int) -
         update(BenefitMonthRow)
         .where(BenefitMonthRow.benefit_id == benefit_id, BenefitMonthRow.month == month)
         .values(**values)
-    )
-    if not exists.rowcount:  # type: ignore[attr-defined]
+        .returning(BenefitMonthRow.month)
+    ).first()
+    if exists is None:
         session.execute(
             insert(BenefitMonthRow),
             [
