@@ -14,6 +14,7 @@ from seagreen import __version__
 from seagreen.audit import endpoints as audit_endpoints
 from seagreen.audit import pages as audit_pages
 from seagreen.carbon_account import endpoints as carbon_account_endpoints
+from seagreen.carbon_account import lifecycle_endpoints as carbon_lifecycle_endpoints
 from seagreen.carbon_account import pages as carbon_account_pages
 from seagreen.config import Settings, get_settings
 from seagreen.db.engine import make_engine, make_session_factory
@@ -23,6 +24,8 @@ from seagreen.identity.access import PrincipalCookieMiddleware
 from seagreen.kit.keys import load_keys
 from seagreen.ledger import endpoints as ledger_endpoints
 from seagreen.ledger import pages as ledger_pages
+from seagreen.residents import endpoints as residents_endpoints
+from seagreen.residents import pages as residents_pages
 from seagreen.taxonomy import endpoints as taxonomy_endpoints
 from seagreen.taxonomy import pages as taxonomy_pages
 from seagreen.web import health
@@ -85,6 +88,9 @@ def create_app(
     app.include_router(ledger_pages.router)
     app.include_router(carbon_account_endpoints.router)
     app.include_router(carbon_account_pages.router)
+    app.include_router(carbon_lifecycle_endpoints.router)
     app.include_router(taxonomy_endpoints.router)
     app.include_router(taxonomy_pages.router)
+    app.include_router(residents_endpoints.router)
+    app.include_router(residents_pages.router)
     return app

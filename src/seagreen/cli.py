@@ -6,6 +6,7 @@ import typer
 
 from seagreen.audit import cli as audit_cli
 from seagreen.carbon_account import cli as carbon_account_cli
+from seagreen.carbon_account import lifecycle_cli as carbon_lifecycle_cli
 from seagreen.identity import cli as identity_cli
 from seagreen.kit.commandline import DbOption, console, runtime
 from seagreen.ledger import cli as ledger_cli
@@ -23,6 +24,9 @@ app.add_typer(identity_cli.users_app, name="users")
 app.add_typer(identity_cli.apikeys_app, name="apikeys")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(taxonomy_cli.app, name="taxonomy")
+app.add_typer(carbon_lifecycle_cli.points_app, name="points")
+app.add_typer(carbon_lifecycle_cli.events_app, name="events")
+app.add_typer(carbon_lifecycle_cli.grades_app, name="grades")
 
 
 @app.command()

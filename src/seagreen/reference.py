@@ -11,11 +11,16 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account import service as carbon_account
+from seagreen.carbon_account.service import standing as carbon_standing
 from seagreen.taxonomy import service as taxonomy
 
 ReferenceLoader = Callable[[Session], str]
 
-LOADERS: tuple[ReferenceLoader, ...] = (carbon_account.load_shipped, taxonomy.load_shipped)
+LOADERS: tuple[ReferenceLoader, ...] = (
+    carbon_account.load_shipped,
+    taxonomy.load_shipped,
+    carbon_standing.load_shipped_grades,
+)
 
 
 def load_reference_data(session: Session) -> list[str]:

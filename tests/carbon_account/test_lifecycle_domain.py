@@ -128,10 +128,8 @@ def test_expiry_from_dated_totals_equals_expiring_lot_by_lot(ops):
     model = Lots([])
     inflows: list[tuple[int, int]] = []  # (time, amount)
     outflows = 0
-    clock = 0
     cutoff = 0
-    for op, value in ops:
-        clock += 1
+    for clock, (op, value) in enumerate(ops, start=1):
         if op == "earn":
             model.earn(clock, value)
             inflows.append((clock, value))

@@ -8,6 +8,7 @@
 
 from seagreen.benefits.service.catalogue import (
     BenefitView,
+    allowance_used,
     create_benefit,
     ensure_benefit,
     get_benefit,
@@ -51,6 +52,7 @@ __all__ = [
     "VoucherCheck",
     "VoucherExpiry",
     "VoucherHook",
+    "allowance_used",
     "by_benefit",
     "check_voucher",
     "confirm_use",

@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from seagreen.audit import service as audit
 from seagreen.audit.domain import Actor
 from seagreen.benefits import repository
-from seagreen.benefits.domain import BenefitTerms, check_terms, local_day, month_number
+from seagreen.benefits.domain import (
+    BenefitTerms,
+    LimitPeriod,
+    check_terms,
+    local_day,
+    month_number,
+    period_key,
+)
 from seagreen.benefits.errors import BenefitExists, BenefitInvalid, BenefitNotFound
 from seagreen.benefits.models import BenefitRow
 from seagreen.identity import service as identity
@@ -290,3 +297,13 @@ def ensure_benefit(
         actor=actor,
     )
     return view, True
+
+
+def allowance_used(
+    session: Session, resident_id: int, benefits: list[BenefitView], *, now: datetime | None = None
+) -> dict[str, int]:
+    """``benefit code -> redemptions counted`` against the resident's limit in the current period."""
+    day = local_day(now or utcnow())
+    periods = {b.id: period_key(LimitPeriod(b.limit_period), day) for b in benefits}
+    used = repository.used_in_period(session, resident_id, periods)
+    return {b.code: used.get(b.id, 0) for b in benefits}

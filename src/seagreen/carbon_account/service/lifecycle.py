@@ -15,17 +15,22 @@ See ``carbon_account/lifecycle.py`` for the rules and docs/decisions/0030 for wh
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from seagreen.audit import service as audit
 from seagreen.audit.domain import SYSTEM, Actor
 from seagreen.carbon_account.domain import MAX_EVENT_ID
-from seagreen.carbon_account.errors import IntakeTooLarge, NotAPartner, PartnerNotFound
+from seagreen.carbon_account.encodings import decode_text
+from seagreen.carbon_account.errors import IntakeTooLarge, NotAPartner, PartnerNotFound, VoidFileInvalid
 from seagreen.carbon_account.lifecycle import (
     Caps,
     ExpiryRule,
@@ -214,6 +219,11 @@ def adjust_all(session: Session, *, now: datetime | None = None, chunk: int = AD
         total.repaid += done.repaid
         total.residents += done.residents
         after = ids[-1]
+
+
+def may_need_adjustment(session: Session, resident_id: int) -> bool:
+    """True for residents a void ever touched (nearly nobody): only they may have points due."""
+    return repository.has_adjustment(session, resident_id)
 
 
 def adjust_resident(session: Session, resident_id: int, *, now: datetime | None = None) -> bool:
@@ -532,3 +542,35 @@ def expiry_runs(session: Session, limit: int = 12) -> list[ExpiryRunView]:
         )
         for row in repository.expiry_runs(session, limit)
     ]
+
+
+# -- a file of event ids to void ------------------------------------------------------------------
+
+
+def read_void_file(path: Path, *, reason: str = "") -> list[VoidItem]:
+    """Event ids to void from a file: CSV with an ``event_id`` column (and optionally ``reason``),
+    JSON Lines with the same keys, or plain text with one event id per line. UTF-8 or GB18030."""
+    text = decode_text(path.read_bytes())
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    if path.suffix.lower() in (".jsonl", ".ndjson") or lines[0].lstrip().startswith("{"):
+        items = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise VoidFileInvalid(f"line {number}: not JSON ({exc.msg})", line=number) from exc
+            items.append(VoidItem(str(record.get("event_id") or ""), str(record.get("reason") or reason)))
+        return items
+    header = [cell.strip().lstrip("\ufeff") for cell in next(csv.reader([lines[0]]))]
+    if "event_id" in header:
+        reader = csv.DictReader(io.StringIO("\n".join(lines)), fieldnames=header)
+        next(reader)
+        return [
+            VoidItem((row.get("event_id") or "").strip(), (row.get("reason") or reason).strip())
+            for row in reader
+        ]
+    if len(header) > 1:
+        raise VoidFileInvalid("a CSV file needs an event_id column", columns=header)
+    return [VoidItem(line.strip(), reason) for line in lines]

@@ -522,3 +522,20 @@ def account_ref(session: Session, resident_id: int) -> str:
     if ref is None:
         raise ResidentNotFound(f"no resident {resident_id}", resident_id=resident_id)
     return ref
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    partner_code: str
+    partner_name: str
+    kind: str
+    granted_at: datetime
+    revoked_at: datetime | None
+
+
+def consents_of(session: Session, resident_id: int) -> list[ConsentView]:
+    """The resident's authorisations of partners, newest first (revoked ones included)."""
+    return [
+        ConsentView(code, name, kind, from_micros(granted), None if revoked is None else from_micros(revoked))
+        for _pid, code, kind, name, granted, revoked in repository.consents(session, resident_id)
+    ]
