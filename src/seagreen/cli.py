@@ -5,11 +5,14 @@ from __future__ import annotations
 import typer
 
 from seagreen.audit import cli as audit_cli
+from seagreen.benefits import cli as benefits_cli
 from seagreen.carbon_account import cli as carbon_account_cli
 from seagreen.carbon_account import lifecycle_cli as carbon_lifecycle_cli
 from seagreen.identity import cli as identity_cli
+from seagreen.jobs import cli as jobs_cli
 from seagreen.kit.commandline import DbOption, console, runtime
 from seagreen.ledger import cli as ledger_cli
+from seagreen.statistics import cli as statistics_cli
 from seagreen.taxonomy import cli as taxonomy_cli
 
 app = typer.Typer(help="SeaGreen (海绿): green- and blue-finance platform.", no_args_is_help=True)
@@ -27,6 +30,9 @@ app.add_typer(taxonomy_cli.app, name="taxonomy")
 app.add_typer(carbon_lifecycle_cli.points_app, name="points")
 app.add_typer(carbon_lifecycle_cli.events_app, name="events")
 app.add_typer(carbon_lifecycle_cli.grades_app, name="grades")
+app.add_typer(benefits_cli.app, name="benefits")
+app.add_typer(statistics_cli.app, name="stats")
+app.add_typer(jobs_cli.app, name="jobs")
 
 
 @app.command()
@@ -99,6 +105,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     db: DbOption = None,
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+    jobs: bool = typer.Option(True, help="Run the periodic jobs (expiry, vouchers, statistics) in the app."),
 ) -> None:
     """Serve the web pages and the API."""
     import os
@@ -107,6 +114,7 @@ def serve(
 
     if db:
         os.environ["SEAGREEN_DATABASE_URL"] = db
+    os.environ.setdefault("SEAGREEN_RUN_JOBS", "true" if jobs else "false")
     console.print(f"SeaGreen on http://{host}:{port}  (API docs: /docs)")
     uvicorn.run("seagreen.app:create_app", factory=True, host=host, port=port, reload=reload)
 
