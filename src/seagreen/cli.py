@@ -78,6 +78,17 @@ def demo(db: DbOption = None) -> None:
                 f"{carbon.accepted} events accepted, {carbon.duplicates} duplicates, "
                 f"{carbon.conflicts} conflicts, {carbon.rejected} rejected"
             )
+        resident = report.resident
+        if resident is not None:
+            console.print(
+                f"resident side: {resident.benefits_created} benefits created, {resident.events_sent} events "
+                f"and {resident.redemptions} redemptions for the demo residents"
+            )
+            console.print(
+                f"[bold]demo resident sign-in:[/] open /me/login and enter the phone number "
+                f"[bold]{resident.phone}[/]; the one-time code is printed in the terminal running "
+                "`seagreen serve` (the development code sender writes it to the log)"
+            )
         partner_keys = carbon.partner_keys if carbon is not None else []
         if report.credentials or partner_keys:
             path = rt.settings.key_file.parent / "demo-credentials.txt"

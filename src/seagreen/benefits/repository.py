@@ -277,6 +277,7 @@ def kinds_redeemed_by(session: Session, resident_id: int) -> dict[str, int]:
     """``benefit kind -> redemptions`` (issued or later) of one resident."""
     rows = session.execute(
         select(BenefitRow.kind, func.count())
+        .select_from(RedemptionRow)
         .join(BenefitRow, BenefitRow.id == RedemptionRow.benefit_id)
         .where(
             RedemptionRow.resident_id == resident_id, RedemptionRow.status.in_(("issued", "used", "expired"))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.domain import Outcome
+from seagreen.demo.residents import ResidentDemoReport, load_resident_demo
 from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
@@ -127,6 +128,7 @@ class DemoReport:
     users_created: int
     credentials: list[tuple[str, str]]  # (username, password) of users created by this run
     carbon: CarbonDemoReport | None = None
+    resident: ResidentDemoReport | None = None
 
 
 def new_password() -> str:
@@ -172,7 +174,14 @@ def load_demo(
     report = load_carbon_demo(
         session, keys, now=now, residents=residents or DEMO_RESIDENTS, days=days or DEMO_DAYS
     )
-    return DemoReport(orgs_created, len(credentials), credentials, report)
+    resident = load_resident_demo(
+        session,
+        keys,
+        now=now,
+        days=demo_days(now or utcnow(), days or DEMO_DAYS),
+        resident_refs=[demo_resident_ref(index) for index in range(1, (residents or DEMO_RESIDENTS) + 1)],
+    )
+    return DemoReport(orgs_created, len(credentials), credentials, report, resident)
 
 
 # == personal carbon account (个人碳账户) ==========================================================

@@ -79,6 +79,13 @@ def name(locale: str, zh: str, en: str) -> str:
     return zh if locale == "zh-CN" or not en else en
 
 
+def month_labels(months: list[date], locale: str) -> list[str]:
+    """``9月`` / ``Sep`` within one year; ``25-09`` when the months span years."""
+    if len({month.year for month in months}) > 1:
+        return [month.strftime("%y-%m") for month in months]
+    return [f"{month.month}月" if locale == "zh-CN" else month.strftime("%b") for month in months]
+
+
 def _context(request: Request, **values: Any) -> dict[str, Any]:
     locale = get_locale(request)
     return {
@@ -259,7 +266,7 @@ def reductions(request: Request, resident: ResidentId, session: ReadSession) -> 
     view = carbon_views.reductions(session, resident)
     locale = get_locale(request)
     months = view.months[-12:]
-    labels = [f"{m.month.month}月" if locale == "zh-CN" else m.month.strftime("%b") for m in months]
+    labels = month_labels([m.month for m in months], locale)
     cumulative = charts.line(
         [m.cumulative_credited_g for m in months], labels, fmt=lambda g: charts.compact(g // 1000)
     )
@@ -299,7 +306,7 @@ def points(request: Request, resident: ResidentId, rule: Rule, session: ReadSess
     view = carbon_views.points(session, resident, rule=rule)
     locale = get_locale(request)
     months = view.months[-12:]
-    labels = [f"{m.month.month}月" if locale == "zh-CN" else m.month.strftime("%b") for m in months]
+    labels = month_labels([m.month for m in months], locale)
     chart = charts.stacked(
         [[m.flows.get(kind, 0) for m in months] for kind in FLOW_SERIES],
         labels,
