@@ -33,6 +33,12 @@ PUBLIC = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
+    # residents sign in by phone and one-time code (throttled; see residents/service/login.py)
+    ("GET", "/me/login"),
+    ("POST", "/me/login"),
+    ("POST", "/me/login/verify"),
+    ("POST", "/api/v1/resident-login/code"),
+    ("POST", "/api/v1/resident-login/verify"),
 }
 ANY_SIGNED_IN = {("GET", "/api/v1/me")}
 PUBLIC_MOUNTS = {"/static"}

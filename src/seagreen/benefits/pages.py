@@ -19,6 +19,7 @@ from seagreen.identity.access import RequireOperator, actor_of
 from seagreen.identity.domain import OrgKind
 from seagreen.kit.clock import LOCAL_TZ
 from seagreen.web.deps import ReadSession, WriteSession, get_locale
+from seagreen.web.i18n import key
 from seagreen.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +49,7 @@ def _admin(
             "yuan": yuan,
             "error": error,
             "form": form or {},
+            "key": key,
         },
         status_code=status,
     )
@@ -227,6 +229,7 @@ def _desk(
             "code": code,
             "local": lambda m: "" if m is None else m.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
             "locale": get_locale(request),
+            "key": key,
         },
         status_code=status,
     )

@@ -15,6 +15,7 @@ from seagreen.carbon_account.service import statistics
 from seagreen.identity.access import RequireOperator, actor_of
 from seagreen.kit.clock import LOCAL_TZ
 from seagreen.web.deps import ReadSession, WriteSession
+from seagreen.web.i18n import key
 from seagreen.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,6 +32,7 @@ def _page(
             "kinds": [kind.value for kind in PartnerKind],
             "issued": issued,
             "error": error,
+            "key": key,
             "when": lambda m: "" if m is None else m.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
         },
         status_code=status,

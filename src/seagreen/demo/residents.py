@@ -320,7 +320,6 @@ def _local(day: date, hour: int, minute: int = 0) -> datetime:
 def _events(ref: str, days: list[date]) -> dict[str, list[dict[str, object]]]:
     """A commuter's weeks: the bus to work, shop payments, utilities on their billing days,
     online government services now and then, recycling twice a month."""
-    rng = random.Random(f"seagreen-demo-resident|{ref}")
     out: dict[str, list[dict[str, object]]] = {code: [] for code in DEMO_PARTNERS}
 
     def add(partner: str, event_id: str, behaviour: str, quantity: str, at: datetime) -> None:
@@ -335,6 +334,7 @@ def _events(ref: str, days: list[date]) -> dict[str, list[dict[str, object]]]:
         )
 
     for day in days:
+        rng = random.Random(f"seagreen-demo-resident|{ref}|{day.isoformat()}")  # a day is always the same
         stamp = f"{day:%Y%m%d}"
         if day.weekday() < 5:
             add("wh-bus", f"ME-BUS-{stamp}-1", "bus_trip", "1", _local(day, 7, 40 + rng.randrange(10)))

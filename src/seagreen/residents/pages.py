@@ -40,7 +40,7 @@ from seagreen.residents.endpoints import (
 )
 from seagreen.residents.errors import InvalidPhone, TooManyCodeRequests
 from seagreen.web.deps import ReadSession, WriteSession, get_locale, get_settings_dep
-from seagreen.web.i18n import translate
+from seagreen.web.i18n import key, translate
 from seagreen.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -94,6 +94,7 @@ def _context(request: Request, **values: Any) -> dict[str, Any]:
         "when": when,
         "day_text": day_text,
         "pick": lambda zh, en: name(locale, zh, en),
+        "key": key,
         "section": values.pop("section", ""),
         **values,
     }
