@@ -53,11 +53,11 @@ class LogSender:
 
     def __init__(self) -> None:
         self.logger = logging.getLogger(LOG)
-        if not self.logger.handlers:
+        self.logger.setLevel(logging.INFO)
+        if not any(isinstance(h, logging.StreamHandler) for h in self.logger.handlers):
             handler = logging.StreamHandler(sys.stderr)
             handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
             self.logger.addHandler(handler)
-            self.logger.setLevel(logging.INFO)
             self.logger.propagate = False
 
     def send(self, phone: str, code: str, *, valid_minutes: int) -> None:
