@@ -86,11 +86,20 @@ def create(
     monthly_budget_fen: Annotated[str, Form(max_length=14)] = "",
 ) -> Response:
     form = {
-        "code": code, "provider": provider, "kind": kind, "name_zh": name_zh, "name_en": name_en,
-        "price_points": price_points, "stock": stock, "per_resident_limit": per_resident_limit,
-        "limit_period": limit_period, "validity_days": validity_days, "unit_cost_fen": unit_cost_fen,
-        "monthly_budget_fen": monthly_budget_fen, "description_zh": description_zh,
-    }  # fmt: skip
+        "code": code,
+        "provider": provider,
+        "kind": kind,
+        "name_zh": name_zh,
+        "name_en": name_en,
+        "price_points": price_points,
+        "stock": stock,
+        "per_resident_limit": per_resident_limit,
+        "limit_period": limit_period,
+        "validity_days": validity_days,
+        "unit_cost_fen": unit_cost_fen,
+        "monthly_budget_fen": monthly_budget_fen,
+        "description_zh": description_zh,
+    }
     try:
         budget = _int(monthly_budget_fen)
         body = BenefitCreate(

@@ -1,0 +1,31 @@
+"""The periodic jobs: each runs in its own transaction; one failing does not stop the others."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from seagreen.jobs import flows
+
+
+def test_every_job_runs_and_statistics_only_hourly(session_factory, monkeypatch):
+    state = flows.JobState()
+    now = datetime.fromisoformat("2026-05-14T10:00:00+08:00")
+    first = flows.run_all(session_factory, expiry_months=12, now=now, state=state)
+    assert set(first) == {"points", "vouchers", "codes", "statistics"}
+    assert not any(line.startswith("failed") for line in first.values()), first
+    called = []
+    monkeypatch.setattr(flows.statistics, "refresh", lambda *a, **k: called.append(1) or 0)
+    flows.run_all(session_factory, expiry_months=12, now=now + timedelta(minutes=10), state=state)
+    assert called == []
+    flows.run_all(session_factory, expiry_months=12, now=now + timedelta(hours=1), state=state)
+    assert called == [1]
+
+
+def test_a_failing_job_is_reported_and_the_others_still_run(session_factory, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(flows.benefits, "expire_vouchers", broken)
+    results = flows.run_all(session_factory, expiry_months=12, state=flows.JobState())
+    assert results["vouchers"].startswith("failed: RuntimeError: disk full")
+    assert not results["points"].startswith("failed")
