@@ -14,11 +14,27 @@ def test_every_job_runs_and_statistics_only_hourly(session_factory, monkeypatch)
     assert set(first) == {"points", "vouchers", "codes", "statistics"}
     assert not any(line.startswith("failed") for line in first.values()), first
     called = []
-    monkeypatch.setattr(flows.statistics, "refresh", lambda *a, **k: called.append(1) or 0)
+    monkeypatch.setattr(flows.statistics, "store_rollup", lambda *a, **k: called.append(1) or 0)
     flows.run_all(session_factory, expiry_months=12, now=now + timedelta(minutes=10), state=state)
     assert called == []
     flows.run_all(session_factory, expiry_months=12, now=now + timedelta(hours=1), state=state)
     assert called == [1]
+
+
+def test_the_expiry_runs_once_per_cutoff_and_debts_are_settled_every_time(session_factory):
+    state = flows.JobState()
+    now = datetime.fromisoformat("2026-05-14T10:00:00+08:00")
+    first = flows.run_all(session_factory, expiry_months=12, now=now, state=state)
+    assert "expired" in first["points"], first
+    second = flows.run_all(session_factory, expiry_months=12, now=now + timedelta(hours=2), state=state)
+    assert second["points"].startswith("expiry done for 2025-05-01"), (first, second)
+    next_month = flows.run_all(
+        session_factory,
+        expiry_months=12,
+        now=datetime.fromisoformat("2026-06-01T00:10:00+08:00"),
+        state=state,
+    )
+    assert "expired" in next_month["points"]
 
 
 def test_a_failing_job_is_reported_and_the_others_still_run(session_factory, monkeypatch):

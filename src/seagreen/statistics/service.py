@@ -59,15 +59,22 @@ class Statistics:
     refreshed_at: datetime | None
 
 
-def refresh(session: Session, *, now: datetime | None = None) -> int:
-    """Rebuild the monthly roll-up and the ranking snapshot; return the months written."""
+@dataclass(frozen=True)
+class Rollup:
+    rows: list[dict[str, int]]
+    computed_at: datetime
+
+
+def compute_rollup(session: Session, *, now: datetime | None = None) -> Rollup:
+    """The monthly figures, read in the caller's (read-only) transaction: passes over the month
+    and day totals and the platform accounts' journal rows, seconds to minutes at city scale, so
+    the job computes them without holding the write lock."""
     moment = now or utcnow()
     carbon = carbon_statistics.monthly(session)
     redeemed = benefits.monthly(session)
-    all_months = sorted({m.month for m in carbon} | set(redeemed))
     by_month = {m.month: m for m in carbon}
     rows = []
-    for month in all_months:
+    for month in sorted({m.month for m in carbon} | set(redeemed)):
         c = by_month.get(month)
         b = redeemed.get(month)
         rows.append(
@@ -86,9 +93,19 @@ def refresh(session: Session, *, now: datetime | None = None) -> int:
                 "refreshed_at_us": to_micros(moment),
             }
         )
-    repository.replace_months(session, rows)
-    carbon_standing.refresh_ranking(session, now=moment)
-    return len(rows)
+    return Rollup(rows, moment)
+
+
+def store_rollup(session: Session, rollup: Rollup) -> int:
+    """Write a computed roll-up and take the ranking snapshot (a short write transaction)."""
+    repository.replace_months(session, rollup.rows)
+    carbon_standing.refresh_ranking(session, now=rollup.computed_at)
+    return len(rollup.rows)
+
+
+def refresh(session: Session, *, now: datetime | None = None) -> int:
+    """Rebuild the monthly roll-up and the ranking snapshot; return the months written."""
+    return store_rollup(session, compute_rollup(session, now=now))
 
 
 def statistics(session: Session) -> Statistics:

@@ -33,6 +33,7 @@ from seagreen.ledger.models import LedgerAccount, LedgerTransfer
 
 CHUNK = 500
 RESIDENT_ACCOUNT_PREFIX = "carbon:points:"
+RESIDENT_ACCOUNT_END = "carbon:points;"  # the first key after every "carbon:points:…" key
 # pending (2), post (4), void (8), expire (16): a resident's inflows are plain postings only
 NOT_PLAIN = 2 | 4 | 8 | 16
 
@@ -367,7 +368,8 @@ def expiry_candidates(
         .join(LedgerAccount, LedgerAccount.id == inflow.c.account_id)
         .join(ResidentRow, ResidentRow.ref == func.substr(LedgerAccount.key, prefix_length + 1))
         .where(
-            LedgerAccount.key.like(RESIDENT_ACCOUNT_PREFIX + "%"),
+            LedgerAccount.key >= RESIDENT_ACCOUNT_PREFIX,
+            LedgerAccount.key < RESIDENT_ACCOUNT_END,
             inflow.c.inflow > LedgerAccount.debits_posted + LedgerAccount.debits_pending,
             ResidentRow.id > after_resident,
         )

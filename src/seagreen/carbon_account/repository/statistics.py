@@ -51,13 +51,19 @@ def account_totals(session: Session, keys: list[str]) -> dict[str, tuple[int, in
     return {key: (int(d), int(c)) for key, d, c in rows}
 
 
+def prefix_end(prefix: str) -> str:
+    """The first string after every string that starts with ``prefix`` (a range the key's index
+    answers; ``LIKE 'p%'`` cannot use it under SQLite's case-insensitive LIKE)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 def account_sums_by_prefix(session: Session, prefix: str) -> tuple[int, int]:
     """Σ (debits posted, credits posted) of the accounts whose key starts with ``prefix``."""
     row = session.execute(
         select(
             func.coalesce(func.sum(LedgerAccount.debits_posted), 0),
             func.coalesce(func.sum(LedgerAccount.credits_posted), 0),
-        ).where(LedgerAccount.key.like(prefix + "%"))
+        ).where(LedgerAccount.key >= prefix, LedgerAccount.key < prefix_end(prefix))
     ).one()
     return int(row[0]), int(row[1])
 

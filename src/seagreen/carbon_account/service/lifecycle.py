@@ -522,6 +522,12 @@ def expiring(session: Session, ref: str, *, rule: ExpiryRule, now: datetime | No
     return Expiring(amount, when)
 
 
+def last_cutoff(session: Session) -> datetime | None:
+    """The cutoff of the last expiry run, if any."""
+    row = repository.last_expiry_run(session)
+    return None if row is None else from_micros(int(row.cutoff_us))
+
+
 @dataclass(frozen=True)
 class ExpiryRunView:
     cutoff: datetime
