@@ -117,6 +117,7 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("rongcheng.officer", "荣成支行客户经理", "wh-commercial-bank-rc", (Role.BANK_OFFICER,)),
     DemoUser("seagrass.owner", "海草床项目联系人", "rongcheng-seagrass", (Role.PROJECT_OWNER,)),
     DemoUser("port.buyer", "威海港采购", "wh-port-group", (Role.BUYER,)),
+    DemoUser("library.cashier", "图书馆核销员", "wh-culture", (Role.BENEFIT_PROVIDER,)),
 )
 
 DEMO_ACTOR = Actor.system("demo")

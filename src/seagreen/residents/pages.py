@@ -46,6 +46,12 @@ from seagreen.web.rendering import render
 router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "sg_resident_login"
+EXPIRED, BAD_PHONE, BAD_CODE = (
+    "identity.login.form_expired",
+    "resident.login.bad_phone",
+    "resident.login.bad_code",
+)
+THROTTLED = "resident.login.throttled"
 REDEEM_ERRORS = (
     InsufficientPoints,
     OutOfStock,
@@ -142,6 +148,13 @@ def _login_page(
     return response
 
 
+def _refused(
+    request: Request, *, step: str, target: str, phone: str, message: str, status: int, **params: Any
+) -> Response:
+    error = translate(message, get_locale(request), **params)
+    return _login_page(request, step=step, next_url=target, phone=phone, error=error, status=status)
+
+
 def _login_csrf_ok(request: Request, csrf: str) -> bool:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     return bool(expected) and hmac.compare_digest(expected.encode(), csrf.encode())
@@ -163,21 +176,20 @@ def send_code(
     csrf: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/me",
 ) -> Response:
-    locale = get_locale(request)
     target = safe_next(next)
     if not _login_csrf_ok(request, csrf):
-        error = translate("identity.login.form_expired", locale)
-        return _login_page(request, step="phone", next_url=target, phone=phone, error=error, status=403)
+        return _refused(request, step="phone", target=target, phone=phone, message=EXPIRED, status=403)
     try:
         sent = service.request_code(
             session, phone=phone, client=client_of(request), pii=pii, sender=code_sender(request)
         )
     except InvalidPhone:
-        error = translate("resident.login.bad_phone", locale)
-        return _login_page(request, step="phone", next_url=target, phone=phone, error=error, status=422)
+        return _refused(request, step="phone", target=target, phone=phone, message=BAD_PHONE, status=422)
     except TooManyCodeRequests as exc:
-        error = translate("resident.login.throttled", locale, seconds=exc.details.get("retry_after", 60))
-        return _login_page(request, step="code", next_url=target, phone=phone, error=error, status=429)
+        wait = exc.details.get("retry_after", 60)
+        return _refused(
+            request, step="code", target=target, phone=phone, message=THROTTLED, status=429, seconds=wait
+        )
     session.commit()
     return _login_page(request, step="code", next_url=target, phone=phone, masked=sent.masked_phone)
 
@@ -192,22 +204,18 @@ def verify(
     csrf: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/me",
 ) -> Response:
-    locale = get_locale(request)
     target = safe_next(next)
     if not _login_csrf_ok(request, csrf):
-        error = translate("identity.login.form_expired", locale)
-        return _login_page(request, step="phone", next_url=target, phone=phone, error=error, status=403)
+        return _refused(request, step="phone", target=target, phone=phone, message=EXPIRED, status=403)
     try:
         result = service.verify_code(
             session, phone=phone, code=code, pii=pii, session_hours=get_settings_dep(request).session_hours
         )
     except InvalidPhone:
-        error = translate("resident.login.bad_phone", locale)
-        return _login_page(request, step="phone", next_url=target, phone=phone, error=error, status=422)
+        return _refused(request, step="phone", target=target, phone=phone, message=BAD_PHONE, status=422)
     session.commit()
     if not result.ok or result.session_token is None:
-        error = translate("resident.login.bad_code", locale)
-        return _login_page(request, step="code", next_url=target, phone=phone, error=error, status=401)
+        return _refused(request, step="code", target=target, phone=phone, message=BAD_CODE, status=401)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, result.session_token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/me/login")

@@ -98,50 +98,42 @@ def behaviour_rules(
     }
 
 
-def day_totals(
-    session: Session, keys: Iterable[tuple[int, int, int]]
+def _totals(
+    session: Session, table: Any, period: Any, values: tuple[Any, Any], keys: Iterable[tuple[int, int, int]]
 ) -> dict[tuple[int, int, int], tuple[int, int]]:
     wanted = sorted(set(keys))
     found: dict[tuple[int, int, int], tuple[int, int]] = {}
     for chunk in _chunks(wanted):
         rows = session.execute(
-            select(
-                DayTotalRow.resident_id,
-                DayTotalRow.behaviour_id,
-                DayTotalRow.day,
-                DayTotalRow.reduction_g,
-                DayTotalRow.credited_g,
-            ).where(
-                tuple_(DayTotalRow.resident_id, DayTotalRow.behaviour_id, DayTotalRow.day).in_(list(chunk))
+            select(table.resident_id, table.behaviour_id, period, *values).where(
+                tuple_(table.resident_id, table.behaviour_id, period).in_(list(chunk))
             )
         )
-        for r, b, d, reduction, credited in rows:
-            found[(int(r), int(b), int(d))] = (int(reduction), int(credited))
+        for r, b, p, first, second in rows:
+            found[(int(r), int(b), int(p))] = (int(first), int(second))
     return found
+
+
+def day_totals(
+    session: Session, keys: Iterable[tuple[int, int, int]]
+) -> dict[tuple[int, int, int], tuple[int, int]]:
+    """``(resident, behaviour, day) -> (reduction_g, credited_g)`` of the stored day totals."""
+    return _totals(
+        session, DayTotalRow, DayTotalRow.day, (DayTotalRow.reduction_g, DayTotalRow.credited_g), keys
+    )
 
 
 def month_totals(
     session: Session, keys: Iterable[tuple[int, int, int]]
 ) -> dict[tuple[int, int, int], tuple[int, int]]:
-    wanted = sorted(set(keys))
-    found: dict[tuple[int, int, int], tuple[int, int]] = {}
-    for chunk in _chunks(wanted):
-        rows = session.execute(
-            select(
-                MonthTotalRow.resident_id,
-                MonthTotalRow.behaviour_id,
-                MonthTotalRow.month,
-                MonthTotalRow.day_credited_g,
-                MonthTotalRow.credited_g,
-            ).where(
-                tuple_(MonthTotalRow.resident_id, MonthTotalRow.behaviour_id, MonthTotalRow.month).in_(
-                    list(chunk)
-                )
-            )
-        )
-        for r, b, m, day_credited, credited in rows:
-            found[(int(r), int(b), int(m))] = (int(day_credited), int(credited))
-    return found
+    """``(resident, behaviour, month) -> (day_credited_g, credited_g)`` of the stored month totals."""
+    return _totals(
+        session,
+        MonthTotalRow,
+        MonthTotalRow.month,
+        (MonthTotalRow.day_credited_g, MonthTotalRow.credited_g),
+        keys,
+    )
 
 
 def write_day_totals(session: Session, values: Mapping[tuple[int, int, int], tuple[int, int]]) -> None:

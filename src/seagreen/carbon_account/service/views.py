@@ -66,7 +66,7 @@ class PointsPosition:
 
 
 def points_position(
-    session: Session, ref: str, *, rule: ExpiryRule, now: datetime | None = None
+    session: Session, ref: str, *, rule: ExpiryRule, now: datetime | None = None, unsettled: int = 0
 ) -> PointsPosition:
     moment = now or utcnow()
     balances = ledger.balances(session, [resident_account(ref), debt_account(ref)])
@@ -74,13 +74,13 @@ def points_position(
     debt = outstanding_debt(balances.get(debt_account(ref)))
     soon = expiring(session, ref, rule=rule, now=moment)
     if wallet is None:
-        return PointsPosition(0, 0, 0, debt, 0, soon)
+        return PointsPosition(0, 0, 0, debt, unsettled, soon)
     return PointsPosition(
         balance=wallet.net_credit,
         available=max(0, wallet.available - debt),
         reserved=wallet.debits_pending,
         debt=debt,
-        unsettled=0,
+        unsettled=unsettled,
         expiring=soon,
     )
 
@@ -157,15 +157,7 @@ def summary(
     graded = current.previous()
     sums = _quarter_sums(session, resident_id, [current, graded])
     this_month = today.year * 12 + today.month - 1
-    position = points_position(session, ref, rule=rule, now=moment)
-    position = PointsPosition(
-        position.balance,
-        position.available,
-        position.reserved,
-        position.debt,
-        max(0, totals[2] - totals[3]),
-        position.expiring,
-    )
+    position = points_position(session, ref, rule=rule, now=moment, unsettled=max(0, totals[2] - totals[3]))
     return AccountSummary(
         ref=ref,
         reduction_g=totals[0],
@@ -437,15 +429,7 @@ def points(
     moment = now or utcnow()
     ref = repository.resident_ref(session, resident_id) or ""
     totals = repository.resident_total(session, resident_id) or (0, 0, 0, 0)
-    position = points_position(session, ref, rule=rule, now=moment)
-    position = PointsPosition(
-        position.balance,
-        position.available,
-        position.reserved,
-        position.debt,
-        max(0, totals[2] - totals[3]),
-        position.expiring,
-    )
+    position = points_position(session, ref, rule=rule, now=moment, unsettled=max(0, totals[2] - totals[3]))
     flows = dict.fromkeys(FLOW_KINDS, 0)
     months: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(FLOW_KINDS, 0))
     movements: list[Movement] = []
