@@ -133,6 +133,8 @@ def test_the_operator_pages_add_and_restock_a_benefit(client, session):
     }
     created = client.post("/benefits/admin", data=form, follow_redirects=False)
     assert created.status_code == 303 and created.headers["location"] == "/benefits/admin/page-coffee"
+    detail = client.get("/benefits/admin/page-coffee")
+    assert detail.status_code == 200 and "咖啡券" in detail.text
     assert (
         client.post(
             "/benefits/admin/page-coffee/stock", data={"csrf": csrf, "quantity": "7"}, follow_redirects=False
@@ -142,3 +144,38 @@ def test_the_operator_pages_add_and_restock_a_benefit(client, session):
     assert service.get_benefit(session, "page-coffee").stock_left == 10
     bad = client.post("/benefits/admin", data={**form, "code": "page-tea", "price_points": "many"})
     assert bad.status_code == 422
+
+
+@pytest.mark.usefixtures("cheap_password_hashing")
+def test_the_providers_cashier_checks_and_confirms_a_voucher_at_the_desk(client, session, session_factory):
+    provider = make_provider(session)
+    benefit = make_benefit(session, provider)
+    _, rid = make_funded_resident(session, 100)
+    make_user(
+        session,
+        ("benefit_provider",),
+        org=identity.get_org(session, provider),
+        username="desk.cashier",
+        password=PASSWORD,
+    )
+    session.commit()
+    view = service.redeem(
+        transactions(session_factory),
+        resident_id=rid,
+        benefit_code=benefit.code,
+        request_key="desk-1",
+        key=VOUCHER_KEY,
+        actor=TEST_ACTOR,
+    )
+    browser_login(client, "desk.cashier", PASSWORD)
+    desk = client.get("/benefits/vouchers")
+    assert desk.status_code == 200 and "核销台" in desk.text
+    csrf = form_csrf(desk.text)
+    checked = client.post(
+        "/benefits/vouchers", data={"csrf": csrf, "code": view.code.lower(), "action": "check"}
+    )
+    assert checked.status_code == 200 and "可使用" in checked.text
+    confirmed = client.post("/benefits/vouchers", data={"csrf": csrf, "code": view.code, "action": "confirm"})
+    assert "已使用" in confirmed.text
+    again = client.post("/benefits/vouchers", data={"csrf": csrf, "code": view.code, "action": "confirm"})
+    assert again.status_code == 409

@@ -150,6 +150,7 @@ def _detail(
             "periods": [p.value for p in LimitPeriod],
             "yuan": yuan,
             "error": error,
+            "key": key,
         },
         status_code=status,
     )
