@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
+from seagreen.db.engine import make_engine, make_session_factory
+from seagreen.db.migrate import upgrade
 from seagreen.jobs import flows
+from tests.db.scratch import scratch_database
 
 
 def test_every_job_runs_and_statistics_only_hourly(session_factory, monkeypatch):
@@ -45,3 +49,18 @@ def test_a_failing_job_is_reported_and_the_others_still_run(session_factory, mon
     results = flows.run_all(session_factory, expiry_months=12, state=flows.JobState())
     assert results["vouchers"].startswith("failed: RuntimeError: disk full")
     assert not results["points"].startswith("failed")
+
+
+def test_the_app_scheduler_runs_the_jobs_in_a_thread_and_stops(database_url, tmp_path):
+    with scratch_database(database_url, tmp_path) as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        scheduler = flows.Scheduler(make_session_factory(engine), expiry_months=12, interval_s=60)
+        scheduler.start()
+        deadline = time.monotonic() + 30
+        while "statistics" not in scheduler.state.results and time.monotonic() < deadline:
+            time.sleep(0.05)
+        scheduler.stop()
+        engine.dispose()
+    assert set(scheduler.state.results) == {"points", "vouchers", "codes", "statistics"}
+    assert not any(line.startswith("failed") for line in scheduler.state.results.values())
