@@ -34,7 +34,7 @@ import statistics as stats
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -43,7 +43,6 @@ from seagreen.app import create_app
 from seagreen.audit.domain import Actor
 from seagreen.benefits import service as benefits
 from seagreen.carbon_account import service as carbon
-from seagreen.carbon_account.service import standing
 from seagreen.carbon_account.service.lifecycle import EXPIRED_ACCOUNT, REVERSED_ACCOUNT
 from seagreen.carbon_account.service.points import ISSUING_ACCOUNT
 from seagreen.config import Settings
@@ -62,7 +61,12 @@ FLOOR_STATISTICS_S = 1.0
 ACTOR = Actor.system("benchmark")
 PARTNERS = (("bench-bus", "transit"), ("bench-power", "utility"), ("bench-unionpay", "clearing"))
 # (behaviour code, partner index, grams per event): a bus trip, an e-bill, saved kWh, a QR payment
-BEHAVIOURS = (("bus_trip", 0, 100), ("utility_e_bill", 1, 24), ("electricity_saved_kwh", 1, 10_732), ("mobile_payment", 2, 5))
+BEHAVIOURS = (
+    ("bus_trip", 0, 100),
+    ("utility_e_bill", 1, 24),
+    ("electricity_saved_kwh", 1, 10_732),
+    ("mobile_payment", 2, 5),
+)
 FIRST_DAY = date(2025, 1, 1)
 DAYS = 365
 
@@ -81,16 +85,26 @@ def prepare(url: str, keys: Path) -> Settings:
             carbon.add_partner(session, code, kind=kind, name=code, actor=ACTOR)
         for provider in PROVIDERS:
             identity.ensure_org(
-                session, code=provider.code, kind=OrgKind.BENEFIT_PROVIDER, name_zh=provider.name_zh, actor=ACTOR
+                session,
+                code=provider.code,
+                kind=OrgKind.BENEFIT_PROVIDER,
+                name_zh=provider.name_zh,
+                actor=ACTOR,
             )
         for position, item in enumerate(BENEFITS):
-            benefits.ensure_benefit(session, item.terms, provider=item.provider, position=position, actor=ACTOR)
+            benefits.ensure_benefit(
+                session, item.terms, provider=item.provider, position=position, actor=ACTOR
+            )
         ledger.open_accounts(
             session,
             [
                 ledger.AccountSpec(key, "points")
-                for key in (ISSUING_ACCOUNT, EXPIRED_ACCOUNT, REVERSED_ACCOUNT)
-                + tuple(benefits.provider_account(p.code) for p in PROVIDERS)
+                for key in (
+                    ISSUING_ACCOUNT,
+                    EXPIRED_ACCOUNT,
+                    REVERSED_ACCOUNT,
+                    *(benefits.provider_account(p.code) for p in PROVIDERS),
+                )
             ],
         )
         identity.ensure_org(session, code="bench-ops", kind=OrgKind.OPERATOR, name_zh="运营", actor=ACTOR)
@@ -105,11 +119,16 @@ def build(path: Path, residents: int, per_resident: int) -> None:
     db.execute("PRAGMA synchronous=OFF")
     db.execute("PRAGMA cache_size=-2000000")
     db.execute("PRAGMA temp_store=FILE")
-    partner_ids = [db.execute("SELECT id FROM carbon_partners WHERE code = ?", (c,)).fetchone()[0] for c, _ in PARTNERS]
-    version = db.execute("SELECT id FROM carbon_methodology_versions ORDER BY effective_from LIMIT 1").fetchone()[0]
+    partner_ids = [
+        db.execute("SELECT id FROM carbon_partners WHERE code = ?", (c,)).fetchone()[0] for c, _ in PARTNERS
+    ]
+    version = db.execute(
+        "SELECT id FROM carbon_methodology_versions ORDER BY effective_from LIMIT 1"
+    ).fetchone()[0]
     behaviour = {
         code: db.execute(
-            "SELECT id, COALESCE(daily_cap_g, 1000000000) FROM carbon_behaviours WHERE version_id = ? AND code = ?",
+            "SELECT id, COALESCE(daily_cap_g, 1000000000) FROM carbon_behaviours WHERE version_id = ? AND "
+            "code = ?",
             (version, code),
         ).fetchone()
         for code, _, _ in BEHAVIOURS
@@ -138,18 +157,24 @@ def build(path: Path, residents: int, per_resident: int) -> None:
         "FROM residents r JOIN carbon_partners p ON p.code LIKE 'bench-%' WHERE r.id BETWEEN ? AND ?",
         (low, high),
     )
-    db.execute("INSERT INTO carbon_ingests (partner_id, source, file_name, file_sha256, status, checkpoint_row, accepted, "
-               "duplicates, conflicts, rejected, reduction_g, credited_g, points, quarantine_path, started_at_us, "
-               "finished_at_us) VALUES (?, 'file', 'benchmark', NULL, 'done', 0, 0, 0, 0, 0, 0, 0, 0, '', 0, 0)",
-               (partner_ids[0],))
-    db.execute("INSERT INTO carbon_batches (ingest_id, first_row, last_row, created_at_us) VALUES (1, 0, 0, 0)")
+    db.execute(
+        "INSERT INTO carbon_ingests (partner_id, source, file_name, file_sha256, status, checkpoint_row, "
+        "accepted, "
+        "duplicates, conflicts, rejected, reduction_g, credited_g, points, quarantine_path, started_at_us, "
+        "finished_at_us) VALUES (?, 'file', 'benchmark', NULL, 'done', 0, 0, 0, 0, 0, 0, 0, 0, '', 0, 0)",
+        (partner_ids[0],),
+    )
+    db.execute(
+        "INSERT INTO carbon_batches (ingest_id, first_row, last_row, created_at_us) VALUES (1, 0, 0, 0)"
+    )
     log(f"events: {residents * per_resident:,}")
     # day of event k of resident r: spread over the year; behaviour: bus trips mostly
     db.execute(
         "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
         "quantity_milli, occurred_at_us, day, reduction_g, content_hash, dedupe_hash, attributes, "
         "duplicate_of_partner_id, duplicate_of_event_id) "
-        "SELECT b.partner_id, printf('e%011d', r.id * ? + k.k), 1, r.id * ? + k.k, r.id, b.behaviour_id, 1000, "
+        "SELECT b.partner_id, printf('e%011d', r.id * ? + k.k), 1, r.id * ? + k.k, r.id, b.behaviour_id, "
+        "1000, "
         "((? + (r.id * 7 + k.k * 11) % ?) * 86400 - 28800 + 30000 + (k.k % 7) * 3600) * 1000000, "
         "? + (r.id * 7 + k.k * 11) % ?, b.grams, printf('%032x', r.id * ? + k.k), NULL, NULL, NULL, NULL "
         "FROM residents r JOIN k JOIN b ON b.i = (CASE WHEN k.k % 10 < 6 THEN 0 WHEN k.k % 10 < 7 THEN 1 "
@@ -165,10 +190,14 @@ def build(path: Path, residents: int, per_resident: int) -> None:
         (low, high),
     )
     log("month, version and resident totals")
-    month = "(CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1)"
+    month = (
+        "(CAST(strftime('%Y', day * 86400, 'unixepoch') AS INTEGER) * 12 "
+        "+ CAST(strftime('%m', day * 86400, 'unixepoch') AS INTEGER) - 1)"
+    )
     db.execute(
         "INSERT INTO carbon_month_totals (resident_id, behaviour_id, month, day_credited_g, credited_g) "
-        f"SELECT resident_id, behaviour_id, {month} AS m, SUM(credited_g), SUM(credited_g) FROM carbon_day_totals "
+        f"SELECT resident_id, behaviour_id, {month} AS m, SUM(credited_g), SUM(credited_g) FROM "
+        f"carbon_day_totals "
         "WHERE resident_id BETWEEN ? AND ? GROUP BY resident_id, behaviour_id, m",
         (low, high),
     )
@@ -180,8 +209,10 @@ def build(path: Path, residents: int, per_resident: int) -> None:
     )
     db.execute(
         "INSERT INTO carbon_resident_totals (resident_id, reduction_g, credited_g, points, points_posted, "
-        "last_batch_id, settled_batch_id) SELECT d.resident_id, d.reduction, v.credited_g, v.credited_g / 100, "
-        "v.credited_g / 100, 1, 1 FROM (SELECT resident_id, SUM(reduction_g) AS reduction FROM carbon_day_totals "
+        "last_batch_id, settled_batch_id) SELECT d.resident_id, d.reduction, v.credited_g, v.credited_g / "
+        "100, "
+        "v.credited_g / 100, 1, 1 FROM (SELECT resident_id, SUM(reduction_g) AS reduction FROM "
+        "carbon_day_totals "
         "WHERE resident_id BETWEEN ? AND ? GROUP BY resident_id) d "
         "JOIN carbon_resident_version_totals v ON v.resident_id = d.resident_id",
         (low, high),
@@ -189,67 +220,95 @@ def build(path: Path, residents: int, per_resident: int) -> None:
     log("ledger: accounts, monthly earnings, redemptions")
     db.execute(
         "INSERT INTO ledger_accounts (key, unit, flags, debits_pending, debits_posted, credits_pending, "
-        "credits_posted, description, created_at_us) SELECT 'carbon:points:' || ref, 'points', 1, 0, 0, 0, 0, "
+        "credits_posted, description, created_at_us) SELECT 'carbon:points:' || ref, 'points', 1, 0, 0, 0, "
+        "0, "
         "'carbon points', 0 FROM residents WHERE id BETWEEN ? AND ?",
         (low, high),
     )
     issuing = db.execute("SELECT id FROM ledger_accounts WHERE key = ?", (ISSUING_ACCOUNT,)).fetchone()[0]
     last_seq = db.execute("SELECT last_seq FROM ledger_head").fetchone()[0]
     db.execute(
-        "CREATE TEMP TABLE earn AS SELECT m.resident_id, a.id AS account, m.month, SUM(m.credited_g) / 100 AS amount "
+        "CREATE TEMP TABLE earn AS SELECT m.resident_id, a.id AS account, m.month, SUM(m.credited_g) / 100 "
+        "AS amount "
         "FROM carbon_month_totals m JOIN residents r ON r.id = m.resident_id "
         "JOIN ledger_accounts a ON a.key = 'carbon:points:' || r.ref "
         "WHERE m.resident_id BETWEEN ? AND ? GROUP BY m.resident_id, m.month HAVING amount > 0",
         (low, high),
     )
-    month_start = "((CAST(julianday(printf('%04d-%02d-01', month / 12, month % 12 + 1)) AS INTEGER) - 2440587) * 86400 - 28800 + 86400 * 27) * 1000000"
+    month_start = (  # the 28th of the month, local midnight, in µs: when that month's earnings were posted
+        "((CAST(julianday(printf('%04d-%02d-01', month / 12, month % 12 + 1)) AS INTEGER) - 2440587) "
+        "* 86400 - 28800 + 86400 * 27) * 1000000"
+    )
     db.execute(
         "INSERT INTO ledger_transfers (seq, key, debit_account_id, credit_account_id, amount, unit, flags, "
         "pending_seq, expires_at_us, code, memo, content_hash, created_at_us, chain_hash) "
-        f"SELECT ? + ROW_NUMBER() OVER (ORDER BY month, resident_id), 'bench:earn:' || resident_id || ':' || month, "
+        f"SELECT ? + ROW_NUMBER() OVER (ORDER BY month, resident_id), 'bench:earn:' || resident_id || ':' "
+        f"|| month, "
         f"?, account, amount, 'points', 0, NULL, NULL, 'earn', '{{}}', '', {month_start}, '' FROM earn",
         (last_seq, issuing),
     )
     db.execute("CREATE TEMP TABLE earned AS SELECT account, SUM(amount) AS amount FROM earn GROUP BY account")
     db.execute("CREATE UNIQUE INDEX temp.earned_account ON earned(account)")
     db.execute(
-        "UPDATE ledger_accounts SET credits_posted = (SELECT amount FROM earned WHERE earned.account = ledger_accounts.id) "
+        "UPDATE ledger_accounts SET credits_posted = (SELECT amount FROM earned WHERE earned.account = "
+        "ledger_accounts.id) "
         "WHERE id IN (SELECT account FROM earned)"
     )
-    db.execute("UPDATE ledger_accounts SET debits_posted = debits_posted + (SELECT SUM(amount) FROM earn) WHERE id = ?", (issuing,))
+    db.execute(
+        "UPDATE ledger_accounts SET debits_posted = debits_posted + (SELECT SUM(amount) FROM earn) WHERE "
+        "id = ?",
+        (issuing,),
+    )
     last_seq = db.execute("SELECT MAX(seq) FROM ledger_transfers").fetchone()[0]
-    benefit_rows = db.execute("SELECT b.id, b.price_points, o.code FROM benefit_items b JOIN organisations o ON o.id = b.provider_org_id ORDER BY b.id").fetchall()
+    benefit_rows = db.execute(
+        "SELECT b.id, b.price_points, o.code FROM benefit_items b JOIN organisations o ON o.id = "
+        "b.provider_org_id ORDER BY b.id"
+    ).fetchall()
     db.execute("CREATE TEMP TABLE bi(i INTEGER PRIMARY KEY, id, price, account)")
     for i, (benefit_id, price, provider) in enumerate(benefit_rows):
-        account = db.execute("SELECT id FROM ledger_accounts WHERE key = ?", (benefits.provider_account(provider),)).fetchone()[0]
+        account = db.execute(
+            "SELECT id FROM ledger_accounts WHERE key = ?", (benefits.provider_account(provider),)
+        ).fetchone()[0]
         db.execute("INSERT INTO bi VALUES (?, ?, ?, ?)", (i, benefit_id, price, account))
     count = len(benefit_rows)
     db.execute(
-        "CREATE TEMP TABLE red AS SELECT r.id AS resident_id, a.id AS account, bi.id AS benefit_id, bi.price, "
+        "CREATE TEMP TABLE red AS SELECT r.id AS resident_id, a.id AS account, bi.id AS benefit_id, "
+        "bi.price, "
         "bi.account AS provider FROM residents r JOIN ledger_accounts a ON a.key = 'carbon:points:' || r.ref "
-        "JOIN bi ON bi.i = r.id % ? WHERE r.id BETWEEN ? AND ? AND r.id % 5 = 0 AND a.credits_posted >= bi.price",
+        "JOIN bi ON bi.i = r.id % ? WHERE r.id BETWEEN ? AND ? AND r.id % 5 = 0 AND a.credits_posted >= "
+        "bi.price",
         (count, low, high),
     )
     now_us = int(time.time() * 1_000_000)
     db.execute(
-        "INSERT INTO benefit_redemptions (request_key, request_hash, resident_id, benefit_id, points, cost_fen, "
-        "period, month, status, hold_key, voucher_nonce, voucher_hash, voucher_hint, valid_until_us, created_at_us, "
-        "issued_at_us, resolved_at_us, used_by_org_id, refunded_points, failure) SELECT 'bench:' || resident_id, '', "
-        "resident_id, benefit_id, price, 0, 'bench', 24311, CASE WHEN resident_id % 2 = 0 THEN 'used' ELSE 'issued' END, "
-        "'bench:hold:' || resident_id, NULL, printf('%064x', resident_id), 'BENCH', ?, ?, ?, NULL, NULL, 0, '' FROM red",
+        "INSERT INTO benefit_redemptions (request_key, request_hash, resident_id, benefit_id, points, "
+        "cost_fen, "
+        "period, month, status, hold_key, voucher_nonce, voucher_hash, voucher_hint, valid_until_us, "
+        "created_at_us, "
+        "issued_at_us, resolved_at_us, used_by_org_id, refunded_points, failure) SELECT 'bench:' || "
+        "resident_id, '', "
+        "resident_id, benefit_id, price, 0, 'bench', 24311, CASE WHEN resident_id % 2 = 0 THEN 'used' ELSE "
+        "'issued' END, "
+        "'bench:hold:' || resident_id, NULL, printf('%064x', resident_id), 'BENCH', ?, ?, ?, NULL, NULL, "
+        "0, '' FROM red",
         (now_us + 86_400_000_000 * 30, now_us, now_us),
     )
     db.execute(
-        "INSERT INTO ledger_transfers (seq, key, debit_account_id, credit_account_id, amount, unit, flags, pending_seq, "
-        "expires_at_us, code, memo, content_hash, created_at_us, chain_hash) SELECT ? + 2 * ROW_NUMBER() OVER "
-        "(ORDER BY resident_id) - 1, 'bench:hold:' || resident_id, account, provider, price, 'points', 2, NULL, NULL, "
+        "INSERT INTO ledger_transfers (seq, key, debit_account_id, credit_account_id, amount, unit, flags, "
+        "pending_seq, "
+        "expires_at_us, code, memo, content_hash, created_at_us, chain_hash) SELECT ? + 2 * ROW_NUMBER() "
+        "OVER "
+        "(ORDER BY resident_id) - 1, 'bench:hold:' || resident_id, account, provider, price, 'points', 2, "
+        "NULL, NULL, "
         "'reserve', '{}', '', ?, '' FROM red",
         (last_seq, now_us),
     )
     db.execute(
-        "INSERT INTO ledger_transfers (seq, key, debit_account_id, credit_account_id, amount, unit, flags, pending_seq, "
+        "INSERT INTO ledger_transfers (seq, key, debit_account_id, credit_account_id, amount, unit, flags, "
+        "pending_seq, "
         "expires_at_us, code, memo, content_hash, created_at_us, chain_hash) SELECT t.seq + 1, "
-        "'bench:redeem:' || red.resident_id, red.account, red.provider, red.price, 'points', 4, t.seq, NULL, 'redeem', "
+        "'bench:redeem:' || red.resident_id, red.account, red.provider, red.price, 'points', 4, t.seq, "
+        "NULL, 'redeem', "
         "'{}', '', ?, '' FROM red JOIN ledger_transfers t ON t.key = 'bench:hold:' || red.resident_id",
         (now_us,),
     )
@@ -257,19 +316,28 @@ def build(path: Path, residents: int, per_resident: int) -> None:
     db.execute("CREATE INDEX temp.red_provider ON red(provider)")
     db.execute("CREATE INDEX temp.red_benefit ON red(benefit_id)")
     db.execute(
-        "UPDATE ledger_accounts SET debits_posted = debits_posted + (SELECT price FROM red WHERE red.account = "
+        "UPDATE ledger_accounts SET debits_posted = debits_posted + (SELECT price FROM red WHERE "
+        "red.account = "
         "ledger_accounts.id) WHERE id IN (SELECT account FROM red)"
     )
     db.execute(
-        "UPDATE ledger_accounts SET credits_posted = credits_posted + (SELECT SUM(price) FROM red WHERE red.provider = "
+        "UPDATE ledger_accounts SET credits_posted = credits_posted + (SELECT SUM(price) FROM red WHERE "
+        "red.provider = "
         "ledger_accounts.id) WHERE id IN (SELECT provider FROM red)"
     )
     db.execute(
-        "INSERT INTO benefit_months (benefit_id, month, redemptions, points, spent_fen, used, expired, refunded_points) "
-        "SELECT benefit_id, 24311, COUNT(*), SUM(price), 0, SUM(resident_id % 2 = 0), 0, 0 FROM red GROUP BY benefit_id"
+        "INSERT INTO benefit_months (benefit_id, month, redemptions, points, spent_fen, used, expired, "
+        "refunded_points) "
+        "SELECT benefit_id, 24311, COUNT(*), SUM(price), 0, SUM(resident_id % 2 = 0), 0, 0 FROM red GROUP "
+        "BY benefit_id"
     )
-    db.execute("UPDATE benefit_items SET redeemed = (SELECT COUNT(*) FROM red WHERE red.benefit_id = benefit_items.id)")
-    db.execute("UPDATE ledger_head SET last_seq = (SELECT MAX(seq) FROM ledger_transfers), accounts_epoch = 'bench'")
+    db.execute(
+        "UPDATE benefit_items SET redeemed = (SELECT COUNT(*) FROM red WHERE red.benefit_id = "
+        "benefit_items.id)"
+    )
+    db.execute(
+        "UPDATE ledger_head SET last_seq = (SELECT MAX(seq) FROM ledger_transfers), accounts_epoch = 'bench'"
+    )
     db.execute("COMMIT")
     log("ANALYZE")
     db.execute("ANALYZE")
@@ -297,7 +365,9 @@ def sessions_for(url: str, settings: Settings, count: int, residents: int) -> li
 def operator_key(url: str) -> str:
     engine = make_engine(url)
     with unit_of_work(make_session_factory(engine)) as session:
-        issued = identity.create_api_key(session, org_code="bench-ops", roles=[Role.OPERATOR], name="bench", actor=ACTOR)
+        issued = identity.create_api_key(
+            session, org_code="bench-ops", roles=[Role.OPERATOR], name="bench", actor=ACTOR
+        )
     engine.dispose()
     return issued.key
 
@@ -372,29 +442,44 @@ def main() -> None:
             others[path] = samples
         headers = {"Authorization": f"Bearer {key}"}
         page = [timed(lambda: client.get("/statistics", headers=headers)) for _ in range(args.page_runs)]
-        api = [timed(lambda: client.get("/api/v1/statistics", headers=headers)) for _ in range(args.page_runs)]
+        api = [
+            timed(lambda: client.get("/api/v1/statistics", headers=headers)) for _ in range(args.page_runs)
+        ]
 
     naive = sqlite3.connect(args.db)
     last_day = naive.execute("SELECT MAX(day) FROM carbon_day_totals").fetchone()[0] or 0
     start = time.perf_counter()
-    naive.execute("SELECT COUNT(DISTINCT resident_id) FROM carbon_day_totals WHERE day > ?", (last_day - 30,)).fetchone()
+    naive.execute(
+        "SELECT COUNT(DISTINCT resident_id) FROM carbon_day_totals WHERE day > ?", (last_day - 30,)
+    ).fetchone()
     naive_s = time.perf_counter() - start
     naive.close()
 
     p50, p99 = percentile(summary, 0.50) * 1000, percentile(summary, 0.99) * 1000
     h99 = percentile(health, 0.99) * 1000
-    print(f"\nresident summary API (GET /api/v1/me/summary), {len(summary):,} requests, {len(tokens)} residents:")
+    print(
+        f"\nresident summary API (GET /api/v1/me/summary), {len(summary):,} requests, {len(tokens)} "
+        f"residents:"
+    )
     print(f"  p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {max(summary) * 1000:.1f} ms")
     print(f"  floor p99 <= {FLOOR_SUMMARY_P99_MS:.0f} ms: {p99 / FLOOR_SUMMARY_P99_MS:.2f} of the floor")
     print(f"  reference: GET /api/v1/health through the same stack, p99 {h99:.1f} ms")
     for path, samples in others.items():
-        print(f"  {path}: p50 {percentile(samples, 0.5) * 1000:.1f} ms, p99 {percentile(samples, 0.99) * 1000:.1f} ms")
-    print(f"\nstatistics page (GET /statistics), {len(page)} runs: best {min(page):.3f} s, worst {max(page):.3f} s, "
-          f"median {stats.median(page):.3f} s")
+        print(
+            f"  {path}: p50 {percentile(samples, 0.5) * 1000:.1f} ms, "
+            f"p99 {percentile(samples, 0.99) * 1000:.1f} ms"
+        )
+    print(
+        f"\nstatistics page (GET /statistics), {len(page)} runs: best {min(page):.3f} s, worst "
+        f"{max(page):.3f} s, "
+        f"median {stats.median(page):.3f} s"
+    )
     print(f"  floor <= {FLOOR_STATISTICS_S:.0f} s: worst {max(page) / FLOOR_STATISTICS_S:.2f} of the floor")
     print(f"  JSON (GET /api/v1/statistics): best {min(api):.3f} s, worst {max(api):.3f} s")
-    print(f"  reference: active residents of the last 30 days counted from the day totals, {naive_s:.2f} s "
-          "(what the page would cost without its roll-up)")
+    print(
+        f"  reference: active residents of the last 30 days counted from the day totals, {naive_s:.2f} s "
+        "(what the page would cost without its roll-up)"
+    )
 
 
 if __name__ == "__main__":
