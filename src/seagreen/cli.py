@@ -82,7 +82,7 @@ def demo(db: DbOption = None) -> None:
         if resident is not None:
             console.print(
                 f"resident side: {resident.benefits_created} benefits created, {resident.events_sent} events "
-                f"and {resident.redemptions} redemptions for the demo residents"
+                f"for the demo resident; {resident.redemptions} redemptions by demo residents in all"
             )
             console.print(
                 f"[bold]demo resident sign-in:[/] open /me/login and enter the phone number "
