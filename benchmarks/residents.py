@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sqlite3
 import statistics as stats
 import sys
@@ -386,6 +387,14 @@ def percentile(samples: list[float], share: float) -> float:
 
 
 def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="seagreen-bench-"))  # the run's own keys, deleted at the end
+    try:
+        run(folder / "keys.json")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(keys: Path) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--residents", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=50_000_000)
@@ -396,7 +405,6 @@ def main() -> None:
     args = parser.parse_args()
     per_resident = max(1, args.events // args.residents)
     url = f"sqlite:///{args.db.resolve()}"
-    keys = Path(tempfile.mkdtemp(prefix="seagreen-bench-")) / "keys.json"
     os.environ["SEAGREEN_RUN_JOBS"] = "false"
     if not (args.reuse and args.db.exists()):
         args.db.parent.mkdir(parents=True, exist_ok=True)
