@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python benchmarks/taxonomy.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/registry.py
+	$(BIN)/python benchmarks/residents.py --reuse  # builds var/bench-residents.db (1M residents, 50M events, ~10 GB) once
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

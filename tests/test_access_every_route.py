@@ -70,6 +70,12 @@ PUBLIC = {
     ("POST", "/api/v1/registry/certificates/verify"),
     ("GET", "/api/v1/registry/public-key"),
     ("GET", "/api/v1/registry/serials/{serial}"),
+    # residents sign in by phone and one-time code (throttled; see residents/service/login.py)
+    ("GET", "/me/login"),
+    ("POST", "/me/login"),
+    ("POST", "/me/login/verify"),
+    ("POST", "/api/v1/resident-login/code"),
+    ("POST", "/api/v1/resident-login/verify"),
 }
 ANY_SIGNED_IN = {("GET", "/api/v1/me")}
 PUBLIC_MOUNTS = {"/static"}

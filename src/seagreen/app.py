@@ -13,9 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from seagreen import __version__
 from seagreen.audit import endpoints as audit_endpoints
 from seagreen.audit import pages as audit_pages
+from seagreen.benefits import endpoints as benefits_endpoints
+from seagreen.benefits import pages as benefits_pages
 from seagreen.branches import endpoints as branches_endpoints
 from seagreen.branches import pages as branches_pages
+from seagreen.carbon_account import admin_endpoints as carbon_admin_endpoints
+from seagreen.carbon_account import admin_pages as carbon_admin_pages
 from seagreen.carbon_account import endpoints as carbon_account_endpoints
+from seagreen.carbon_account import lifecycle_endpoints as carbon_lifecycle_endpoints
 from seagreen.carbon_account import pages as carbon_account_pages
 from seagreen.config import Settings, get_settings
 from seagreen.db.engine import make_engine, make_session_factory
@@ -27,6 +32,10 @@ from seagreen.ledger import endpoints as ledger_endpoints
 from seagreen.ledger import pages as ledger_pages
 from seagreen.registry import endpoints as registry_endpoints
 from seagreen.registry import pages as registry_pages
+from seagreen.residents import endpoints as residents_endpoints
+from seagreen.residents import pages as residents_pages
+from seagreen.statistics import endpoints as statistics_endpoints
+from seagreen.statistics import pages as statistics_pages
 from seagreen.taxonomy import endpoints as taxonomy_endpoints
 from seagreen.taxonomy import pages as taxonomy_pages
 from seagreen.web import health
@@ -58,7 +67,19 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if settings.run_jobs:  # the periodic jobs (seagreen.jobs): expiry, vouchers, statistics
+            from seagreen.jobs.flows import Scheduler
+
+            scheduler = Scheduler(
+                session_factory,
+                expiry_months=settings.points_expiry_months,
+                interval_s=settings.jobs_interval_s,
+            )
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.stop()
         if engine is not None:
             engine.dispose()
 
@@ -89,10 +110,19 @@ def create_app(
     app.include_router(ledger_pages.router)
     app.include_router(carbon_account_endpoints.router)
     app.include_router(carbon_account_pages.router)
+    app.include_router(carbon_lifecycle_endpoints.router)
+    app.include_router(carbon_admin_endpoints.router)
+    app.include_router(carbon_admin_pages.router)
     app.include_router(taxonomy_endpoints.router)
     app.include_router(taxonomy_pages.router)
     app.include_router(branches_endpoints.router)
     app.include_router(branches_pages.router)
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
+    app.include_router(residents_endpoints.router)
+    app.include_router(residents_pages.router)
+    app.include_router(benefits_endpoints.router)
+    app.include_router(benefits_pages.router)
+    app.include_router(statistics_endpoints.router)
+    app.include_router(statistics_pages.router)
     return app

@@ -5,12 +5,16 @@ from __future__ import annotations
 import typer
 
 from seagreen.audit import cli as audit_cli
+from seagreen.benefits import cli as benefits_cli
 from seagreen.branches import cli as branches_cli
 from seagreen.carbon_account import cli as carbon_account_cli
+from seagreen.carbon_account import lifecycle_cli as carbon_lifecycle_cli
 from seagreen.identity import cli as identity_cli
+from seagreen.jobs import cli as jobs_cli
 from seagreen.kit.commandline import DbOption, console, runtime
 from seagreen.ledger import cli as ledger_cli
 from seagreen.registry import cli as registry_cli
+from seagreen.statistics import cli as statistics_cli
 from seagreen.taxonomy import cli as taxonomy_cli
 
 app = typer.Typer(help="SeaGreen (海绿): green- and blue-finance platform.", no_args_is_help=True)
@@ -27,6 +31,12 @@ app.add_typer(audit_cli.app, name="audit")
 app.add_typer(taxonomy_cli.app, name="taxonomy")
 app.add_typer(branches_cli.app, name="branches")
 app.add_typer(registry_cli.app, name="registry")
+app.add_typer(carbon_lifecycle_cli.points_app, name="points")
+app.add_typer(carbon_lifecycle_cli.events_app, name="events")
+app.add_typer(carbon_lifecycle_cli.grades_app, name="grades")
+app.add_typer(benefits_cli.app, name="benefits")
+app.add_typer(statistics_cli.app, name="stats")
+app.add_typer(jobs_cli.app, name="jobs")
 
 
 @app.command()
@@ -78,6 +88,17 @@ def demo(db: DbOption = None) -> None:
                 f"green sub-branches: {report.branches.rounds} rounds, {report.branches.applications} "
                 f"applications, {report.branches.recognised} on the public list"
             )
+        resident = report.resident
+        if resident is not None:
+            console.print(
+                f"resident side: {resident.benefits_created} benefits created, {resident.events_sent} events "
+                f"for the demo resident; {resident.redemptions} redemptions by demo residents in all"
+            )
+            console.print(
+                f"[bold]demo resident sign-in:[/] open /me/login and enter the phone number "
+                f"[bold]{resident.phone}[/]; the one-time code is printed in the terminal running "
+                "`seagreen serve` (the development code sender writes it to the log)"
+            )
         partner_keys = carbon.partner_keys if carbon is not None else []
         if report.credentials or partner_keys:
             path = rt.settings.key_file.parent / "demo-credentials.txt"
@@ -105,6 +126,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     db: DbOption = None,
     reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+    jobs: bool = typer.Option(True, help="Run the periodic jobs (expiry, vouchers, statistics) in the app."),
 ) -> None:
     """Serve the web pages and the API."""
     import os
@@ -113,6 +135,7 @@ def serve(
 
     if db:
         os.environ["SEAGREEN_DATABASE_URL"] = db
+    os.environ.setdefault("SEAGREEN_RUN_JOBS", "true" if jobs else "false")
     console.print(f"SeaGreen on http://{host}:{port}  (API docs: /docs)")
     uvicorn.run("seagreen.app:create_app", factory=True, host=host, port=port, reload=reload)
 

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     def mail_log_path(self) -> Path:
         return self.mail_log_file or self.key_file.parent / "mail.log"
 
+    # Personal carbon account II (docs/operator/benefits-and-residents.md)
+    points_expiry_months: int = 12  # points expire at the end of the 12th month after earning; 0: never
+    otp_sender: str = "log"  # "log" writes residents' sign-in codes to the server log (demo, development)
+    run_jobs: bool = False  # run the periodic jobs (expiry, vouchers, statistics) inside the web app
+    jobs_interval_s: int = 300
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.branches import service as branches
 from seagreen.carbon_account import service as carbon_account
+from seagreen.carbon_account.service import standing as carbon_standing
 from seagreen.registry import service as registry
 from seagreen.taxonomy import service as taxonomy
 
@@ -22,6 +23,7 @@ LOADERS: tuple[ReferenceLoader, ...] = (
     taxonomy.load_shipped,
     branches.load_shipped,
     registry.load_shipped,
+    carbon_standing.load_shipped_grades,
 )
 
 

@@ -395,3 +395,39 @@ def test_an_event_id_repeated_within_a_file_counts_once_and_a_changed_repeat_is_
             assert [(r["row_number"], r["reason"]) for r in csv.DictReader(handle)] == [("4", "conflict")]
         balances, (events, *_), _points = state(transactions)
         assert events == 2 and [b for b in balances if b[0] == "r-1"] == [("r-1", 200, 200, 2)]
+
+
+@pytest.mark.slow
+def test_a_void_of_an_event_still_waiting_for_its_accounting_is_exact(database_url, tmp_path):
+    """A bulk file's events are stored a group at a time and accounted later: a void in between
+    accounts the event's batch first, then takes the event out; the resumed ingest skips it."""
+    from seagreen.carbon_account.service import lifecycle
+    from seagreen.carbon_account.service.lifecycle import VoidItem
+
+    events = [{**row, "dedupe_key": ""} for row in rows(300, seed=13)]
+    accepted_ids = [
+        row["event_id"] for row in events if row["behaviour"] == "bus_trip" and row["quantity"] == "1"
+    ]
+    voided = accepted_ids[0]
+    path = write_text(tmp_path / "events.csv", csv_text(events))
+
+    def stop(committed, _last_row):
+        if committed == 2:
+            raise Crash
+
+    with fresh_database(database_url, tmp_path / "voided") as (url, transactions):
+        with pytest.raises(Crash):  # two groups stored, none accounted
+            ingest(url, transactions, path, group_rows=100, after_batch=stop)
+        with transactions() as session:
+            result = lifecycle.void_events(
+                session, partner_code="t-bus", items=[VoidItem(voided)], actor=TEST_ACTOR, now=INTAKE_NOW
+            )
+            assert result.reduction_g > 0
+        ingest(url, transactions, path, group_rows=100)  # resumes; the voided event stays out
+        balances = state(transactions)[0]
+    without = write_text(
+        tmp_path / "without.csv", csv_text([row for row in events if row["event_id"] != voided])
+    )
+    with fresh_database(database_url, tmp_path / "clean") as (url, transactions):
+        ingest(url, transactions, without, group_rows=100)
+        assert state(transactions)[0] == balances

@@ -52,3 +52,24 @@ class IntakeTooLarge(InvalidInput):
 
 class ResidentsFileInvalid(InvalidInput):
     code = "carbon_residents_file_invalid"
+
+
+# -- personal carbon account II: lifecycle and standing ------------------------------------------
+
+
+class GradeSchemeInvalid(InvalidInput):
+    """A grade scheme file with problems; ``details['errors']`` lists each one."""
+
+    code = "carbon_grade_scheme_invalid"
+
+
+class GradeSchemeConflict(Conflict):
+    """A grade scheme code or effective date already taken by another scheme."""
+
+    code = "carbon_grade_scheme_conflict"
+
+
+class VoidFileInvalid(InvalidInput):
+    """A file of event ids to void that cannot be read (format, missing column)."""
+
+    code = "carbon_void_file_invalid"

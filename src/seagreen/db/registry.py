@@ -12,6 +12,10 @@ MODEL_MODULES = (
     "seagreen.taxonomy.models",
     "seagreen.branches.models",
     "seagreen.registry.models",
+    "seagreen.carbon_account.lifecycle_models",
+    "seagreen.benefits.models",
+    "seagreen.residents.models",
+    "seagreen.statistics.models",
 )
 
 

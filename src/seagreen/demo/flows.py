@@ -20,6 +20,7 @@ from seagreen.audit.domain import Actor, ActorKind
 from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.domain import Outcome
 from seagreen.demo.branches import BranchesDemoReport, load_branches_demo
+from seagreen.demo.residents import ResidentDemoReport, load_resident_demo
 from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
@@ -144,6 +145,7 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("ecology.reviewer", "生态环境局碳汇审核员", "wh-ecology-bureau", (Role.AUTHORITY_REVIEWER,)),
     DemoUser("oyster.owner", "牡蛎合作社联系人", "rushan-oyster", (Role.PROJECT_OWNER,)),
     DemoUser("rcrb.officer", "荣成农商银行客户经理", "rongcheng-rural-bank", (Role.BANK_OFFICER,)),
+    DemoUser("library.cashier", "图书馆核销员", "wh-culture", (Role.BENEFIT_PROVIDER,)),
 )
 
 DEMO_ACTOR = Actor.system("demo")
@@ -157,6 +159,7 @@ class DemoReport:
     carbon: CarbonDemoReport | None = None
     branches: BranchesDemoReport | None = None
     registry: RegistryDemoReport | None = None
+    resident: ResidentDemoReport | None = None
 
 
 def new_password() -> str:
@@ -206,7 +209,16 @@ def load_demo(
     )
     branches = load_branches_demo(session, store, now=now or utcnow()) if store is not None else None
     registry_report = load_registry_demo(session, keys)
-    return DemoReport(orgs_created, len(credentials), credentials, report, branches, registry_report)
+    resident = load_resident_demo(
+        session,
+        keys,
+        now=now,
+        days=demo_days(now or utcnow(), days or DEMO_DAYS),
+        resident_refs=[demo_resident_ref(index) for index in range(1, (residents or DEMO_RESIDENTS) + 1)],
+    )
+    return DemoReport(
+        orgs_created, len(credentials), credentials, report, branches, registry_report, resident
+    )
 
 
 # == personal carbon account (个人碳账户) ==========================================================

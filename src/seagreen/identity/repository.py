@@ -386,3 +386,11 @@ def insert_ref_residents(session: Session, refs: Sequence[str], created_at: date
                 for ref in refs
             ],
         )
+
+
+def login_user_of_resident(session: Session, resident_id: int) -> tuple[int, bool] | None:
+    """``(user id, active)`` of a resident's login, if they have one."""
+    row = session.execute(
+        select(UserRow.id, UserRow.active).where(UserRow.resident_id == resident_id)
+    ).first()
+    return None if row is None else (int(row[0]), bool(row[1]))

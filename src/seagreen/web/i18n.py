@@ -62,3 +62,9 @@ def translate(key: str, locale: str = DEFAULT_LOCALE, **params: Any) -> str:
     entry = catalogue().get(key)
     text = (entry.get(locale) or entry.get(DEFAULT_LOCALE) or key) if entry else key
     return text.format(**params) if params else text
+
+
+def key(*parts: str) -> str:
+    """A key built from a group and a value (``key("resident.status", "used")``), for templates
+    that translate a value: ``t(key("benefits.kind", b.kind))``."""
+    return ".".join(parts)

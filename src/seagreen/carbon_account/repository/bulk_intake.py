@@ -87,13 +87,15 @@ class BulkSql:
     where its SQL can read them. ``release()`` must be called after the transaction ended (commit
     or rollback): SQLite refuses ``DETACH`` inside a transaction that read the attached file."""
 
-    def __init__(self, session: Session, scratch_dir: Path | None = None) -> None:
+    def __init__(self, session: Session, scratch_dir: Path | None = None, *, attach: bool = True) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self._raw: Any = session.connection().connection.dbapi_connection
         self._cursor: Any = session.connection().connection.cursor()
         self._scratch_dir = scratch_dir
+        self._attach = attach  # False: a caller whose transaction another entrypoint ends (no scratch)
         self._attached: list[tuple[str, Path]] = []
+        self._temporary: list[str] = []
         self._checkpoints_off = False
 
     def checkpoints_elsewhere(self) -> None:
@@ -150,11 +152,28 @@ class BulkSql:
                 self.run(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
                 copy_csv(self._cursor, name, table)
             return {name: name for name in tables}
+        if not self._attach:  # small amounts, inside a transaction this object does not end
+            for name, table in tables.items():
+                columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in table.schema)
+                self.run(f"DROP TABLE IF EXISTS temp.{name}")
+                self.run(f"CREATE TEMPORARY TABLE {name} ({columns})")
+                self._temporary.append(name)
+                if table.num_rows:
+                    marks = ", ".join(["?"] * table.num_columns)
+                    rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
+                    self._cursor.executemany(f"INSERT INTO temp.{name} VALUES ({marks})", rows)
+            return {name: f"temp.{name}" for name in tables}
         directory = Path(tempfile.mkdtemp(prefix="seagreen-put-", dir=self._scratch_dir))
         path = directory / "tables.db"
         write_scratch(path, tables)
         alias = self.attach(path)
         return {name: f"{alias}.{name}" for name in tables}
+
+    def drop_temporary(self) -> None:
+        """Drop the temporary tables ``put`` made without scratch files (inside the transaction)."""
+        temporary, self._temporary = self._temporary, []
+        for name in temporary:
+            self.run(f"DROP TABLE IF EXISTS temp.{name}")
 
     def release(self) -> None:
         """After the transaction: detach and delete the scratch files."""
@@ -474,13 +493,21 @@ def mark_accounted(
     )
 
 
-def unaccounted_batches(sql: BulkSql) -> list[tuple[int, int, int, int]]:
-    """``(batch id, ingest id, partner id, created_at_us)`` of every batch not accounted yet."""
+def unaccounted_batches(
+    sql: BulkSql, batch_ids: Sequence[int] | None = None
+) -> list[tuple[int, int, int, int]]:
+    """``(batch id, ingest id, partner id, created_at_us)`` of every batch not accounted yet (of
+    these batches only, if given)."""
+    among = ""
+    if batch_ids is not None:
+        if not batch_ids:
+            return []
+        among = f" AND b.id IN ({', '.join(str(int(b)) for b in batch_ids)})"
     return [
         (int(b), int(i), int(p), int(c))
         for b, i, p, c in sql.rows(
-            "SELECT b.id, b.ingest_id, i.partner_id, b.created_at_us FROM carbon_batches b "
-            "JOIN carbon_ingests i ON i.id = b.ingest_id WHERE b.accounted_at_us IS NULL ORDER BY b.id"
+            "SELECT b.id, b.ingest_id, i.partner_id, b.created_at_us FROM carbon_batches b JOIN "
+            f"carbon_ingests i ON i.id = b.ingest_id WHERE b.accounted_at_us IS NULL{among} ORDER BY b.id"
         )
     ]
 

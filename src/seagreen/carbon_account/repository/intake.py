@@ -128,6 +128,11 @@ def lock_intake(sql: Sql) -> None:
         sql.run(f"SELECT pg_advisory_xact_lock({INTAKE_LOCK_KEY})")
 
 
+def lock_intake_session(session: Session) -> None:
+    """``lock_intake`` for a use case that holds a session (voids, points adjustments)."""
+    lock_intake(SessionSql(session))
+
+
 @dataclass
 class BatchOutcome:
     """What one staged batch came to."""

@@ -15,6 +15,7 @@ from seagreen.identity.service.api_keys import (
     touch_api_key,
 )
 from seagreen.identity.service.orgs import create_org, ensure_org, get_org, list_orgs
+from seagreen.identity.service.resident_sessions import open_resident_session, resident_by_phone_hash
 from seagreen.identity.service.residents import (
     ensure_resident,
     ensure_resident_ref,
@@ -55,9 +56,11 @@ __all__ = [
     "list_users",
     "login",
     "logout",
+    "open_resident_session",
     "principal_for_api_key",
     "principal_for_session",
     "register_resident",
+    "resident_by_phone_hash",
     "resident_ids",
     "revoke_api_key",
     "set_password",
