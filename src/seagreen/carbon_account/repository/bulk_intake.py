@@ -32,11 +32,19 @@ from seagreen.db.checkpoints import BackgroundCheckpoints
 from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES
 
 DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
+FETCH_ROWS = 32_768
 INTAKE_LOCK_KEY = 0x5EA6_0006  # the same lock as the real-time intake's (repository.intake)
 OTHERS = "carbon_bulk_others"
 
-_SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
-_SCRATCH_TYPES = {pa.int64(): "INTEGER", pa.string(): "TEXT"}
+
+def _sql_type(kind: pa.DataType, integer: str) -> str:
+    """The column type of an Arrow type (integers of any width, text)."""
+    if pa.types.is_integer(kind):
+        return integer
+    if pa.types.is_string(kind):
+        return "TEXT"
+    raise TypeError(f"no column type for {kind}")
+
 
 EVENT_INSERT_COLUMNS = (
     "row_number",
@@ -73,7 +81,7 @@ def write_scratch(path: Path, tables: dict[str, pa.Table], *, row_keys: Iterable
             columns = ", ".join(
                 f"{f.name} INTEGER PRIMARY KEY"
                 if name in keyed and f.name == "row_number"
-                else f"{f.name} {_SCRATCH_TYPES[f.type]}"
+                else f"{f.name} {_sql_type(f.type, 'INTEGER')}"
                 for f in table.schema
             )
             cursor.execute(f"CREATE TABLE {name} ({columns})")
@@ -116,11 +124,19 @@ class BulkSql:
         return [tuple(row) for row in self._cursor.fetchall()]
 
     def arrow(self, statement: str, schema: pa.Schema) -> pa.Table:
-        found = self.rows(statement)
-        if not found:
-            return schema.empty_table()
-        columns = list(zip(*found, strict=True))
-        return pa.table([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
+        """The rows of a query as an Arrow table, fetched a slice at a time (a flush reads
+        hundreds of thousands of month rows: as Python tuples all at once they would be the
+        ingest's largest allocation)."""
+        self._cursor.execute(statement)
+        batches = []
+        while rows := self._cursor.fetchmany(FETCH_ROWS):
+            columns = list(zip(*rows, strict=True))
+            batches.append(
+                pa.record_batch(
+                    [pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
+                )
+            )
+        return pa.Table.from_batches(batches, schema=schema)
 
     def changes(self) -> int:
         """Rows changed by the last INSERT/UPDATE (SQLite's sqlite3 reports -1 for INSERT … SELECT)."""
@@ -148,13 +164,13 @@ class BulkSql:
         (on SQLite all in one scratch file, on PostgreSQL temporary tables dropped at commit)."""
         if self.dialect == "postgresql":
             for name, table in tables.items():
-                columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in table.schema)
+                columns = ", ".join(f"{f.name} {_sql_type(f.type, 'BIGINT')}" for f in table.schema)
                 self.run(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
                 copy_csv(self._cursor, name, table)
             return {name: name for name in tables}
         if not self._attach:  # small amounts, inside a transaction this object does not end
             for name, table in tables.items():
-                columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in table.schema)
+                columns = ", ".join(f"{f.name} {_sql_type(f.type, 'BIGINT')}" for f in table.schema)
                 self.run(f"DROP TABLE IF EXISTS temp.{name}")
                 self.run(f"CREATE TEMPORARY TABLE {name} ({columns})")
                 self._temporary.append(name)
