@@ -414,8 +414,11 @@ class EventFileReader:
     # -- Parquet ------------------------------------------------------------------------------
 
     def _parquet(self, raw: _CountingReader) -> Iterator[IntakeBatch]:
+        # Arrow's own file, not the Python one: column chunks read through Python arrive as bytes
+        # objects on Python's heap (a row group's worth at a time), which held on to hundreds of
+        # MiB; progress comes from the rows read (Parquet is read by seeking anyway)
         try:
-            parquet = pq.ParquetFile(raw, buffer_size=READ_CHUNK)
+            parquet = pq.ParquetFile(pa.OSFile(str(self.path)), buffer_size=READ_CHUNK)
         except (pa.ArrowInvalid, OSError) as exc:
             raise IntakeFileInvalid(f"not a readable Parquet file: {exc}") from exc
         schema = parquet.schema_arrow
