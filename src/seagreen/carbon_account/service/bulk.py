@@ -677,7 +677,9 @@ def ingest_file(
                         bulk_accounting.account(
                             transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
                         )
-            bulk_accounting.account(transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root)
+            bulk_accounting.account(
+                transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root, last=True
+            )
     finally:
         pending.close()
         shutil.rmtree(scratch_root, ignore_errors=True)

@@ -33,8 +33,9 @@ from seagreen.kit.clock import now_micros
 
 Transactions = Callable[..., AbstractContextManager[Session]]
 
-FLUSH_ROWS = 4_000_000
-"""Pending (batch, resident, behaviour, day) sums that trigger accounting (bounds the memory)."""
+FLUSH_ROWS = 6_000_000
+"""Pending new events that trigger accounting (bounds the memory: 29 bytes an event). Fewer,
+larger accountings touch each month row fewer times."""
 STALE_AFTER_US = 15 * 60 * 1_000_000
 """Another ingest's unaccounted batches older than this are taken as left by a crashed run."""
 
@@ -104,6 +105,9 @@ class PendingTotals:
 
     def close(self) -> None:
         self.db.close()
+
+    def use_threads(self, threads: int) -> None:
+        self._run(f"SET threads = {int(threads)}")
 
     def _run(self, statement: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute and fetch to the end (DuckDB refuses other work while a result is unfinished)."""
@@ -252,11 +256,15 @@ def account(
     *,
     ingest_id: int,
     scratch_dir: Path | None = None,
+    last: bool = False,
 ) -> Accounted:
-    """Account what is pending in a transaction of its own."""
+    """Account what is pending in a transaction of its own. The ``last`` accounting of a file
+    has both cores (nothing is left to read and check)."""
     if not pending.batches:
         return Accounted()
     sql: sql_bulk.BulkSql | None = None
+    if last:
+        pending.use_threads(2)
     try:
         with transactions() as session:
             sql = sql_bulk.BulkSql(session, scratch_dir)
