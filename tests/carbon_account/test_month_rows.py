@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seagreen.carbon_account.domain import DAYS_IN_ROW, MonthRow, add_to_month, pack_days, unpack_days
-from seagreen.carbon_account.service import month_sql
+from seagreen.carbon_account.service import bulk_accounting, month_sql
 
 grams = st.integers(0, 5_000)
 additions = st.dictionaries(st.integers(1, DAYS_IN_ROW), grams, max_size=8)
@@ -136,3 +138,39 @@ def test_the_duckdb_form_equals_the_domain(rows, daily, monthly):
         + ") ORDER BY resident_id"
     ).fetchall()
     assert got == expected
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    events=st.lists(
+        st.tuples(st.integers(1, 40), st.integers(1, 3), st.integers(0, 2), st.integers(1, 31), grams),
+        max_size=80,
+    ),
+    part_rows=st.integers(1, 30),
+)
+def test_the_pivot_in_parts_of_the_residents_equals_the_pivot_in_one(events, part_rows):
+    """``PendingTotals._pivot`` splits a large flush by resident so that DuckDB's aggregation fits
+    its memory; the parts together are the one pivot, row for row."""
+    table = pa.table(
+        {
+            "resident_id": pa.array([e[0] for e in events], pa.int64()),
+            "behaviour_id": pa.array([e[1] for e in events], pa.int32()),
+            "version_id": pa.array([1] * len(events), pa.int32()),
+            "month": pa.array([24_300 + e[2] for e in events], pa.int32()),
+            "dom": pa.array([e[3] for e in events], pa.int8()),
+            "reduction_g": pa.array([e[4] for e in events], pa.int64()),
+        }
+    )
+    pending = bulk_accounting.PendingTotals.__new__(bulk_accounting.PendingTotals)
+    pending.db = duckdb.connect()
+    try:
+        pending.db.register("pending", table)
+        pending._pivot(len(events))  # one part: the reference
+        whole = pending.db.sql("SELECT * FROM added ORDER BY ALL").fetchall()
+        with mock.patch.object(bulk_accounting, "PIVOT_PART_ROWS", part_rows):
+            pending._pivot(len(events))
+        parts = pending.db.sql("SELECT * FROM added ORDER BY ALL").fetchall()
+    finally:
+        pending.db.close()
+    assert parts == whole
+    assert len(whole) == len({(e[0], e[1], e[2]) for e in events})

@@ -36,6 +36,8 @@ Transactions = Callable[..., AbstractContextManager[Session]]
 FLUSH_ROWS = 6_000_000
 """Pending new events that trigger accounting (bounds the memory: 29 bytes an event). Fewer,
 larger accountings touch each month row fewer times."""
+PIVOT_PART_ROWS = 1_500_000
+"""Pending events pivoted in one aggregation (``PendingTotals._pivot``)."""
 STALE_AFTER_US = 15 * 60 * 1_000_000
 """Another ingest's unaccounted batches older than this are taken as left by a crashed run."""
 
@@ -159,7 +161,7 @@ class PendingTotals:
         taken = [chunk for batch in todo for chunk in self.chunks.get(batch, [])]
         rows = pa.concat_tables(taken) if taken else PENDING.empty_table()
         db.register("pending", rows)
-        self._run("CREATE OR REPLACE TEMP TABLE added AS " + month_sql.pivot_added("pending"))
+        self._pivot(len(rows))
         db.unregister("pending")
         result = Accounted(len(todo))
         if self._count_added():
@@ -180,6 +182,19 @@ class PendingTotals:
         )
         self._reset()
         return result
+
+    def _pivot(self, rows: int) -> None:
+        """``added``: the pending events pivoted, one part of the residents at a time. Each part's
+        aggregation keeps a state of 32 sums per month row in each thread; over the memory limit
+        DuckDB spills it to disk and runs several times slower (5M events: 0.9 s unbounded, 3.1 s
+        in 768 MB, 1.3 s in four parts)."""
+        parts = max(1, -(-rows // PIVOT_PART_ROWS))
+        self._run("CREATE OR REPLACE TEMP TABLE added AS " + month_sql.pivot_added("pending") + " LIMIT 0")
+        for part in range(parts):
+            source = (
+                "pending" if parts == 1 else f"(SELECT * FROM pending WHERE resident_id % {parts} = {part})"
+            )
+            self._run("INSERT INTO added " + month_sql.pivot_added(source))
 
     def _new_totals(
         self, sql: sql_bulk.BulkSql, old: sql_bulk.OldTotals, *, last_batch_id: int, batches: int
