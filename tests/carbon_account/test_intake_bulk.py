@@ -379,6 +379,36 @@ def test_two_versions_with_different_points_rates_agree_between_api_and_bulk(dat
 
 
 @pytest.mark.slow
+def test_a_file_mixing_stored_and_new_ids_keeps_the_stored_and_adds_the_new(database_url, tmp_path):
+    """A group whose ids are all new goes straight in (on PostgreSQL one COPY, no look-up); one
+    with a stored id among them must write nothing of that attempt and sort its rows out: new in,
+    the same content a duplicate, other content a conflict, no dedupe key claimed twice."""
+    events = [row for row in rows(60, seed=7) if row["dedupe_key"] == ""]
+    stored, fresh = events[:20], events[20:]
+    changed = dict(stored[3], quantity="7")  # a stored id with other content
+    mixed = [*fresh[:10], stored[0], *fresh[10:], changed, stored[5]]
+    with fresh_database(database_url, tmp_path / "mixed") as (url, transactions):
+        first = ingest(url, transactions, write_text(tmp_path / "stored.csv", csv_text(stored)))
+        second = ingest(url, transactions, write_text(tmp_path / "mixed.csv", csv_text(mixed)))
+        got = state(transactions)
+    with fresh_database(database_url, tmp_path / "once") as (url, transactions):
+        once = ingest(url, transactions, write_text(tmp_path / "all.csv", csv_text(stored + fresh)))
+        expected = state(transactions)
+    assert got == expected
+    new_accepted = once.accepted - first.accepted
+    assert (second.accepted, second.conflicts) == (new_accepted, 1)
+    assert second.duplicates == (1 if _accepted(stored[0]) else 0) + (1 if _accepted(stored[5]) else 0)
+
+
+def _accepted(event):
+    return (
+        event["resident_ref"] != "r-unknown"
+        and event["behaviour"] != "teleport"
+        and (event["quantity"] not in ("-1", "1e1"))
+    )
+
+
+@pytest.mark.slow
 def test_an_event_id_repeated_within_a_file_counts_once_and_a_changed_repeat_is_a_conflict(
     database_url, tmp_path
 ):

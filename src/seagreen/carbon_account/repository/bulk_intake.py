@@ -35,6 +35,7 @@ DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
 FETCH_ROWS = 32_768
 INTAKE_LOCK_KEY = 0x5EA6_0006  # the same lock as the real-time intake's (repository.intake)
 OTHERS = "carbon_bulk_others"
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
 
 
 def _sql_type(kind: pa.DataType, integer: str) -> str:
@@ -272,11 +273,19 @@ def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -
 
 def already_stored(sql: BulkSql, ids: str, *, partner_id: int) -> list[int]:
     """PostgreSQL: row numbers of staged rows (``ids``: ``row_number, event_id``) whose event id
-    the partner's events already have."""
+    the partner's events already have.
+
+    One index probe a staged row: the planner, which cannot know how few ids are stored, would
+    hash the partner's every stored event for each group instead (a file's groups then cost more
+    and more: 1.75 s a group at 5M stored events, against 0.5 s probing for ids not stored)."""
+    sql.run("SET LOCAL enable_hashjoin = off")
+    sql.run("SET LOCAL enable_mergejoin = off")
     found = sql.rows(
         f"SELECT k.row_number FROM {ids} k JOIN carbon_events e ON e.partner_id = {int(partner_id)} "
         "AND e.event_id = k.event_id"
     )
+    sql.run("RESET enable_hashjoin")
+    sql.run("RESET enable_mergejoin")
     return [int(row) for (row,) in found]
 
 
@@ -287,6 +296,23 @@ def copy_events(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: in
     table = table.add_column(0, "batch_id", pa.array([int(batch_id)] * count, pa.int64()))
     table = table.add_column(0, "partner_id", pa.array([int(partner_id)] * count, pa.int64()))
     copy_csv(sql._cursor, "carbon_events", table)
+    return count
+
+
+def copy_if_all_new(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: int) -> int | None:
+    """PostgreSQL: COPY the events straight in if none of their ids is stored (a new file: no
+    look-up at all); if one is, write nothing and return None (the caller looks them up). A
+    re-sent file fails at its first row, so little is wasted; the intake lock keeps other
+    writers of events out meanwhile."""
+    sql.run("SAVEPOINT sg_copy_if_all_new")
+    try:
+        count = copy_events(sql, events, partner_id=partner_id, batch_id=batch_id)
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        sql.run("ROLLBACK TO SAVEPOINT sg_copy_if_all_new")
+        return None
+    sql.run("RELEASE SAVEPOINT sg_copy_if_all_new")
     return count
 
 

@@ -776,16 +776,26 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
-    else:  # PostgreSQL: find the stored and repeated keys, COPY the rest straight in
-        ids = sql.put({"carbon_bulk_ids": group.staged.select(["row_number", "event_id"])})["carbon_bulk_ids"]
-        skip = sorted(
-            set(sql_bulk.already_stored(sql, ids, partner_id=partner_id)) | set(_repeated(group.staged))
+    else:  # PostgreSQL: COPY straight in; when some ids are stored, COPY the others
+        repeated = _repeated(group.staged)
+        copied = (
+            None
+            if repeated
+            else sql_bulk.copy_if_all_new(sql, group.staged, partner_id=partner_id, batch_id=batch_id)
         )
-        fresh = group.staged
-        if skip:
-            fresh = fresh.filter(pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64()))))
-        inserted = sql_bulk.copy_events(sql, fresh, partner_id=partner_id, batch_id=batch_id)
-        stage = ids
+        skip: list[int] = []
+        if copied is None:
+            ids = sql.put({"carbon_bulk_ids": group.staged.select(["row_number", "event_id"])})
+            stored = sql_bulk.already_stored(sql, ids["carbon_bulk_ids"], partner_id=partner_id)
+            skip = sorted(set(stored) | set(repeated))
+            fresh = group.staged
+            if skip:
+                fresh = fresh.filter(
+                    pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64())))
+                )
+            copied = sql_bulk.copy_events(sql, fresh, partner_id=partner_id, batch_id=batch_id)
+        inserted = copied
+        stage = ""  # read only when some rows did not go in, or for dedupe keys
         if skip or group.has_dedupe:  # classification reads the content and dedupe hashes
             keys = group.staged.select(list(sql_bulk.KEY_COLUMNS))
             stage = sql.put({"carbon_bulk_keys": keys})["carbon_bulk_keys"]
