@@ -385,26 +385,33 @@ def test_a_file_mixing_stored_and_new_ids_keeps_the_stored_and_adds_the_new(data
     the same content a duplicate, other content a conflict, no dedupe key claimed twice."""
     events = [row for row in rows(60, seed=7) if row["dedupe_key"] == ""]
     stored, fresh = events[:20], events[20:]
-    changed = dict(stored[3], quantity="7")  # a stored id with other content
-    mixed = [*fresh[:10], stored[0], *fresh[10:], changed, stored[5]]
+    kept = [row for row in stored if _accepted(row)]
+    late = [row for row in fresh[15:] if _accepted(row)]
+    changed = dict(kept[2], quantity="7")  # a stored id with other content
+    again, other = late[0], dict(late[1], quantity="9")  # ids of the file itself, once more
+    # the first file's ids are new but for two; the second's first id is stored and it repeats its own
+    mixed = [*fresh[:10], kept[0], *fresh[10:15], changed]
+    repeating = [kept[1], *fresh[15:], again, other, stored[0]]
     with fresh_database(database_url, tmp_path / "mixed") as (url, transactions):
         first = ingest(url, transactions, write_text(tmp_path / "stored.csv", csv_text(stored)))
         second = ingest(url, transactions, write_text(tmp_path / "mixed.csv", csv_text(mixed)))
+        third = ingest(url, transactions, write_text(tmp_path / "repeating.csv", csv_text(repeating)))
         got = state(transactions)
     with fresh_database(database_url, tmp_path / "once") as (url, transactions):
         once = ingest(url, transactions, write_text(tmp_path / "all.csv", csv_text(stored + fresh)))
         expected = state(transactions)
     assert got == expected
     new_accepted = once.accepted - first.accepted
-    assert (second.accepted, second.conflicts) == (new_accepted, 1)
-    assert second.duplicates == (1 if _accepted(stored[0]) else 0) + (1 if _accepted(stored[5]) else 0)
+    assert (second.accepted + third.accepted, second.duplicates, second.conflicts) == (new_accepted, 1, 1)
+    assert (third.duplicates, third.conflicts) == (2, 1)
 
 
-def _accepted(event):
+def _accepted(event) -> bool:
+    """Whether ``rows`` made an event the transit partner may send (``t-bus``: bus trips only)."""
     return (
         event["resident_ref"] != "r-unknown"
-        and event["behaviour"] != "teleport"
-        and (event["quantity"] not in ("-1", "1e1"))
+        and event["behaviour"] == "bus_trip"
+        and event["quantity"] not in ("-1", "1e1")
     )
 
 

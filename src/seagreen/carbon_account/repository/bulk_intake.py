@@ -19,7 +19,8 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,22 @@ class BulkSql:
             count = int(self.rows("SELECT changes()")[0][0])
         return count
 
+    @contextmanager
+    def index_probes(self) -> Iterator[None]:
+        """PostgreSQL: the statements inside join staged rows to stored events by one index probe
+        a staged row. The planner, which cannot know how few of the ids are stored, would hash
+        the partner's every stored event for each group instead, so that a file's groups cost
+        more and more (1.75 s a group at 5M stored events, against 0.5 s of probes for ids that
+        are not stored and 1.0 s for ids in order that are)."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        self.run("SET LOCAL enable_hashjoin = off")
+        self.run("SET LOCAL enable_mergejoin = off")
+        yield  # an error ends the transaction, and these settings with it
+        self.run("RESET enable_hashjoin")
+        self.run("RESET enable_mergejoin")
+
     def lock(self) -> None:
         """Serialise writers of events and totals (SQLite's write lock does it by itself)."""
         if self.dialect == "postgresql":
@@ -271,22 +288,40 @@ def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -
     return sql.changes()
 
 
-def already_stored(sql: BulkSql, ids: str, *, partner_id: int) -> list[int]:
-    """PostgreSQL: row numbers of staged rows (``ids``: ``row_number, event_id``) whose event id
-    the partner's events already have.
+def classify_stored(sql: BulkSql, stage: str, *, partner_id: int) -> list[int]:
+    """PostgreSQL, before the group's events go in: classify the staged rows (``KEY_COLUMNS``)
+    whose event id the partner's events already have (duplicate or conflict) into ``OTHERS``, in
+    one index probe a row, and return their row numbers. ``classify`` then goes on from there."""
+    _new_others(sql)
+    with sql.index_probes():
+        sql.run(_stored_rows_statement(stage, int(partner_id)))
+    return [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
 
-    One index probe a staged row: the planner, which cannot know how few ids are stored, would
-    hash the partner's every stored event for each group instead (a file's groups then cost more
-    and more: 1.75 s a group at 5M stored events, against 0.5 s probing for ids not stored)."""
-    sql.run("SET LOCAL enable_hashjoin = off")
-    sql.run("SET LOCAL enable_mergejoin = off")
-    found = sql.rows(
-        f"SELECT k.row_number FROM {ids} k JOIN carbon_events e ON e.partner_id = {int(partner_id)} "
-        "AND e.event_id = k.event_id"
+
+def _new_others(sql: BulkSql) -> None:
+    sql.run(f"DROP TABLE IF EXISTS {OTHERS}")
+    sql.run(
+        f"CREATE TEMPORARY TABLE {OTHERS} (row_number BIGINT PRIMARY KEY, outcome BIGINT NOT NULL, "
+        "winner_partner_id BIGINT, winner_event_id TEXT)"
     )
-    sql.run("RESET enable_hashjoin")
-    sql.run("RESET enable_mergejoin")
-    return [int(row) for (row,) in found]
+
+
+def _stored_rows_statement(stage: str, partner_id: int, batch_id: int | None = None) -> str:
+    """Staged rows whose id a stored event has into ``OTHERS``: the same content a duplicate,
+    other content a conflict. With ``batch_id``: besides the row's own event of that batch, and
+    only rows not classified yet."""
+    where = (
+        f"WHERE NOT (e.batch_id = {int(batch_id)} AND e.row_number = s.row_number) AND NOT EXISTS "
+        f"(SELECT 1 FROM {OTHERS} o WHERE o.row_number = s.row_number)"
+        if batch_id is not None
+        else ""
+    )
+    return (
+        f"INSERT INTO {OTHERS} (row_number, outcome) SELECT s.row_number, "
+        f"CASE WHEN e.content_hash = s.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
+        f"FROM {stage} s JOIN carbon_events e ON e.partner_id = {int(partner_id)} "
+        f"AND e.event_id = s.event_id {where}"
+    )
 
 
 def copy_events(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: int) -> int:
@@ -301,9 +336,14 @@ def copy_events(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: in
 
 def copy_if_all_new(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: int) -> int | None:
     """PostgreSQL: COPY the events straight in if none of their ids is stored (a new file: no
-    look-up at all); if one is, write nothing and return None (the caller looks them up). A
-    re-sent file fails at its first row, so little is wasted; the intake lock keeps other
-    writers of events out meanwhile."""
+    look-up of each); if one is, write nothing and return None (the caller looks them up). The
+    first id is looked up first, so that a file sent again costs no COPY; the intake lock keeps
+    other writers of events out meanwhile."""
+    if not events.num_rows:
+        return 0
+    first = events.column("event_id")[0].as_py()
+    if sql.rows("SELECT 1 FROM carbon_events WHERE partner_id = %s AND event_id = %s", (partner_id, first)):
+        return None  # a file sent again: no COPY that would fail at its end
     sql.run("SAVEPOINT sg_copy_if_all_new")
     try:
         count = copy_events(sql, events, partner_id=partner_id, batch_id=batch_id)
@@ -342,27 +382,24 @@ def classify(
     all_inserted: bool,
     has_dedupe: bool,
     want_not_new: bool,
+    stored_classified: bool = False,
+    repeated: bool = True,
 ) -> Classified:
     """Classify the staged rows that are not new events of this batch: same key and content
     (duplicate), same key and other content (conflict); then let the new rows claim their dedupe
     keys, first claim winning, and link a row whose key another event holds to that winner.
-    ``stage`` has ``row_number, event_id, content_hash, dedupe_hash``."""
+    ``stage`` has ``row_number, event_id, content_hash, dedupe_hash``. After ``classify_stored``
+    (``stored_classified``) only rows repeating an id of the group itself are left to look up,
+    if there are any (``repeated``)."""
     p, b = int(partner_id), int(batch_id)
     result = Classified()
-    if all_inserted and not has_dedupe:
+    if all_inserted and not has_dedupe and not stored_classified:
         return result
-    sql.run(f"DROP TABLE IF EXISTS {OTHERS}")
-    sql.run(
-        f"CREATE TEMPORARY TABLE {OTHERS} (row_number BIGINT PRIMARY KEY, outcome BIGINT NOT NULL, "
-        "winner_partner_id BIGINT, winner_event_id TEXT)"
-    )
-    if not all_inserted:
-        sql.run(
-            f"INSERT INTO {OTHERS} (row_number, outcome) SELECT s.row_number, "
-            f"CASE WHEN e.content_hash = s.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
-            f"FROM {stage} s JOIN carbon_events e ON e.partner_id = {p} AND e.event_id = s.event_id "
-            f"WHERE NOT (e.batch_id = {b} AND e.row_number = s.row_number)"
-        )
+    if not stored_classified:
+        _new_others(sql)
+    if not all_inserted and (repeated or not stored_classified):
+        with sql.index_probes():
+            sql.run(_stored_rows_statement(stage, p, b))
     if has_dedupe:
         new_with_key = (
             f"s.dedupe_hash IS NOT NULL AND NOT EXISTS "

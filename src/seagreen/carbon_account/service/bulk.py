@@ -773,6 +773,7 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             checkpoint_row=group.last_row,
         )
         return _Written(None, [], [])
+    stored_classified, repeated = False, [0]  # (SQLite: repeated ids are not looked for apart)
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
@@ -783,10 +784,12 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             if repeated
             else sql_bulk.copy_if_all_new(sql, group.staged, partner_id=partner_id, batch_id=batch_id)
         )
-        skip: list[int] = []
-        if copied is None:
-            ids = sql.put({"carbon_bulk_ids": group.staged.select(["row_number", "event_id"])})
-            stored = sql_bulk.already_stored(sql, ids["carbon_bulk_ids"], partner_id=partner_id)
+        stage = ""  # read only when some rows did not go in, or for dedupe keys
+        if copied is None or group.has_dedupe:  # classification reads the content and dedupe hashes
+            keys = group.staged.select(list(sql_bulk.KEY_COLUMNS))
+            stage = sql.put({"carbon_bulk_keys": keys})["carbon_bulk_keys"]
+        if copied is None:  # stored ids among them: classify those, COPY the others
+            stored = sql_bulk.classify_stored(sql, stage, partner_id=partner_id)
             skip = sorted(set(stored) | set(repeated))
             fresh = group.staged
             if skip:
@@ -794,11 +797,8 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
                     pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64())))
                 )
             copied = sql_bulk.copy_events(sql, fresh, partner_id=partner_id, batch_id=batch_id)
+            stored_classified = True
         inserted = copied
-        stage = ""  # read only when some rows did not go in, or for dedupe keys
-        if skip or group.has_dedupe:  # classification reads the content and dedupe hashes
-            keys = group.staged.select(list(sql_bulk.KEY_COLUMNS))
-            stage = sql.put({"carbon_bulk_keys": keys})["carbon_bulk_keys"]
     classified = sql_bulk.classify(
         sql,
         stage,
@@ -807,6 +807,8 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
         all_inserted=inserted == staged,
         has_dedupe=group.has_dedupe,
         want_not_new=True,
+        stored_classified=stored_classified,
+        repeated=bool(repeated),
     )
     not_new = sum(classified.counts.values())
     sql_bulk.add_counts(
