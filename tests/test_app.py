@@ -1,3 +1,5 @@
+import gc
+
 from fastapi.testclient import TestClient
 
 from seagreen.app import create_app
@@ -37,3 +39,13 @@ def test_chinese_stays_the_default_for_an_english_browser(settings, session_fact
     client = TestClient(create_app(settings, session_factory=session_factory))
     response = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert "个人碳账户" in response.text
+
+
+def test_start_up_objects_are_kept_out_of_the_cycle_collector_while_serving(settings, session_factory):
+    """A served app freezes what start-up made (so that collections during requests walk only
+    what requests made), and lets it go again when it stops."""
+    assert gc.get_freeze_count() == 0
+    with TestClient(create_app(settings, session_factory=session_factory)) as client:
+        assert gc.get_freeze_count() > 10_000
+        assert client.get("/api/v1/health").status_code in (200, 401)
+    assert gc.get_freeze_count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -77,7 +78,13 @@ def create_app(
                 interval_s=settings.jobs_interval_s,
             )
             scheduler.start()
+        # what start-up made (modules, the app, its routes and models: hundreds of thousands of
+        # objects that live as long as the process) is kept out of the cycle collector's scans:
+        # a full collection during a request then walks only what requests made
+        gc.collect()
+        gc.freeze()
         yield
+        gc.unfreeze()
         if scheduler is not None:
             scheduler.stop()
         if engine is not None:

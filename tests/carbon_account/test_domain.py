@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -133,6 +135,14 @@ def test_content_hash_covers_every_field_and_ignores_decimal_spelling():
 )
 def test_reduction_is_the_exact_floor_of_factor_times_quantity(factor, quantity, expected):
     assert reduction_g(Decimal(factor), Decimal(quantity)) == expected
+
+
+@given(
+    factor=st.decimals(min_value=-(10**7), max_value=10**7, places=6, allow_nan=False, allow_infinity=False),
+    quantity=st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False),
+)
+def test_reduction_is_the_floor_of_the_exact_product(factor, quantity):
+    assert reduction_g(factor, quantity) == math.floor(Fraction(factor) * Fraction(quantity))
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal, Inexact, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
@@ -416,12 +416,11 @@ def decimal_text(value: Decimal) -> str:
 
 
 def reduction_g(factor_g_per_unit: Decimal, quantity: Decimal) -> int:
-    """``floor(factor × quantity)`` in exact decimal arithmetic (raises if it cannot be exact)."""
-    with localcontext() as context:
-        context.prec = 60
-        context.traps[Inexact] = True
-        product = factor_g_per_unit * quantity
-        return int(product.to_integral_value(rounding=ROUND_FLOOR))
+    """``floor(factor × quantity)``, exact: both as integer fractions (a decimal context per event
+    cost four times as much; the real-time intake computes a thousand a request)."""
+    factor_num, factor_den = factor_g_per_unit.as_integer_ratio()
+    quantity_num, quantity_den = quantity.as_integer_ratio()
+    return (factor_num * quantity_num) // (factor_den * quantity_den)
 
 
 FIXED_OFFSET_SINCE = datetime(1992, 1, 1, tzinfo=UTC)
