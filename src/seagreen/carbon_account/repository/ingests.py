@@ -157,7 +157,16 @@ def mark_settled(session: Session, rows: Sequence[tuple[int, int, int]]) -> None
     if not rows:
         return
     cursor: Any = session.connection().connection.cursor()
-    marker = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    if session.get_bind().dialect.name == "postgresql":  # one statement, not a round trip a row
+        residents, points, batches = (list(column) for column in zip(*rows, strict=True))
+        cursor.execute(
+            "UPDATE carbon_resident_totals AS t SET points_posted = v.p, settled_batch_id = v.b "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(r, p, b) WHERE t.resident_id = v.r",
+            [residents, points, batches],
+            prepare=False,
+        )
+        return
+    marker = "?"
     cursor.executemany(
         f"UPDATE carbon_resident_totals SET points_posted = {marker}, settled_batch_id = {marker} "  # noqa: S608
         f"WHERE resident_id = {marker}",
