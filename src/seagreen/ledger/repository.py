@@ -77,6 +77,13 @@ def _driver_cursor(session: Session) -> Any:
     return session.connection().connection.cursor()
 
 
+def _execute_arrays(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: one statement over many rows, each column of ``rows`` as one array parameter
+    (the statement ``unnest``s them) instead of a round trip a row."""
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    _execute(session, _driver_cursor(session), statement, columns)
+
+
 def _execute(session: Session, cursor: Any, statement: str, params: Any) -> None:
     """Run a bulk statement. On PostgreSQL it is never prepared: psycopg prepares a statement after
     five runs and the server may then reuse a generic plan, which does not know how long the array
@@ -193,17 +200,14 @@ def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int
 def insert_accounts(session: Session, rows: list[tuple[str, str, int, str, int]]) -> None:
     """New accounts from ``(key, unit, flags, description, created_at_us)``, balances at zero."""
     if rows and _is_postgres(session):
-        # one statement with array parameters: executemany is a round trip a row (100k residents'
-        # points accounts opened by one ingest took seconds)
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        _execute(
+        # executemany is a round trip a row (100k residents' accounts opened by one ingest: seconds)
+        _execute_arrays(
             session,
-            _driver_cursor(session),
             "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "
             "debits_posted, credits_pending, credits_posted) SELECT k, u, f, d, c, 0, 0, 0, 0 "
             "FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::bigint[]) "
             "WITH ORDINALITY AS v(k, u, f, d, c, n) ORDER BY n",
-            columns,
+            rows,
         )
         return
     if rows:
@@ -316,17 +320,14 @@ def insert_transfers(session: Session, rows: list[tuple[Any, ...]]) -> None:
 def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int]]) -> None:
     """Add ``(debits_pending, debits_posted, credits_pending, credits_posted, id)`` to each account."""
     if deltas and _is_postgres(session):
-        # One statement with five array parameters instead of a round trip per account.
-        columns = [list(column) for column in zip(*deltas, strict=True)]
-        _execute(
+        _execute_arrays(
             session,
-            _driver_cursor(session),
             "UPDATE ledger_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
             "debits_posted = a.debits_posted + v.dd, credits_pending = a.credits_pending + v.cp, "
             "credits_posted = a.credits_posted + v.cd "
             "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
             "AS v(dp, dd, cp, cd, id) WHERE a.id = v.id",
-            columns,
+            deltas,
         )
         return
     if deltas:
