@@ -160,43 +160,67 @@ def check_events_python(
     intervals: dict[int, list[tuple[int, int | None]]] = {}
     for resident_id, granted, revoked in partner_rows.consents_for(session, who.id, list(ids.values())):
         intervals.setdefault(resident_id, []).append((granted, revoked))
-    columns: dict[str, list[object]] = {name: [] for name in sql_intake.STAGE_SCHEMA.names}
+    rows: list[tuple[object, ...]] = []  # in STAGE_SCHEMA's order
+    behaviour_ids, version_ids = catalogue.behaviour_ids, catalogue.version_ids
     for number, event in accepted:
         found = ids.get(event.resident_ref)
         at_us = epoch_micros(event.occurred_at)
         if found is None:
             errors[number] = [FieldError("resident_ref", IntakeReason.UNKNOWN_RESIDENT)]
             continue
-        resident_id = found
-        if not consented(intervals.get(resident_id, []), at_us):
+        if not consented(intervals.get(found, []), at_us):
             errors[number] = [FieldError("resident_ref", IntakeReason.NO_CONSENT)]
             continue
         milli = quantity_milli(event.quantity)
         attributes = _attributes(event.attributes)
-        values = {
-            "row_number": number,
-            "event_id": event.event_id,
-            "resident_id": resident_id,
-            "behaviour_id": catalogue.behaviour_ids[(event.version, event.behaviour)],
-            "version_id": catalogue.version_ids[event.version],
-            "day": day_number(event.day),
-            "month": month_number(event.day),
-            "dom": event.day.day,
-            "quantity_milli": milli,
-            "occurred_at_us": at_us,
-            "reduction_g": event.reduction_g,
-            "content_hash": intake_content_hash(
-                event.resident_ref, event.behaviour, milli, at_us, event.dedupe_key, attributes
-            ),
-            "dedupe_hash": None if event.dedupe_key is None else dedupe_hash(prefix, event.dedupe_key),
-            "attributes": attributes,
-        }
-        for name, value in values.items():
-            columns[name].append(value)
+        day = event.day
+        rows.append(
+            (
+                number,
+                event.event_id,
+                found,
+                behaviour_ids[(event.version, event.behaviour)],
+                version_ids[event.version],
+                day_number(day),
+                month_number(day),
+                day.day,
+                milli,
+                at_us,
+                event.reduction_g,
+                intake_content_hash(
+                    event.resident_ref, event.behaviour, milli, at_us, event.dedupe_key, attributes
+                ),
+                None if event.dedupe_key is None else dedupe_hash(prefix, event.dedupe_key),
+                attributes,
+            )
+        )
+    columns = dict(
+        zip(_STAGE_ORDER, zip(*rows, strict=True) if rows else [()] * len(_STAGE_ORDER), strict=True)
+    )
     staged = pa.table(
         [pa.array(columns[f.name], f.type) for f in sql_intake.STAGE_SCHEMA], schema=sql_intake.STAGE_SCHEMA
     )
     return CheckedBatch(staged, errors, event_ids)
+
+
+_STAGE_ORDER = (
+    "row_number",
+    "event_id",
+    "resident_id",
+    "behaviour_id",
+    "version_id",
+    "day",
+    "month",
+    "dom",
+    "quantity_milli",
+    "occurred_at_us",
+    "reduction_g",
+    "content_hash",
+    "dedupe_hash",
+    "attributes",
+)
+"""The order of the values ``check_events_python`` collects per row (``STAGE_SCHEMA`` has the
+same names)."""
 
 
 def _attributes(attributes: Mapping[str, str]) -> str | None:
