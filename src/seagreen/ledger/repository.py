@@ -79,7 +79,8 @@ def _driver_cursor(session: Session) -> Any:
 
 def _execute_arrays(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> None:
     """PostgreSQL: one statement over many rows, each column of ``rows`` as one array parameter
-    (the statement ``unnest``s them) instead of a round trip a row."""
+    (the statement ``unnest``s them) instead of a round trip a row. The statement's placeholders
+    are ``%b``: arrays sent in binary cost a third of their text form (no quoting per element)."""
     columns = [list(column) for column in zip(*rows, strict=True)]
     _execute(session, _driver_cursor(session), statement, columns)
 
@@ -97,7 +98,7 @@ def _execute(session: Session, cursor: Any, statement: str, params: Any) -> None
 def _key_lookups(session: Session, select_from: str, keys: Sequence[str]) -> Iterator[tuple[str, Any]]:
     """``select_from … WHERE key IN (…)`` in chunks; on PostgreSQL one ``key = ANY(array)``."""
     if _is_postgres(session):
-        yield f"{select_from} WHERE key = ANY(%s)", (list(keys),)
+        yield f"{select_from} WHERE key = ANY(%b)", (list(keys),)  # %b: binary, no quoting per key
         return
     for chunk in _chunks(keys):
         yield f"{select_from} WHERE key IN {_in_list(session, len(chunk))}", tuple(chunk)
@@ -205,7 +206,7 @@ def insert_accounts(session: Session, rows: list[tuple[str, str, int, str, int]]
             session,
             "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "
             "debits_posted, credits_pending, credits_posted) SELECT k, u, f, d, c, 0, 0, 0, 0 "
-            "FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::bigint[]) "
+            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[]) "
             "WITH ORDINALITY AS v(k, u, f, d, c, n) ORDER BY n",
             rows,
         )
@@ -325,7 +326,7 @@ def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int
             "UPDATE ledger_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
             "debits_posted = a.debits_posted + v.dd, credits_pending = a.credits_pending + v.cp, "
             "credits_posted = a.credits_posted + v.cd "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) "
+            "FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[]) "
             "AS v(dp, dd, cp, cd, id) WHERE a.id = v.id",
             deltas,
         )

@@ -161,7 +161,7 @@ def mark_settled(session: Session, rows: Sequence[tuple[int, int, int]]) -> None
         residents, points, batches = (list(column) for column in zip(*rows, strict=True))
         cursor.execute(
             "UPDATE carbon_resident_totals AS t SET points_posted = v.p, settled_batch_id = v.b "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(r, p, b) WHERE t.resident_id = v.r",
+            "FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[]) AS v(r, p, b) WHERE t.resident_id = v.r",
             [residents, points, batches],
             prepare=False,
         )
