@@ -773,12 +773,13 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             checkpoint_row=group.last_row,
         )
         return _Written(None, [], [])
-    stored_classified, repeated = False, [0]  # (SQLite: repeated ids are not looked for apart)
+    stored_classified, repeats = False, True  # SQLite does not look for repeated ids apart
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
     else:  # PostgreSQL: COPY straight in; when some ids are stored, COPY the others
         repeated = _repeated(group.staged)
+        repeats = bool(repeated)
         copied = (
             None
             if repeated
@@ -808,7 +809,7 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
         has_dedupe=group.has_dedupe,
         want_not_new=True,
         stored_classified=stored_classified,
-        repeated=bool(repeated),
+        repeated=repeats,
     )
     not_new = sum(classified.counts.values())
     sql_bulk.add_counts(

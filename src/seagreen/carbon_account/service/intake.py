@@ -160,7 +160,7 @@ def check_events_python(
     intervals: dict[int, list[tuple[int, int | None]]] = {}
     for resident_id, granted, revoked in partner_rows.consents_for(session, who.id, list(ids.values())):
         intervals.setdefault(resident_id, []).append((granted, revoked))
-    rows: list[tuple[object, ...]] = []  # in STAGE_SCHEMA's order
+    rows: list[tuple[object, ...]] = []  # each in STAGE_SCHEMA's column order
     behaviour_ids, version_ids = catalogue.behaviour_ids, catalogue.version_ids
     for number, event in accepted:
         found = ids.get(event.resident_ref)
@@ -194,33 +194,10 @@ def check_events_python(
                 attributes,
             )
         )
-    columns = dict(
-        zip(_STAGE_ORDER, zip(*rows, strict=True) if rows else [()] * len(_STAGE_ORDER), strict=True)
-    )
-    staged = pa.table(
-        [pa.array(columns[f.name], f.type) for f in sql_intake.STAGE_SCHEMA], schema=sql_intake.STAGE_SCHEMA
-    )
+    schema = sql_intake.STAGE_SCHEMA
+    columns = zip(*rows, strict=True) if rows else [()] * len(schema)
+    staged = pa.table([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
     return CheckedBatch(staged, errors, event_ids)
-
-
-_STAGE_ORDER = (
-    "row_number",
-    "event_id",
-    "resident_id",
-    "behaviour_id",
-    "version_id",
-    "day",
-    "month",
-    "dom",
-    "quantity_milli",
-    "occurred_at_us",
-    "reduction_g",
-    "content_hash",
-    "dedupe_hash",
-    "attributes",
-)
-"""The order of the values ``check_events_python`` collects per row (``STAGE_SCHEMA`` has the
-same names)."""
 
 
 def _attributes(attributes: Mapping[str, str]) -> str | None:
