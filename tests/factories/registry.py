@@ -101,7 +101,6 @@ def submitted_project(session: Session, cast: Cast, body: ProjectCreate | None =
         session,
         code,
         filename="pdd.pdf",
-        media_type="application/pdf",
         content=b"%PDF-1.4 test",
         actor=cast.owner_actor,
         now=T0,

@@ -12,6 +12,7 @@ from seagreen.audit import service as audit
 from seagreen.audit.domain import AuditQuery
 from seagreen.registry import service
 from seagreen.registry.errors import (
+    DocumentInvalid,
     IssuanceRefused,
     NoticeNotOver,
     NotYourProject,
@@ -62,9 +63,7 @@ def test_another_organisation_cannot_touch_an_owners_project(session, cast):
     for action in (
         lambda: service.submit(session, code, actor=cast.bank_actor),
         lambda: service.withdraw(session, code, actor=cast.bank_actor),
-        lambda: service.add_document(
-            session, code, filename="x", media_type="text/plain", content=b"x", actor=cast.bank_actor
-        ),
+        lambda: service.add_document(session, code, filename="x", content=b"x", actor=cast.bank_actor),
     ):
         with pytest.raises(NotYourProject):
             action()
@@ -126,8 +125,7 @@ def test_an_upheld_objection_sends_the_project_back_and_a_new_notice_starts_afte
         session,
         code,
         filename="map.pdf",
-        media_type="application/pdf",
-        content=b"%PDF map",
+        content=b"%PDF-1.4 map",
         actor=cast.owner_actor,
     )
     service.submit(session, code, actor=cast.owner_actor)
@@ -164,9 +162,7 @@ def test_an_owner_edits_a_draft_but_not_a_submitted_project(session, cast):
         session, code, ProjectUpdate(location="荣成市俚岛镇", area_ha=Decimal("12.5")), actor=cast.owner_actor
     )
     assert (edited.location, edited.area_ha) == ("荣成市俚岛镇", "12.5")
-    service.add_document(
-        session, code, filename="x.pdf", media_type="application/pdf", content=b"%PDF", actor=cast.owner_actor
-    )
+    service.add_document(session, code, filename="x.pdf", content=b"%PDF-1.4", actor=cast.owner_actor)
     service.submit(session, code, actor=cast.owner_actor)
     with pytest.raises(TransitionRefused):
         service.update(session, code, ProjectUpdate(location="elsewhere"), actor=cast.owner_actor)
@@ -390,3 +386,17 @@ def test_drafts_are_private_and_noticed_projects_public(session, cast):
     assert service.may_see(noticed, None, authority=False)
     assert noticed.code in {p.code for p in service.public_projects(session)}
     assert draft.code not in {p.code for p in service.public_projects(session)}
+
+
+def test_a_document_is_stored_as_what_its_content_is_not_as_declared(session, cast):
+    """Documents are served back as stored: a page disguised as a document would run on the
+    platform's own origin. The type comes from the content; anything unknown is refused."""
+    code = service.register(session, project_body(), actor=cast.owner_actor, now=T0).code
+    for content in (b"<html><script>alert(1)</script></html>", b"just text"):
+        with pytest.raises(DocumentInvalid):
+            service.add_document(session, code, filename="pdd.html", content=content, actor=cast.owner_actor)
+    stored = service.add_document(
+        session, code, filename='../../etc/"pdd".pdf', content=b"%PDF-1.7 x", actor=cast.owner_actor
+    )
+    assert stored.media_type == "application/pdf"
+    assert "/" not in stored.filename and '"' not in stored.filename

@@ -25,6 +25,7 @@ from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind, Role
 from seagreen.kit.clock import LOCAL_TZ, utcnow
 from seagreen.kit.keys import Keys
+from seagreen.kit.pdf import CertificateDocument, render_certificate
 from seagreen.kit.storage import DocumentStore
 from seagreen.registry import service as registry
 from seagreen.registry.schemas import ProjectCreate
@@ -835,9 +836,13 @@ def load_registry_demo(session: Session, keys: Keys) -> RegistryDemoReport:
         registry.add_document(
             session,
             code,
-            filename="项目设计文件（演示）.txt",
-            media_type="text/plain; charset=utf-8",
-            content=f"{sink.body.name_zh}\n项目设计文件（演示数据，非真实文件）\n".encode(),
+            filename="项目设计文件（演示）.pdf",
+            content=render_certificate(
+                CertificateDocument(
+                    title="项目设计文件（演示）",
+                    fields=[("项目", sink.body.name_zh), ("说明", "演示数据，非真实文件 (demo)")],
+                )
+            ),
             actor=owner,
             now=_on(sink.registered),
         )

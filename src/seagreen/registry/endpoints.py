@@ -260,7 +260,6 @@ def add_document(
         session,
         code,
         filename=file.filename or "document",
-        media_type=file.content_type or "application/octet-stream",
         content=content,
         kind=kind,
         actor=actor_of(principal),

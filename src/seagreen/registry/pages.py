@@ -223,7 +223,6 @@ def _attach(session: Any, code: str, document: UploadFile, actor: Any) -> None:
         session,
         code,
         filename=document.filename or "document",
-        media_type=document.content_type or "application/octet-stream",
         content=content,
         actor=actor,
     )

@@ -17,6 +17,7 @@ from seagreen.audit.domain import Actor
 from seagreen.identity import service as identity
 from seagreen.identity.domain import OrgKind
 from seagreen.kit.clock import LOCAL_TZ, from_micros, to_micros, utcnow
+from seagreen.kit.filetypes import safe_filename, sniff
 from seagreen.registry.domain.calendar import Notice, WorkingCalendar, notice_window
 from seagreen.registry.domain.lifecycle import (
     PUBLIC_STATES,
@@ -292,7 +293,6 @@ def add_document(
     code: str,
     *,
     filename: str,
-    media_type: str,
     content: bytes,
     kind: str = "project",
     actor: Actor,
@@ -307,7 +307,12 @@ def add_document(
         raise DocumentInvalid("the document is empty")
     if len(content) > MAX_DOCUMENT_BYTES:
         raise DocumentInvalid(f"a document may have at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB")
-    name = (filename or "document").strip().replace("/", "_")[:200]
+    # the type is the content's, not the browser's word: a document is served back as it is
+    # stored, and a declared text/html would be a page of the platform's own origin
+    file_type = sniff(content)
+    if file_type is None:
+        raise DocumentInvalid("a document must be a PDF, OFD, Word, Excel, PNG or JPEG file")
+    name = safe_filename(filename or "document", 200)
     digest = hashlib.sha256(content).hexdigest()
     at_us = to_micros(now or utcnow())
     document_id = repository.insert_document(
@@ -315,7 +320,7 @@ def add_document(
         project_id=row.id,
         kind=kind[:24],
         filename=name,
-        media_type=(media_type or "application/octet-stream")[:100],
+        media_type=file_type.media_type,
         size=len(content),
         sha256=digest,
         content=content,
