@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
 from datetime import UTC, datetime
 
@@ -288,6 +289,34 @@ def test_a_large_file_is_read_in_bounded_batches_with_flat_memory(tmp_path):
     assert peak < 8 << 20, f"Arrow memory grew to {peak} bytes for a {size}-byte file"
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
     assert progress[-1] == (size, size)
+
+
+@pytest.mark.slow
+def test_a_large_parquet_file_is_read_with_flat_memory(tmp_path):
+    """Parquet row groups read are let go: a reader that pre-buffers keeps every column chunk it
+    read until the file closes, so its memory grows by the file's compressed size."""
+    path = tmp_path / "large.parquet"
+    schema = None
+    writer = None
+    for start in range(1, 300_001, 20_000):
+        rows = event_rows(20_000, start=start)
+        for row in rows:  # incompressible ids: the file is mostly their bytes
+            row["event_id"] = hashlib.sha256(row["event_id"].encode()).hexdigest()
+        table = pa.Table.from_pylist(rows)
+        schema = schema or table.schema
+        writer = writer or pq.ParquetWriter(path, schema)
+        writer.write_table(table.cast(schema), row_group_size=20_000)
+    assert writer is not None
+    writer.close()
+    size = path.stat().st_size
+    assert size > 12 << 20
+    baseline = pa.total_allocated_bytes()
+    peak = rows_read = 0
+    for batch in read_events(path, batch_rows=10_000):
+        rows_read += batch.rows.num_rows
+        peak = max(peak, pa.total_allocated_bytes() - baseline)
+    assert rows_read == 300_000
+    assert peak < size // 2, f"Arrow memory grew to {peak} bytes reading a {size}-byte file"
 
 
 def test_a_header_only_file_has_no_rows_and_an_empty_file_is_refused(tmp_path):

@@ -146,12 +146,18 @@ def test_the_duckdb_form_equals_the_domain(rows, daily, monthly):
         st.tuples(st.integers(1, 40), st.integers(1, 3), st.integers(0, 2), st.integers(1, 31), grams),
         max_size=80,
     ),
+    stored=st.dictionaries(
+        st.tuples(st.integers(1, 40), st.integers(1, 3), st.integers(0, 2)),
+        st.lists(st.one_of(st.none(), grams), min_size=DAYS_IN_ROW, max_size=DAYS_IN_ROW),
+        max_size=30,
+    ),
     part_rows=st.integers(1, 30),
 )
-def test_the_pivot_in_parts_of_the_residents_equals_the_pivot_in_one(events, part_rows):
-    """``PendingTotals._pivot`` splits a large flush by resident so that DuckDB's aggregation fits
-    its memory; the parts together are the one pivot, row for row."""
-    table = pa.table(
+def test_the_month_rows_in_parts_of_the_residents_equal_them_computed_at_once(events, stored, part_rows):
+    """``PendingTotals._new_months`` computes a large flush one part of the residents at a time so
+    that its wide rows fit in memory; the parts together are the rows computed at once, and every
+    touched month row is there exactly once."""
+    pending_table = pa.table(
         {
             "resident_id": pa.array([e[0] for e in events], pa.int64()),
             "behaviour_id": pa.array([e[1] for e in events], pa.int32()),
@@ -161,16 +167,40 @@ def test_the_pivot_in_parts_of_the_residents_equals_the_pivot_in_one(events, par
             "reduction_g": pa.array([e[4] for e in events], pa.int64()),
         }
     )
+    old_rows = []
+    for (resident, behaviour, month), days in sorted(stored.items()):
+        total = sum(d or 0 for d in days)
+        old_rows.append(
+            (resident, behaviour, 24_300 + month, total, min(total, 900), min(total, 700), pack_days(days))
+        )
+    names = month_sql.STORED_COLUMNS
+    old_table = pa.table(
+        {
+            n: pa.array([r[i] for r in old_rows], pa.string() if n == "days" else pa.int64())
+            for i, n in enumerate(names)
+        }
+    )
+    caps = pa.table(
+        {
+            "behaviour_id": pa.array([1, 2, 3], pa.int64()),
+            "daily_cap": pa.array([None, 400, 1_000], pa.int64()),
+            "monthly_cap": pa.array([2_000, None, 9_000], pa.int64()),
+        }
+    )
     pending = bulk_accounting.PendingTotals.__new__(bulk_accounting.PendingTotals)
     pending.db = duckdb.connect()
     try:
-        pending.db.register("pending", table)
-        pending._pivot(len(events))  # one part: the reference
-        whole = pending.db.sql("SELECT * FROM added ORDER BY ALL").fetchall()
+        pending.db.register("pending", pending_table)
+        pending.db.register("old_months_packed", old_table)
+        pending.db.register("behaviours", caps)
+        pending._new_months(pending.parts(len(events)))  # one part: the reference
+        whole = pending.db.sql("SELECT * FROM new_months ORDER BY ALL").fetchall()
         with mock.patch.object(bulk_accounting, "PIVOT_PART_ROWS", part_rows):
-            pending._pivot(len(events))
-        parts = pending.db.sql("SELECT * FROM added ORDER BY ALL").fetchall()
+            parts = pending.parts(len(events))
+            pending._new_months(parts)
+        in_parts = pending.db.sql("SELECT * FROM new_months ORDER BY ALL").fetchall()
     finally:
         pending.db.close()
-    assert parts == whole
+    assert parts == max(1, -(-len(events) // part_rows))
+    assert in_parts == whole
     assert len(whole) == len({(e[0], e[1], e[2]) for e in events})

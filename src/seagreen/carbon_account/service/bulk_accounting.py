@@ -37,7 +37,7 @@ FLUSH_ROWS = 6_000_000
 """Pending new events that trigger accounting (bounds the memory: 29 bytes an event). Fewer,
 larger accountings touch each month row fewer times."""
 PIVOT_PART_ROWS = 1_500_000
-"""Pending events pivoted in one aggregation (``PendingTotals._pivot``)."""
+"""Pending events whose month rows are computed together (``PendingTotals._new_months``)."""
 STALE_AFTER_US = 15 * 60 * 1_000_000
 """Another ingest's unaccounted batches older than this are taken as left by a crashed run."""
 
@@ -126,7 +126,11 @@ class PendingTotals:
         self.batches.append(int(batch_id))
         if not staged.num_rows:
             return
-        columns = staged.select(PENDING.names).cast(PENDING)
+        narrow = staged.select(PENDING.names).cast(PENDING)
+        # copies of their own: a column that needs no cast would be DuckDB's result buffer itself,
+        # and an imported Arrow batch is freed only when all of its columns are (checking nine
+        # groups and keeping their pending columns: 1.35 GB resident, 0.84 GB with copies)
+        columns = pa.table([pa.concat_arrays(column.chunks) for column in narrow.columns], schema=PENDING)
         self.chunks.setdefault(int(batch_id), []).append(columns)
         self.rows += len(columns)
 
@@ -160,17 +164,21 @@ class PendingTotals:
         # the batches another process accounted meanwhile are left out
         taken = [chunk for batch in todo for chunk in self.chunks.get(batch, [])]
         rows = pa.concat_tables(taken) if taken else PENDING.empty_table()
-        db.register("pending", rows)
-        self._pivot(len(rows))
-        db.unregister("pending")
         result = Accounted(len(todo))
-        if self._count_added():
+        db.register("pending", rows)
+        try:
             month_keys = db.sql(
-                "SELECT resident_id, behaviour_id, month FROM added ORDER BY ALL"
+                "SELECT DISTINCT resident_id, behaviour_id, month FROM pending ORDER BY ALL"
             ).to_arrow_table()
-            residents = db.sql("SELECT DISTINCT resident_id FROM added ORDER BY ALL").to_arrow_table()
-            old = sql_bulk.old_totals(sql, month_keys, residents)
-            result = self._new_totals(sql, old, last_batch_id=max(todo), batches=len(todo))
+            if month_keys.num_rows:
+                residents = db.sql("SELECT DISTINCT resident_id FROM pending ORDER BY ALL").to_arrow_table()
+                old = sql_bulk.old_totals(sql, month_keys, residents)
+                del month_keys, residents
+                result = self._new_totals(
+                    sql, old, parts=self.parts(len(rows)), last_batch_id=max(todo), batches=len(todo)
+                )
+        finally:
+            db.unregister("pending")
         sql_bulk.mark_accounted(
             sql,
             todo,
@@ -183,23 +191,36 @@ class PendingTotals:
         self._reset()
         return result
 
-    def _pivot(self, rows: int) -> None:
-        """``added``: the pending events pivoted, one part of the residents at a time. Each part's
-        aggregation keeps a state of 32 sums per month row in each thread; over the memory limit
-        DuckDB spills it to disk and runs several times slower (5M events: 0.9 s unbounded, 3.1 s
-        in 768 MB, 1.3 s in four parts)."""
-        parts = max(1, -(-rows // PIVOT_PART_ROWS))
-        self._run("CREATE OR REPLACE TEMP TABLE added AS " + month_sql.pivot_added("pending") + " LIMIT 0")
+    @staticmethod
+    def parts(rows: int) -> int:
+        """The parts of the residents a flush of ``rows`` pending events is computed in."""
+        return max(1, -(-rows // PIVOT_PART_ROWS))
+
+    def _new_months(self, parts: int) -> None:
+        """``new_months``: ``month_sql.month_update`` of ``pending`` and ``old_months_packed``, one
+        part of the residents at a time. A part's pivot keeps 32 sums a month row, and its month rows
+        are unpacked into 31 day columns; only the narrow result (days packed again) is kept across
+        parts. Computed for all residents at once (the pivot alone was in parts before), a flush of
+        400k month rows grew the ingest by 480 MB; 20M events peaked at 1.74 GB, in parts at 1.60 GB
+        (docs/decisions/0005, phase 6)."""
+        self._run("DROP TABLE IF EXISTS new_months")
         for part in range(parts):
-            source = (
-                "pending" if parts == 1 else f"(SELECT * FROM pending WHERE resident_id % {parts} = {part})"
+            where = "" if parts == 1 else f" WHERE resident_id % {parts} = {part}"
+            self._run(
+                "CREATE OR REPLACE TEMP TABLE added AS "
+                + month_sql.pivot_added(f"(SELECT * FROM pending{where})")
             )
-            self._run("INSERT INTO added " + month_sql.pivot_added(source))
+            old = month_sql.unpack_days(f"(SELECT * FROM old_months_packed{where})")
+            update = month_sql.month_update("added", "behaviours", f"({old})")
+            self._run(
+                ("CREATE TEMP TABLE new_months AS " if part == 0 else "INSERT INTO new_months ") + update
+            )
+        self._run("DROP TABLE added")
 
     def _new_totals(
-        self, sql: sql_bulk.BulkSql, old: sql_bulk.OldTotals, *, last_batch_id: int, batches: int
+        self, sql: sql_bulk.BulkSql, old: sql_bulk.OldTotals, *, parts: int, last_batch_id: int, batches: int
     ) -> Accounted:
-        """``month_sql`` over ``added`` and the stored rows; write the new totals."""
+        """``month_sql`` over ``pending`` and the stored rows; write the new totals."""
         db = self.db
         for name, table in (
             ("old_months_packed", old.months),
@@ -207,11 +228,7 @@ class PendingTotals:
             ("old_points", old.points),
         ):
             db.register(name, table)
-        self._run("CREATE OR REPLACE TEMP VIEW old_months AS " + month_sql.unpack_days("old_months_packed"))
-        self._run(
-            "CREATE OR REPLACE TEMP TABLE new_months AS "
-            + month_sql.month_update("added", "behaviours", "old_months")
-        )
+        self._new_months(parts)
         self._run(
             "CREATE OR REPLACE TEMP TABLE new_versions AS SELECT d.resident_id, d.version_id, "
             "COALESCE(o.credited_g, 0) + d.delta AS credited_g FROM (SELECT resident_id, version_id, "
@@ -232,7 +249,6 @@ class PendingTotals:
             f"JOIN {multiplier} m USING (version_id) GROUP BY resident_id) p USING (resident_id) "
             "LEFT JOIN old_points op USING (resident_id)"
         )
-        self._run("DROP VIEW old_months")
         for name in ("old_months_packed", "old_versions", "old_points"):
             db.unregister(name)
         month_columns = ", ".join(month_sql.STORED_COLUMNS)
@@ -255,9 +271,6 @@ class PendingTotals:
             "COALESCE(SUM(points - old_points), 0) FROM new_residents"
         )[0]
         return Accounted(batches, int(sums[0]), int(sums[1]), int(sums[2]))
-
-    def _count_added(self) -> int:
-        return int(self._run("SELECT count(*) FROM added")[0][0])
 
     def _reset(self) -> None:
         for name in ("added", "new_months", "new_versions", "new_residents"):
