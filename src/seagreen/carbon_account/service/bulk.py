@@ -66,6 +66,7 @@ from seagreen.carbon_account.service.intake import (
 )
 from seagreen.carbon_account.service.points import settle_points
 from seagreen.identity import service as identity
+from seagreen.kit import heap
 from seagreen.kit.clock import LOCAL_TZ, from_micros, to_micros, utcnow
 
 GROUP_ROWS = 524_288
@@ -673,10 +674,13 @@ def ingest_file(
                         pending.add(written.batch_id, group.staged, written.not_new_rows)
                     if after_batch is not None:
                         after_batch(committed, group.last_row)
+                    heap.release_free_heap()  # what the group's checks and writes freed (kit/heap.py)
                     if pending.rows >= flush_rows:
                         bulk_accounting.account(
                             transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
                         )
+                        heap.release_free_heap()
+            heap.release_free_heap()  # the checks' DuckDB is closed: its memory, before the last flush
             bulk_accounting.account(
                 transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root, last=True
             )

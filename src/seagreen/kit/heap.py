@@ -1,0 +1,42 @@
+"""Give the C heap's free pages back to the system during long bulk work.
+
+glibc's ``malloc`` keeps freed memory in its arenas for reuse. A bulk ingest's libraries (DuckDB's
+query results, the SQLite and Arrow glue, Python's large objects) allocate and free hundreds of
+megabytes a group in blocks of a few hundred KiB; the dynamic ``mmap`` threshold then serves them
+from the arenas, and their freed pages stay resident: on 5M events about 170 MB of free heap,
+counted in the ingest's peak memory. ``malloc_trim(0)`` returns the free pages of every arena.
+Elsewhere than glibc (macOS, musl) there is nothing to call and this does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+from functools import cache
+from typing import Any
+
+
+@cache
+def _glibc() -> Any | None:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        library = ctypes.CDLL(name)
+        trim = library.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+def can_release() -> bool:
+    """Whether this process's C library can give free heap pages back (glibc)."""
+    return _glibc() is not None
+
+
+def release_free_heap() -> bool:
+    """Return the C heap's free pages to the system; whether any were returned."""
+    trim = _glibc()
+    return bool(trim(0)) if trim is not None else False
