@@ -222,7 +222,7 @@ class DuckChecks:
         staged = rows.select(sql_intake.STAGE_SCHEMA.names)
         if not pc.all(good).as_py():
             staged = staged.filter(good)
-        staged = staged.cast(sql_intake.STAGE_SCHEMA)
+        staged = bulk_accounting.owned(staged.cast(sql_intake.STAGE_SCHEMA))  # not the whole result
         bad = rows.filter(bad_mask) if pc.any(bad_mask).as_py() else rows.slice(0, 0)
         unusual = rows.filter(unusual_mask) if pc.any(unusual_mask).as_py() else rows.slice(0, 0)
         errors: list[RowError] = []
@@ -431,12 +431,21 @@ def _groups(batches: Iterator[IntakeBatch], rows: int) -> Iterator[tuple[pa.Tabl
             pending.append(batch.rows)
             count += batch.rows.num_rows
         errors.extend(batch.errors)
+        del batch
         if count >= rows:
-            yield pa.Table.from_batches(pending), errors
-            pending, errors, count = [], [], 0
+            count = 0
+            yield _drained(pending, errors)  # holds nothing of the group while it waits here
     if pending or errors:
-        table = pa.Table.from_batches(pending) if pending else None
-        yield (table if table is not None else pa.table({"row_number": pa.array([], pa.int64())})), errors
+        yield _drained(pending, errors)
+
+
+def _drained(pending: list[pa.RecordBatch], errors: list[RowError]) -> tuple[pa.Table, list[RowError]]:
+    """The gathered batches as one table, and their errors; both lists emptied."""
+    table = pa.Table.from_batches(pending) if pending else pa.table({"row_number": pa.array([], pa.int64())})
+    taken = list(errors)
+    pending.clear()
+    errors.clear()
+    return table, taken
 
 
 def _truncate_quarantine(path: Path, checkpoint: int) -> None:
@@ -529,6 +538,9 @@ def _checked_groups(
                 group.scratch = folder / "stage.db"
                 columns = staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS))
                 sql_bulk.write_scratch(group.scratch, {"stage": columns}, row_keys=["stage"])
+                del columns
+            # this frame waits at the yield while the group is written: only the group stays alive
+            del table, rows, staged
             yield group
     finally:
         checks.close()
@@ -560,6 +572,7 @@ def _one_ahead(items: Generator[_T, None, None]) -> Generator[_T, None, None]:
             for item in items:
                 if not put(("item", item)):
                     break
+                del item  # the consumer has it: not kept alive here while the next one is made
         except BaseException as exc:  # handed to the consumer, which raises it
             put(("error", exc))
             return
@@ -674,6 +687,7 @@ def ingest_file(
                         pending.add(written.batch_id, group.staged, written.not_new_rows)
                     if after_batch is not None:
                         after_batch(committed, group.last_row)
+                    del group, written  # before the flush: its pending events are copies
                     heap.release_free_heap()  # what the group's checks and writes freed (kit/heap.py)
                     if pending.rows >= flush_rows:
                         bulk_accounting.account(
