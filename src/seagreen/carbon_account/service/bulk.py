@@ -222,7 +222,7 @@ class DuckChecks:
         staged = rows.select(sql_intake.STAGE_SCHEMA.names)
         if not pc.all(good).as_py():
             staged = staged.filter(good)
-        staged = bulk_accounting.owned(staged.cast(sql_intake.STAGE_SCHEMA))  # not the whole result
+        staged = _owned(staged.cast(sql_intake.STAGE_SCHEMA))
         bad = rows.filter(bad_mask) if pc.any(bad_mask).as_py() else rows.slice(0, 0)
         unusual = rows.filter(unusual_mask) if pc.any(unusual_mask).as_py() else rows.slice(0, 0)
         errors: list[RowError] = []
@@ -384,6 +384,18 @@ SELECT row_number, event_id, resident_ref, unusual OR several AS unusual,
   attributes
 FROM (SELECT *, DATE '1970-01-01' + CAST(day AS INTEGER) AS local_date FROM c) c
 """  # noqa: S608
+
+
+def _owned(table: pa.Table) -> pa.Table:
+    """``table`` in buffers of its own. A column that needed no cast is still the buffer DuckDB
+    exported its result in, and an imported Arrow batch is freed only when all of its columns are:
+    the staged rows (and the pending events taken from them) would keep each group's whole result
+    alive (checking nine groups and keeping their pending columns: 1.35 GB resident, 0.84 GB with
+    copies)."""
+    return pa.table(
+        [pa.concat_arrays(column.chunks) if column.num_chunks else column for column in table.columns],
+        schema=table.schema,
+    )
 
 
 _FIELD_ORDER = {"event_id": 0, "resident_ref": 1, "behaviour": 2, "quantity": 3, "occurred_at": 4}
@@ -688,12 +700,11 @@ def ingest_file(
                     if after_batch is not None:
                         after_batch(committed, group.last_row)
                     del group, written  # before the flush: its pending events are copies
-                    heap.release_free_heap()  # what the group's checks and writes freed (kit/heap.py)
+                    heap.release_free_heap()  # what this group and the flush before it freed (kit/heap.py)
                     if pending.rows >= flush_rows:
                         bulk_accounting.account(
                             transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
                         )
-                        heap.release_free_heap()
             heap.release_free_heap()  # the checks' DuckDB is closed: its memory, before the last flush
             bulk_accounting.account(
                 transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root, last=True
