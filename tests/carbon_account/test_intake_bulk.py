@@ -7,6 +7,8 @@ import csv
 import json
 import random
 import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from unittest import mock
@@ -17,8 +19,8 @@ from hypothesis import strategies as st
 
 from seagreen.carbon_account import service
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
-from seagreen.carbon_account.service import bulk_accounting
-from seagreen.db.engine import make_engine, make_session_factory
+from seagreen.carbon_account.service import bulk, bulk_accounting
+from seagreen.db.engine import is_sqlite, make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
 from seagreen.ledger import service as ledger
@@ -233,6 +235,55 @@ def test_another_runs_crashed_batches_are_accounted_once_they_are_stale(database
         ingest(url, transactions, first, group_rows=100)
         ingest(url, transactions, second, group_rows=100)
         assert final == state(transactions)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slower", ["writer", "checks"])
+def test_whichever_thread_writes_a_groups_scratch_file_the_result_is_the_same(
+    database_url, tmp_path, slower, monkeypatch
+):
+    """On SQLite a group's rows go to a scratch file first: the checks' thread writes it while it
+    waits for a busy writer, else the writer does. Both happen here, and neither changes a thing."""
+    events = rows(300, seed=11)
+    path = write_text(tmp_path / "events.csv", csv_text(events))
+    with fresh_database(database_url, tmp_path / "clean") as (url, transactions):
+        clean = ingest(url, transactions, path, group_rows=1000)
+        expected = state(transactions)
+    writers: list[str] = []
+    write_scratch, commit_group, check = sql_bulk.write_scratch, bulk._commit_group, bulk.DuckChecks.check
+
+    def recorded(*args, **kwargs):
+        writers.append(threading.current_thread().name)
+        return write_scratch(*args, **kwargs)
+
+    def slowly(function):
+        def slowed(*args, **kwargs):
+            time.sleep(0.05)
+            return function(*args, **kwargs)
+
+        return slowed
+
+    monkeypatch.setattr(sql_bulk, "write_scratch", recorded)
+    if slower == "writer":
+        monkeypatch.setattr(bulk, "_commit_group", slowly(commit_group))
+    else:
+        monkeypatch.setattr(bulk.DuckChecks, "check", slowly(check))
+    with fresh_database(database_url, tmp_path / "threads") as (url, transactions):
+        summary = ingest(url, transactions, path, group_rows=30)
+        assert state(transactions) == expected
+    assert (summary.accepted, summary.rejected, summary.points) == (
+        clean.accepted,
+        clean.rejected,
+        clean.points,
+    )
+    if is_sqlite(database_url):  # the accounting's scratch files are written by the writer too
+        checks_thread = [name for name in writers if name == "seagreen-ingest-checks"]
+        if slower == "writer":  # the checks' thread is ahead: it writes while it waits
+            assert checks_thread, writers
+        else:  # the writer waits for each group: it writes most of them (ten groups, and a flush)
+            assert len(writers) - len(checks_thread) >= 6, writers
+    else:
+        assert writers == []
 
 
 @pytest.mark.slow

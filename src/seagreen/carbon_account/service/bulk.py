@@ -486,7 +486,7 @@ def _new_quarantine(path: Path) -> None:
 @dataclass
 class _CheckedGroup:
     """One group of the file after the checks, ready to be written in one transaction; on SQLite
-    its accepted rows are already in a scratch file of their own (``scratch``)."""
+    its accepted rows go to a scratch file of their own first (``scratch``)."""
 
     staged: pa.Table
     errors: list[RowError]
@@ -499,6 +499,16 @@ class _CheckedGroup:
     def has_dedupe(self) -> bool:
         column = self.staged.column("dedupe_hash")
         return column.null_count < len(column)
+
+    def write_scratch(self, scratch_dir: Path) -> None:
+        """Put the accepted rows in a new SQLite file of their own (never the platform's), which the
+        writer's transaction attaches and inserts from in row order; once. The checks' thread does
+        it while it waits for the writer; else the writer, before its transaction."""
+        if self.scratch is None and self.staged.num_rows:
+            folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
+            columns = self.staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS))
+            sql_bulk.write_scratch(folder / "stage.db", {"stage": columns}, row_keys=["stage"])
+            self.scratch = folder / "stage.db"
 
     def discard(self) -> None:
         if self.scratch is not None:
@@ -519,10 +529,8 @@ def _checked_groups(
     group_rows: int,
     block_bytes: int,
     on_progress: Callable[[int, int], None] | None,
-    scratch_dir: Path | None,
 ) -> Generator[_CheckedGroup, None, None]:
-    """Read the file past ``checkpoint`` and check it, group by group; with a ``scratch_dir``
-    (SQLite), write each group's accepted rows to a scratch file there (never the platform's)."""
+    """Read the file past ``checkpoint`` and check it, group by group."""
     with transactions(read_only=True) as session:
         checks = DuckChecks(session, catalogue, who, now=now, prefix=prefix, backfill_days=backfill_days)
     try:
@@ -545,12 +553,6 @@ def _checked_groups(
             if not _in_row_order(staged):
                 staged = staged.sort_by("row_number")
             group = _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
-            if scratch_dir is not None and staged.num_rows:
-                folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
-                group.scratch = folder / "stage.db"
-                columns = staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS))
-                sql_bulk.write_scratch(group.scratch, {"stage": columns}, row_keys=["stage"])
-                del columns
             # this frame waits at the yield while the group is written: only the group stays alive
             del table, rows, staged
             yield group
@@ -561,12 +563,16 @@ def _checked_groups(
 _T = TypeVar("_T")
 
 
-def _one_ahead(items: Generator[_T, None, None]) -> Generator[_T, None, None]:
+def _one_ahead(
+    items: Generator[_T, None, None], *, meanwhile: Callable[[_T], None] | None = None
+) -> Generator[_T, None, None]:
     """Iterate ``items`` in a thread of its own, at most one item ahead of the consumer.
 
     The generator runs entirely in that thread (its database session included). An exception
     in it is raised here; when the consumer stops (an exception, a crash hook), the thread is
-    told to stop, closes the generator and is joined before this returns."""
+    told to stop, closes the generator and is joined before this returns. ``meanwhile`` is
+    called in that thread with a made item that would have to wait (the consumer has not taken
+    the one before yet), before it is handed over."""
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
@@ -582,6 +588,8 @@ def _one_ahead(items: Generator[_T, None, None]) -> Generator[_T, None, None]:
     def produce() -> None:
         try:
             for item in items:
+                if meanwhile is not None and handoff.full():
+                    meanwhile(item)
                 if not put(("item", item)):
                     break
                 del item  # the consumer has it: not kept alive here while the next one is made
@@ -681,11 +689,12 @@ def ingest_file(
                 group_rows=group_rows,
                 block_bytes=block_bytes,
                 on_progress=on_progress,
-                scratch_dir=scratch_root if dialect == "sqlite" else None,
             )
             # read and check group n+1 in a thread while group n is written (DuckDB, Arrow, ADBC and
             # the drivers release the GIL); the writes stay in this thread, one group at a time
-            with closing(_one_ahead(groups)) as ahead:
+            # on SQLite the rows go to a scratch file first: whichever thread is free writes it
+            meanwhile = (lambda group: group.write_scratch(scratch_root)) if dialect == "sqlite" else None
+            with closing(_one_ahead(groups, meanwhile=meanwhile)) as ahead:
                 for committed, group in enumerate(ahead, start=1):
                     written = _commit_group(
                         transactions,
@@ -694,6 +703,7 @@ def ingest_file(
                         ingest_id,
                         scratch_dir=scratch_root,
                         quarantine=quarantine,
+                        stage_in_scratch=dialect == "sqlite",
                     )
                     if written.batch_id is not None:
                         pending.add(written.batch_id, group.staged, written.not_new_rows)
@@ -752,10 +762,15 @@ def _commit_group(
     *,
     scratch_dir: Path,
     quarantine: Path,
+    stage_in_scratch: bool,
 ) -> _Written:
-    """One group in a transaction of its own; its rejected rows go to the quarantine file."""
+    """One group in a transaction of its own; its rejected rows go to the quarantine file.
+    ``stage_in_scratch`` (SQLite): the accepted rows are in a scratch file first (written here,
+    before the transaction, unless the checks' thread had time to: docs/decisions/0005, phase 7)."""
     sql: sql_bulk.BulkSql | None = None
     try:
+        if stage_in_scratch and group.staged.num_rows:
+            group.write_scratch(scratch_dir)
         with transactions() as writer:
             sql = sql_bulk.BulkSql(writer, scratch_dir)
             sql.checkpoints_elsewhere()

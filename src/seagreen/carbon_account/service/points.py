@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository import ingests as repository
 from seagreen.carbon_account.service.intake import Catalogue
+from seagreen.kit.gc_pause import cycle_collection_paused
 from seagreen.ledger import service as ledger
 from seagreen.ledger.domain import AccountFlags, TransferRequest, Unit
 
@@ -35,6 +36,17 @@ def settle_points(
     limit: int = SETTLE_CHUNK,
 ) -> tuple[int, int]:
     """Post up to ``limit`` residents' unposted points; return (residents, points) posted."""
+    with cycle_collection_paused():  # tens of thousands of requests, no cycles (kit/gc_pause.py)
+        return _settle(session, catalogue, resident_ids, ingest_id, limit)
+
+
+def _settle(
+    session: Session,
+    catalogue: Catalogue,
+    resident_ids: Sequence[int] | None,
+    ingest_id: int | None,
+    limit: int,
+) -> tuple[int, int]:
     rows = repository.unsettled(session, resident_ids, limit)
     if not rows:
         return 0, 0
