@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from seagreen.carbon_account.repository import bulk_intake
 from seagreen.carbon_account.repository.bulk_intake import BulkSql
+from seagreen.db.engine import SQLITE_CACHE_KIB
 
 SCHEMA = pa.schema([("n", pa.int64()), ("big", pa.int64()), ("text", pa.string())])
 
@@ -62,3 +64,14 @@ def test_many_rows_come_back_in_order(session: Session) -> None:
     assert got.num_rows == len(data)
     assert got.column("big").to_pylist() == [b for _, b, _ in data]
     assert got.column("text").to_pylist() == [t for _, _, t in data]
+
+
+def test_a_bulk_writers_page_cache_is_bounded_for_its_transaction_only(session: Session) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL's buffers are the server's
+    raw = session.connection().connection.dbapi_connection
+    sql = BulkSql(session, attach=False)
+    sql.bounded_cache()
+    assert raw.execute("PRAGMA cache_size").fetchone()[0] == -bulk_intake.BULK_CACHE_KIB
+    sql.release()
+    assert raw.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB

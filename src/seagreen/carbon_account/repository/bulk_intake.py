@@ -30,10 +30,11 @@ import pyarrow.csv as pa_csv
 from sqlalchemy.orm import Session
 
 from seagreen.db.checkpoints import BackgroundCheckpoints
-from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES
+from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_CACHE_KIB
 
 DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
 FETCH_ROWS = 32_768
+BULK_CACHE_KIB = 16_384  # a bulk ingest's writer: 16 MiB of page cache (``BulkSql.bounded_cache``)
 INTAKE_LOCK_KEY = 0x5EA6_0006  # the same lock as the real-time intake's (repository.intake)
 OTHERS = "carbon_bulk_others"
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
@@ -131,6 +132,15 @@ class BulkSql:
         self._attached: list[tuple[str, Path]] = []
         self._temporary: list[str] = []
         self._checkpoints_off = False
+        self._cache_bounded = False
+
+    def bounded_cache(self) -> None:
+        """This transaction keeps ``BULK_CACHE_KIB`` of SQLite page cache instead of the platform's
+        (restored by ``release``): a bulk ingest's writer fills any cache it gets, and its own
+        rows arrive in order (docs/decisions/0005, phase 7: 20M events, −80 MB at the peak)."""
+        if self.dialect == "sqlite" and not self._cache_bounded:
+            self._raw.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+            self._cache_bounded = True
 
     def checkpoints_elsewhere(self) -> None:
         """This transaction's commit leaves the WAL checkpoint to ``background_checkpoints``
@@ -242,6 +252,9 @@ class BulkSql:
         if self._checkpoints_off:
             self._raw.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
             self._checkpoints_off = False
+        if self._cache_bounded:
+            self._raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            self._cache_bounded = False
         attached, self._attached = self._attached, []
         for alias, path in attached:
             try:

@@ -674,7 +674,7 @@ def ingest_file(
     scratch_root = Path(tempfile.mkdtemp(prefix="seagreen-ingest-"))
     pending = bulk_accounting.PendingTotals(catalogue, temp_dir=scratch_root)
     try:
-        with checkpoints:
+        with checkpoints, heap.arrow_on_the_c_heap():
             # what runs that died left committed but unaccounted: this file's, and stale others'
             bulk_accounting.recover(transactions, catalogue, ingest_id=ingest_id, scratch_dir=scratch_root)
             groups = _checked_groups(
@@ -774,6 +774,7 @@ def _commit_group(
         with transactions() as writer:
             sql = sql_bulk.BulkSql(writer, scratch_dir)
             sql.checkpoints_elsewhere()
+            sql.bounded_cache()
             written = _write_group(sql, group, partner_id=partner_id, ingest_id=ingest_id)
             conflicts = [
                 RowError(row, "event_id", IntakeReason.CONFLICT.value, "same event_id with other content")
