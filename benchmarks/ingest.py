@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -320,6 +321,7 @@ def run(
 
 def memory(directory: Path, events: int, count: int) -> None:
     """One ingest of ``events`` in a process of its own; its peak resident memory."""
+    directory.mkdir(exist_ok=True)
     path = write_files(directory, events, count, csv=False)["parquet"]
     url = f"sqlite:///{directory / 'memory.db'}"
     engine, transactions = fresh(url)
@@ -362,6 +364,13 @@ def main() -> None:
         child_ingest(args.child_ingest[0], Path(args.child_ingest[1]))
         return
     directory = Path(tempfile.mkdtemp(prefix="seagreen-bench-"))
+    try:
+        measure(args, directory)
+    finally:  # gigabytes of files and databases
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, directory: Path) -> None:
     files = write_files(directory, args.events, args.residents)
     raw = raw_insert_sqlite(directory, args.events, args.residents)
     run(
@@ -385,7 +394,7 @@ def main() -> None:
             urls = {"parquet": first, "csv": second}
             run("PostgreSQL", urls.__getitem__, files, args.events, args.residents, raw_pg, pg=True)
     if args.memory_events:
-        memory(Path(tempfile.mkdtemp(prefix="seagreen-bench-memory-")), args.memory_events, args.residents)
+        memory(directory / "memory", args.memory_events, args.residents)
 
 
 if __name__ == "__main__":

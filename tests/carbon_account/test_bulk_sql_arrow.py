@@ -4,6 +4,7 @@ NULL and the awkward texts included, must survive the trip on both databases."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository import bulk_intake
 from seagreen.carbon_account.repository.bulk_intake import BulkSql
-from seagreen.db.engine import SQLITE_CACHE_KIB
+from seagreen.db.engine import SQLITE_CACHE_KIB, make_engine, make_session_factory
+from seagreen.db.uow import unit_of_work
 
 SCHEMA = pa.schema([("n", pa.int64()), ("big", pa.int64()), ("text", pa.string())])
 
@@ -75,3 +77,35 @@ def test_a_bulk_writers_page_cache_is_bounded_for_its_transaction_only(session: 
     assert raw.execute("PRAGMA cache_size").fetchone()[0] == -bulk_intake.BULK_CACHE_KIB
     sql.release()
     assert raw.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB
+
+
+def _stream(table: pa.Table) -> pa.RecordBatchReader:
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7_000))
+
+
+STREAMED = pa.table({"k": pa.array(range(50_000), pa.int64()), "t": [f"t{n}" for n in range(50_000)]})
+
+
+def test_a_stream_of_batches_goes_to_a_scratch_file_like_a_table(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'stream.db'}")
+    factory = make_session_factory(engine)
+    sql: BulkSql | None = None
+    try:
+        with unit_of_work(factory) as session:
+            sql = BulkSql(session, tmp_path)
+            names = sql.put({"streamed": _stream(STREAMED), "whole": STREAMED})
+            assert sql.arrow(f"SELECT k, t FROM {names['streamed']} ORDER BY k", STREAMED.schema) == STREAMED
+            assert sql.arrow(f"SELECT k, t FROM {names['whole']} ORDER BY k", STREAMED.schema) == STREAMED
+    finally:
+        if sql is not None:
+            sql.release()
+        engine.dispose()
+
+
+def test_a_stream_of_batches_is_read_whole_where_no_scratch_file_is_used(session: Session) -> None:
+    sql = BulkSql(session, attach=False)
+    try:
+        name = sql.put({"streamed_rows": _stream(STREAMED)})["streamed_rows"]
+        assert sql.arrow(f"SELECT k, t FROM {name} ORDER BY k", STREAMED.schema) == STREAMED
+    finally:
+        sql.drop_temporary()

@@ -140,6 +140,21 @@ def test_the_duckdb_form_equals_the_domain(rows, daily, monthly):
     assert got == expected
 
 
+class _Stored:
+    """``bulk_intake.OldTotals`` without a database: the stored month rows of a part."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection, table: pa.Table, parts: int) -> None:
+        self.db, self.table, self.parts = db, table, parts
+
+    def months(self, part: int) -> pa.Table:
+        self.db.register("stored_months", self.table)
+        try:
+            where = f"{bulk_accounting.part_of(self.parts)} = {part}"
+            return self.db.sql(f"SELECT * FROM stored_months WHERE {where}").to_arrow_table()
+        finally:
+            self.db.unregister("stored_months")
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     events=st.lists(
@@ -191,14 +206,13 @@ def test_the_month_rows_in_parts_of_the_residents_equal_them_computed_at_once(ev
     pending.db = duckdb.connect()
     try:
         pending.db.register("pending", pending_table)
-        pending.db.register("old_months_packed", old_table)
         pending.db.register("behaviours", caps)
         touched = len({(e[0], e[1], e[2]) for e in events})
-        pending._new_months(1)  # one part: the reference
+        pending._new_months(_Stored(pending.db, old_table, 1), 1)  # one part: the reference
         whole = pending.db.sql("SELECT * FROM new_months ORDER BY ALL").fetchall()
         with mock.patch.object(bulk_accounting, "PART_MONTH_ROWS", part_rows):
             parts = pending.parts(touched)
-            pending._new_months(parts)
+            pending._new_months(_Stored(pending.db, old_table, parts), parts)
         in_parts = pending.db.sql("SELECT * FROM new_months ORDER BY ALL").fetchall()
     finally:
         pending.db.close()

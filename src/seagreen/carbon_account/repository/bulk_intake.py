@@ -71,7 +71,11 @@ def _adbc_sqlite() -> Any:
     return driver
 
 
-def write_scratch(path: Path, tables: dict[str, pa.Table], *, row_keys: Iterable[str] = ()) -> None:
+Rows = pa.Table | pa.RecordBatchReader
+"""Rows to put somewhere: a table, or a stream of batches read once (never held all at once)."""
+
+
+def write_scratch(path: Path, tables: dict[str, Rows], *, row_keys: Iterable[str] = ()) -> None:
     """Write Arrow tables into a new SQLite file of their own, through ADBC, without journal or
     fsync (a throwaway: a crash loses it with its transaction). A table named in ``row_keys`` gets
     ``row_number INTEGER PRIMARY KEY``, so reading it in row order costs no sort."""
@@ -88,7 +92,7 @@ def write_scratch(path: Path, tables: dict[str, pa.Table], *, row_keys: Iterable
                 for f in table.schema
             )
             cursor.execute(f"CREATE TABLE {name} ({columns})")
-            if table.num_rows:
+            if isinstance(table, pa.RecordBatchReader) or table.num_rows:
                 cursor.adbc_ingest(name, table, mode="append")
         cursor.close()
 
@@ -215,9 +219,15 @@ class BulkSql:
         self._attached.append((alias, path))
         return alias
 
-    def put(self, tables: dict[str, pa.Table]) -> dict[str, str]:
+    def put(self, tables: dict[str, Rows]) -> dict[str, str]:
         """Make Arrow tables readable as tables for the rest of the transaction; return their names
-        (on SQLite all in one scratch file, on PostgreSQL temporary tables dropped at commit)."""
+        (on SQLite all in one scratch file, on PostgreSQL temporary tables dropped at commit). A
+        stream of batches goes to the scratch file as it comes; elsewhere it is read whole first."""
+        if self.dialect == "postgresql" or not self._attach:
+            tables = {
+                name: rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows
+                for name, rows in tables.items()
+            }
         if self.dialect == "postgresql":
             for name, table in tables.items():
                 columns = ", ".join(f"{f.name} {_sql_type(f.type, 'BIGINT')}" for f in table.schema)
@@ -516,23 +526,33 @@ BATCH_EVENTS = pa.schema(
 
 @dataclass(frozen=True)
 class OldTotals:
-    months: pa.Table
+    """What a flush starts from: the version totals and points of the touched residents, and the
+    touched month rows, read a part of the residents at a time (``months``)."""
+
+    sql: BulkSql
+    month_keys: str
     versions: pa.Table
     points: pa.Table
 
+    def months(self, part: int) -> pa.Table:
+        """The stored month rows of the touched keys of ``part`` (keys sorted, for ordered look-ups)."""
+        columns = ", ".join(f"m.{name}" for name in MONTH_COLUMNS)
+        return self.sql.arrow(
+            f"SELECT {columns} FROM {self.month_keys} k JOIN carbon_month_totals m "
+            "ON m.resident_id = k.resident_id AND m.behaviour_id = k.behaviour_id AND m.month = k.month "
+            f"WHERE k.part = {int(part)}",
+            OLD_MONTHS,
+        )
+
 
 def old_totals(sql: BulkSql, month_keys: pa.Table, residents: pa.Table) -> OldTotals:
-    """The stored month rows of the touched (resident, behaviour, month) keys, and every version
-    total and the points of the touched residents (keys sorted, for ordered look-ups)."""
+    """The stored totals of the touched (resident, behaviour, month) keys, which carry the ``part``
+    of the residents they belong to, and of the touched residents."""
     names = sql.put({"carbon_flush_month_keys": month_keys, "carbon_flush_ids": residents})
-    months, people = names["carbon_flush_month_keys"], names["carbon_flush_ids"]
-    columns = ", ".join(f"m.{name}" for name in MONTH_COLUMNS)
+    people = names["carbon_flush_ids"]
     return OldTotals(
-        months=sql.arrow(
-            f"SELECT {columns} FROM {months} k JOIN carbon_month_totals m ON m.resident_id = k.resident_id "
-            "AND m.behaviour_id = k.behaviour_id AND m.month = k.month",
-            OLD_MONTHS,
-        ),
+        sql=sql,
+        month_keys=names["carbon_flush_month_keys"],
         versions=sql.arrow(
             "SELECT v.resident_id, v.version_id, v.credited_g FROM "
             f"{people} r JOIN carbon_resident_version_totals v ON v.resident_id = r.resident_id",
@@ -549,7 +569,7 @@ def old_totals(sql: BulkSql, month_keys: pa.Table, residents: pa.Table) -> OldTo
 def write_totals(
     sql: BulkSql,
     *,
-    months: pa.Table,
+    months: Rows,
     versions: pa.Table,
     residents: pa.Table,
     last_batch_id: int,

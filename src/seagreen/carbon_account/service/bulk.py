@@ -68,6 +68,7 @@ from seagreen.carbon_account.service.points import settle_points
 from seagreen.identity import service as identity
 from seagreen.kit import heap
 from seagreen.kit.clock import LOCAL_TZ, from_micros, to_micros, utcnow
+from seagreen.kit.gc_pause import without_cycle_collection
 
 GROUP_ROWS = 524_288
 QUARANTINE_HEADER = ["row_number", "event_id", "field", "reason", "detail"]
@@ -615,6 +616,7 @@ def _one_ahead(
         thread.join()
 
 
+@without_cycle_collection  # hundreds of thousands of objects at the start and in the settlement
 def ingest_file(
     transactions: Transactions,
     database_url: str,
@@ -715,6 +717,7 @@ def ingest_file(
                         bulk_accounting.account(
                             transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
                         )
+                        heap.release_free_heap()  # the flush's, before both threads go on
             heap.release_free_heap()  # the checks' DuckDB is closed: its memory, before the last flush
             bulk_accounting.account(
                 transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root, last=True

@@ -39,11 +39,18 @@ larger accountings touch each month row fewer times."""
 PART_MONTH_ROWS = 50_000
 """Month rows computed together in a flush (``PendingTotals._new_months``): its memory follows the
 month rows a part touches, about 3 KB each with two threads, not the events behind them."""
+MONTH_BATCH_ROWS = 65_536
+"""New month rows go to the database in batches of this many (``_new_totals``)."""
 STALE_AFTER_US = 15 * 60 * 1_000_000
 """Another ingest's unaccounted batches older than this are taken as left by a crashed run."""
 
 _DATE = "(DATE '1970-01-01' + CAST(day AS INTEGER))"
 _MONTH = f"CAST(year({_DATE}) * 12 + month({_DATE}) - 1 AS BIGINT)"
+
+
+def part_of(parts: int) -> str:
+    """The part of ``parts`` a resident's rows are accounted in (SQL over ``resident_id``)."""
+    return f"resident_id % {int(parts)}"
 
 
 @dataclass(frozen=True)
@@ -164,17 +171,20 @@ class PendingTotals:
         self.chunks = {}
         result = Accounted(len(todo))
         try:
-            month_keys = db.sql(
-                "SELECT DISTINCT resident_id, behaviour_id, month FROM pending ORDER BY ALL"
-            ).to_arrow_table()
-            touched = month_keys.num_rows
-            if touched:
+            touched = self._run(
+                "SELECT count(*) FROM (SELECT DISTINCT resident_id, behaviour_id, month FROM pending)"
+            )
+            parts = self.parts(int(touched[0][0]))
+            if touched[0][0]:
+                month_keys = db.sql(
+                    f"SELECT DISTINCT resident_id, behaviour_id, month, {part_of(parts)} AS part "
+                    "FROM pending ORDER BY part, resident_id, behaviour_id, month"
+                ).to_arrow_table()
                 residents = db.sql("SELECT DISTINCT resident_id FROM pending ORDER BY ALL").to_arrow_table()
-                # handed over, not kept here: the stored month rows go once the new ones are computed
                 result = self._new_totals(
                     sql,
                     sql_bulk.old_totals(sql, month_keys, residents),
-                    parts=self.parts(touched),
+                    parts=parts,
                     last_batch_id=max(todo),
                     batches=len(todo),
                 )
@@ -201,25 +211,30 @@ class PendingTotals:
         """The parts of the residents a flush touching ``month_rows`` month rows is computed in."""
         return max(1, -(-month_rows // PART_MONTH_ROWS))
 
-    def _new_months(self, parts: int) -> None:
-        """``new_months``: ``month_sql.month_update`` of ``pending`` and ``old_months_packed``, one
+    def _new_months(self, old: sql_bulk.OldTotals, parts: int) -> None:
+        """``new_months``: ``month_sql.month_update`` of ``pending`` and the stored month rows, one
         part of the residents at a time. A part's pivot keeps 32 sums a month row, and its month rows
         are unpacked into 31 day columns; only the narrow result (days packed again) is kept across
         parts. Computed for all residents at once (the pivot alone was in parts before), a flush of
         400k month rows grew the ingest by 480 MB; 20M events peaked at 1.74 GB, in parts at 1.60 GB
-        (docs/decisions/0005, phase 6)."""
+        (docs/decisions/0005, phase 6). The stored month rows are read a part at a time too
+        (phase 7)."""
         self._run("DROP TABLE IF EXISTS new_months")
         for part in range(parts):
-            where = "" if parts == 1 else f" WHERE resident_id % {parts} = {part}"
+            where = "" if parts == 1 else f" WHERE {part_of(parts)} = {part}"
             self._run(
                 "CREATE OR REPLACE TEMP TABLE added AS "
                 + month_sql.pivot_added(f"(SELECT * FROM pending{where})")
             )
-            old = month_sql.unpack_days(f"(SELECT * FROM old_months_packed{where})")
-            update = month_sql.month_update("added", "behaviours", f"({old})")
-            self._run(
-                ("CREATE TEMP TABLE new_months AS " if part == 0 else "INSERT INTO new_months ") + update
-            )
+            self.db.register("old_months_packed", old.months(part))
+            try:
+                unpacked = month_sql.unpack_days("old_months_packed")
+                update = month_sql.month_update("added", "behaviours", f"({unpacked})")
+                self._run(
+                    ("CREATE TEMP TABLE new_months AS " if part == 0 else "INSERT INTO new_months ") + update
+                )
+            finally:
+                self.db.unregister("old_months_packed")
         self._run("DROP TABLE added")
 
     def _new_totals(
@@ -227,17 +242,12 @@ class PendingTotals:
     ) -> Accounted:
         """``month_sql`` over ``pending`` and the stored rows; write the new totals."""
         db = self.db
-        for name, table in (
-            ("old_months_packed", old.months),
-            ("old_versions", old.versions),
-            ("old_points", old.points),
-        ):
-            db.register(name, table)
-        del old, table  # the registrations hold them now
-        self._new_months(parts)
-        # the largest inputs, no longer needed: the stored month rows and the pending events
-        # (20M events: the flush's peak, while the new totals are written, 1.26 -> 1.1 GB)
-        db.unregister("old_months_packed")
+        db.register("old_versions", old.versions)
+        db.register("old_points", old.points)
+        self._new_months(old, parts)
+        del old  # the registrations hold what is still needed of it
+        # the largest input, no longer needed (20M events: the flush's peak, while the new totals
+        # are written, 1.26 -> 1.1 GB)
         db.unregister("pending")
         self._run(
             "CREATE OR REPLACE TEMP TABLE new_versions AS SELECT d.resident_id, d.version_id, "
@@ -261,19 +271,20 @@ class PendingTotals:
         )
         for name in ("old_versions", "old_points"):
             db.unregister(name)
+        versions = db.sql("SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL")
+        residents = db.sql(
+            "SELECT resident_id, added_reduction, added_credited, points FROM new_residents "
+            "ORDER BY resident_id"
+        )
         month_columns = ", ".join(month_sql.STORED_COLUMNS)
+        # the month rows stream from DuckDB to the database, never all as Arrow at once (the last
+        # query on this connection until they are read: DuckDB runs one at a time)
+        months = db.sql(f"SELECT {month_columns} FROM new_months ORDER BY resident_id, behaviour_id, month")
         sql_bulk.write_totals(
             sql,
-            months=db.sql(
-                f"SELECT {month_columns} FROM new_months ORDER BY resident_id, behaviour_id, month"
-            ).to_arrow_table(),
-            versions=db.sql(
-                "SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL"
-            ).to_arrow_table(),
-            residents=db.sql(
-                "SELECT resident_id, added_reduction, added_credited, points FROM new_residents "
-                "ORDER BY resident_id"
-            ).to_arrow_table(),
+            versions=versions.to_arrow_table(),
+            residents=residents.to_arrow_table(),
+            months=months.to_arrow_reader(MONTH_BATCH_ROWS),
             last_batch_id=last_batch_id,
         )
         sums = self._run(
