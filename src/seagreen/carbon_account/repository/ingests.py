@@ -142,13 +142,15 @@ def unsettled(
         if not resident_ids:
             return []
         where += f" AND t.resident_id IN ({', '.join(str(int(r)) for r in resident_ids)})"
-    rows = session.connection().exec_driver_sql(
+    cursor: Any = session.connection().connection.cursor()  # rows fetched at once, not one by one
+    cursor.execute(
         "SELECT t.resident_id, r.ref, t.points, t.points_posted, t.credited_g, t.settled_batch_id, "  # noqa: S608
         "t.last_batch_id FROM carbon_resident_totals t JOIN residents r ON r.id = t.resident_id "
         f"WHERE {where} ORDER BY t.resident_id LIMIT {int(limit)}"
     )
     return [
-        (int(r), str(ref), int(p), int(pp), int(c), int(sb), int(lb)) for r, ref, p, pp, c, sb, lb in rows
+        (int(r), str(ref), int(p), int(pp), int(c), int(sb), int(lb))
+        for r, ref, p, pp, c, sb, lb in cursor.fetchall()
     ]
 
 
