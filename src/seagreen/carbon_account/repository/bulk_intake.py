@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -71,7 +71,7 @@ def _adbc_sqlite() -> Any:
     return driver
 
 
-Rows = pa.Table | pa.RecordBatchReader
+Rows: TypeAlias = "pa.Table | pa.RecordBatchReader"
 """Rows to put somewhere: a table, or a stream of batches read once (never held all at once)."""
 
 
@@ -224,32 +224,36 @@ class BulkSql:
         (on SQLite all in one scratch file, on PostgreSQL temporary tables dropped at commit). A
         stream of batches goes to the scratch file as it comes; elsewhere it is read whole first."""
         if self.dialect == "postgresql" or not self._attach:
-            tables = {
-                name: rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows
-                for name, rows in tables.items()
-            }
+            return self._put_whole(
+                {
+                    name: rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows
+                    for name, rows in tables.items()
+                }
+            )
+        directory = Path(tempfile.mkdtemp(prefix="seagreen-put-", dir=self._scratch_dir))
+        path = directory / "tables.db"
+        write_scratch(path, tables)
+        alias = self.attach(path)
+        return {name: f"{alias}.{name}" for name in tables}
+
+    def _put_whole(self, tables: dict[str, pa.Table]) -> dict[str, str]:
         if self.dialect == "postgresql":
             for name, table in tables.items():
                 columns = ", ".join(f"{f.name} {_sql_type(f.type, 'BIGINT')}" for f in table.schema)
                 self.run(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
                 copy_csv(self._cursor, name, table)
             return {name: name for name in tables}
-        if not self._attach:  # small amounts, inside a transaction this object does not end
-            for name, table in tables.items():
-                columns = ", ".join(f"{f.name} {_sql_type(f.type, 'BIGINT')}" for f in table.schema)
-                self.run(f"DROP TABLE IF EXISTS temp.{name}")
-                self.run(f"CREATE TEMPORARY TABLE {name} ({columns})")
-                self._temporary.append(name)
-                if table.num_rows:
-                    marks = ", ".join(["?"] * table.num_columns)
-                    rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
-                    self._cursor.executemany(f"INSERT INTO temp.{name} VALUES ({marks})", rows)
-            return {name: f"temp.{name}" for name in tables}
-        directory = Path(tempfile.mkdtemp(prefix="seagreen-put-", dir=self._scratch_dir))
-        path = directory / "tables.db"
-        write_scratch(path, tables)
-        alias = self.attach(path)
-        return {name: f"{alias}.{name}" for name in tables}
+        # SQLite without scratch files: small amounts, inside a transaction this object does not end
+        for name, table in tables.items():
+            columns = ", ".join(f"{f.name} {_sql_type(f.type, 'BIGINT')}" for f in table.schema)
+            self.run(f"DROP TABLE IF EXISTS temp.{name}")
+            self.run(f"CREATE TEMPORARY TABLE {name} ({columns})")
+            self._temporary.append(name)
+            if table.num_rows:
+                marks = ", ".join(["?"] * table.num_columns)
+                rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
+                self._cursor.executemany(f"INSERT INTO temp.{name} VALUES ({marks})", rows)
+        return {name: f"temp.{name}" for name in tables}
 
     def drop_temporary(self) -> None:
         """Drop the temporary tables ``put`` made without scratch files (inside the transaction)."""
