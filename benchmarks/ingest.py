@@ -193,11 +193,11 @@ def raw_insert_postgres(url: str, events: int, count: int) -> float:
         return rate
 
 
-def api(url: str, transactions, batches: int, singles: int) -> tuple[float, float, float]:
-    """Events/s in 1,000-event batches, the server's CPU ms per batch, and the p99 of one-event
-    POSTs, against the platform served by uvicorn with one worker in a process of its own (as
-    ``seagreen serve`` runs it); the requests are encoded before the clock starts, so the
-    figures are the server's."""
+def api(url: str, transactions, batches: int, singles: int) -> tuple[float, float, float, float]:
+    """Events/s in 1,000-event batches, the server's CPU ms per batch, the p99 of one-event POSTs
+    and the server's peak memory, against the platform served by uvicorn with one worker in a
+    process of its own (as ``seagreen serve`` runs it); the requests are encoded before the clock
+    starts, so the figures are the server's."""
     with transactions() as session:
         code = f"bench-api-{secrets.token_hex(3)}"
         key = service.add_partner(session, code, kind="transit", name="bench api", actor=ACTOR).api_key
@@ -243,7 +243,16 @@ def api(url: str, transactions, batches: int, singles: int) -> tuple[float, floa
             response = client.post("/api/v1/events", content=content)
             latencies.append(time.perf_counter() - start)
             assert response.status_code == 200
-    return rate, cpu_ms, statistics.quantiles(latencies, n=100)[98] * 1000
+        server_mib = _peak_rss_mib(pid)
+    return rate, cpu_ms, statistics.quantiles(latencies, n=100)[98] * 1000, server_mib
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The peak resident memory of another process so far (Linux /proc: ``VmHWM``)."""
+    for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if row.startswith("VmHWM:"):
+            return int(row.split()[1]) / 1024
+    return float("nan")
 
 
 @contextmanager
@@ -307,13 +316,13 @@ def run(
             assert summary.duplicates == events, summary
             line(f"{label} re-ingest", events, seconds, cpu, raw, floor)
             if not pg:
-                rate, cpu_ms, p99 = api(url, transactions, batches=40, singles=300)
+                rate, cpu_ms, p99, server_mib = api(url, transactions, batches=40, singles=300)
                 floor = FLOORS["api"]
                 print(
                     f"{label} API             {rate:10,.0f} events/s in 1,000-event batches "
                     f"(uvicorn, one worker: {cpu_ms:.0f} ms cpu a batch), "
                     f"floor {floor:,}/s: {rate / floor:.2f}×; "
-                    f"one-event POST p99 {p99:.1f} ms (floor 20 ms)",
+                    f"one-event POST p99 {p99:.1f} ms (floor 20 ms); server peak RSS {server_mib:,.0f} MiB",
                     flush=True,
                 )
         engine.dispose()
@@ -328,11 +337,15 @@ def memory(directory: Path, events: int, count: int) -> None:
     residents(transactions, count)
     engine.dispose()
     start = time.perf_counter()
-    subprocess.run(  # this interpreter, this file
-        [sys.executable, __file__, "--child-ingest", url, str(path)], check=True
-    )
+    # this interpreter, this file; the peak of this child alone (RUSAGE_CHILDREN would be the
+    # largest of every child waited for so far, the API benchmark's server among them)
+    child = subprocess.Popen([sys.executable, __file__, "--child-ingest", url, str(path)])
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
     seconds = time.perf_counter() - start
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mib = usage.ru_maxrss / 1024
     print(
         f"memory: one ingest of {events:,} events: peak RSS {peak_mib:,.0f} MiB (floor 1,024 MiB: "
         f"{peak_mib / 1024:.2f}×), {events / seconds:,.0f} events/s",
