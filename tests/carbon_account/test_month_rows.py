@@ -219,3 +219,30 @@ def test_the_month_rows_in_parts_of_the_residents_equal_them_computed_at_once(ev
     assert parts == max(1, -(-touched // part_rows))
     assert in_parts == whole
     assert len(whole) == touched
+
+
+def _staged(resident_ids: list[int]) -> pa.Table:
+    count = len(resident_ids)
+    return pa.table(
+        {
+            "row_number": pa.array(range(1, count + 1), pa.int64()),
+            "resident_id": pa.array(resident_ids, pa.int64()),
+            "behaviour_id": pa.array([3] * count, pa.int64()),
+            "version_id": pa.array([1] * count, pa.int64()),
+            "month": pa.array([24_310] * count, pa.int64()),
+            "dom": pa.array([28] * count, pa.int64()),
+            "reduction_g": pa.array([2**40] * count, pa.int64()),
+        }
+    )
+
+
+def test_pending_events_are_kept_narrow_and_a_value_past_a_width_fails_loudly():
+    pending = bulk_accounting.PendingTotals.__new__(bulk_accounting.PendingTotals)
+    pending.chunks, pending.batches, pending.rows = {}, [], 0
+    pending.add(1, _staged([7, 2**31 - 1]))
+    (chunk,) = pending.chunks[1]
+    assert chunk.schema == bulk_accounting.PENDING
+    assert chunk.column("resident_id").to_pylist() == [7, 2**31 - 1]
+    assert chunk.column("reduction_g").to_pylist() == [2**40, 2**40]
+    with pytest.raises(pa.ArrowInvalid):  # never wrapped around into another resident's id
+        pending.add(2, _staged([2**31]))
