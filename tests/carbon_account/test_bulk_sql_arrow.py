@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def test_many_rows_come_back_in_order(session: Session) -> None:
 
 def test_a_bulk_writers_page_cache_is_bounded_for_its_transaction_only(session: Session) -> None:
     if session.get_bind().dialect.name != "sqlite":
-        return  # PostgreSQL's buffers are the server's
+        pytest.skip("PostgreSQL's buffers are the server's")
     raw = session.connection().connection.dbapi_connection
     sql = BulkSql(session, attach=False)
     sql.bounded_cache()

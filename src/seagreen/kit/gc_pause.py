@@ -11,18 +11,14 @@ back exactly as it was.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import ParamSpec, TypeVar
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
 
 
 @contextmanager
 def cycle_collection_paused() -> Iterator[None]:
-    """Run the block without cyclic garbage collection (restored afterwards if it was on)."""
+    """Run the block without cyclic garbage collection (restored afterwards if it was on). Also a
+    decorator: ``@cycle_collection_paused()`` runs each call of a function so."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -30,14 +26,3 @@ def cycle_collection_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def without_cycle_collection(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    """``function`` runs with the cycle collector paused (``cycle_collection_paused``)."""
-
-    @wraps(function)
-    def paused(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with cycle_collection_paused():
-            return function(*args, **kwargs)
-
-    return paused

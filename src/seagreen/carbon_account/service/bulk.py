@@ -68,7 +68,7 @@ from seagreen.carbon_account.service.points import settle_points
 from seagreen.identity import service as identity
 from seagreen.kit import heap
 from seagreen.kit.clock import LOCAL_TZ, from_micros, to_micros, utcnow
-from seagreen.kit.gc_pause import without_cycle_collection
+from seagreen.kit.gc_pause import cycle_collection_paused
 
 GROUP_ROWS = 524_288
 QUARANTINE_HEADER = ["row_number", "event_id", "field", "reason", "detail"]
@@ -616,7 +616,7 @@ def _one_ahead(
         thread.join()
 
 
-@without_cycle_collection  # hundreds of thousands of objects at the start and in the settlement
+@cycle_collection_paused()  # hundreds of thousands of objects at the start and in the settlement
 def ingest_file(
     transactions: Transactions,
     database_url: str,
@@ -695,7 +695,8 @@ def ingest_file(
             # read and check group n+1 in a thread while group n is written (DuckDB, Arrow, ADBC and
             # the drivers release the GIL); the writes stay in this thread, one group at a time
             # on SQLite the rows go to a scratch file first: whichever thread is free writes it
-            meanwhile = (lambda group: group.write_scratch(scratch_root)) if dialect == "sqlite" else None
+            in_scratch = dialect == "sqlite"
+            meanwhile = (lambda group: group.write_scratch(scratch_root)) if in_scratch else None
             with closing(_one_ahead(groups, meanwhile=meanwhile)) as ahead:
                 for committed, group in enumerate(ahead, start=1):
                     written = _commit_group(
@@ -705,14 +706,14 @@ def ingest_file(
                         ingest_id,
                         scratch_dir=scratch_root,
                         quarantine=quarantine,
-                        stage_in_scratch=dialect == "sqlite",
+                        stage_in_scratch=in_scratch,
                     )
                     if written.batch_id is not None:
                         pending.add(written.batch_id, group.staged, written.not_new_rows)
                     if after_batch is not None:
                         after_batch(committed, group.last_row)
                     del group, written  # before the flush: its pending events are copies
-                    heap.release_free_heap()  # what this group and the flush before it freed (kit/heap.py)
+                    heap.release_free_heap()  # what this group's checks and writes freed (kit/heap.py)
                     if pending.rows >= flush_rows:
                         bulk_accounting.account(
                             transactions, pending, ingest_id=ingest_id, scratch_dir=scratch_root
@@ -772,7 +773,7 @@ def _commit_group(
     before the transaction, unless the checks' thread had time to: docs/decisions/0005, phase 7)."""
     sql: sql_bulk.BulkSql | None = None
     try:
-        if stage_in_scratch and group.staged.num_rows:
+        if stage_in_scratch:
             group.write_scratch(scratch_dir)
         with transactions() as writer:
             sql = sql_bulk.BulkSql(writer, scratch_dir)

@@ -173,15 +173,16 @@ class PendingTotals:
         self.chunks = {}
         result = Accounted(len(todo))
         try:
-            touched = self._run(
-                "SELECT count(*) FROM (SELECT DISTINCT resident_id, behaviour_id, month FROM pending)"
-            )
-            parts = self.parts(int(touched[0][0]))
-            if touched[0][0]:
+            keys = db.sql("SELECT DISTINCT resident_id, behaviour_id, month FROM pending").to_arrow_table()
+            if keys.num_rows:
+                parts = self.parts(keys.num_rows)
+                db.register("month_keys", keys)
+                del keys  # the registration holds them until their parts are known
                 month_keys = db.sql(
-                    f"SELECT DISTINCT resident_id, behaviour_id, month, {part_of(parts)} AS part "
-                    "FROM pending ORDER BY part, resident_id, behaviour_id, month"
+                    f"SELECT *, {part_of(parts)} AS part FROM month_keys "
+                    "ORDER BY part, resident_id, behaviour_id, month"
                 ).to_arrow_table()
+                db.unregister("month_keys")
                 residents = db.sql("SELECT DISTINCT resident_id FROM pending ORDER BY ALL").to_arrow_table()
                 result = self._new_totals(
                     sql,

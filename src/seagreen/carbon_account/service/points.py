@@ -27,6 +27,7 @@ def resident_account(ref: str) -> str:
     return f"carbon:points:{ref}"
 
 
+@cycle_collection_paused()  # tens of thousands of requests, no cycles (kit/gc_pause.py)
 def settle_points(
     session: Session,
     catalogue: Catalogue,
@@ -36,17 +37,6 @@ def settle_points(
     limit: int = SETTLE_CHUNK,
 ) -> tuple[int, int]:
     """Post up to ``limit`` residents' unposted points; return (residents, points) posted."""
-    with cycle_collection_paused():  # tens of thousands of requests, no cycles (kit/gc_pause.py)
-        return _settle(session, catalogue, resident_ids, ingest_id, limit)
-
-
-def _settle(
-    session: Session,
-    catalogue: Catalogue,
-    resident_ids: Sequence[int] | None,
-    ingest_id: int | None,
-    limit: int,
-) -> tuple[int, int]:
     rows = repository.unsettled(session, resident_ids, limit)
     if not rows:
         return 0, 0
