@@ -200,6 +200,32 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
 
 
 @pytest.mark.slow
+def test_each_accounting_posts_the_points_it_adds_in_its_own_transaction(database_url, tmp_path, monkeypatch):
+    """A file's accountings post the points they add to the ledger themselves, a part of the
+    residents at a time while the next part is computed, and record them as posted: with the
+    settlement after the file taken away, the ledger still holds every point."""
+    from seagreen.carbon_account.service import bulk, bulk_accounting
+
+    monkeypatch.setattr(bulk, "settle_points", lambda *args, **kwargs: (0, 0))
+    monkeypatch.setattr(bulk_accounting, "PART_MONTH_ROWS", 4)  # several parts a flush
+    parts: list[int] = []
+    computed = bulk_accounting.PendingTotals._part
+
+    def counted(self, part, *args, **kwargs):
+        parts.append(part)
+        return computed(self, part, *args, **kwargs)
+
+    monkeypatch.setattr(bulk_accounting.PendingTotals, "_part", counted)
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        path = write_text(tmp_path / "events.csv", csv_text(rows(600, seed=5)))
+        summary = ingest(url, transactions, path, group_rows=100, flush_rows=40)
+        balances, (_events, points, posted), ledger_points = state(transactions)
+    assert max(parts) >= 2 and parts.count(0) >= 2  # parts in each of several flushes
+    assert summary.points == points == posted > 0
+    assert ledger_points == {ref: earned for ref, _reduction, _credited, earned in balances if earned}
+
+
+@pytest.mark.slow
 def test_another_runs_crashed_batches_are_accounted_once_they_are_stale(database_url, tmp_path, monkeypatch):
     from seagreen.carbon_account.service import bulk_accounting
 

@@ -155,6 +155,25 @@ class _Stored:
             self.db.unregister("stored_months")
 
 
+def _flush_in_parts(pending, old_table: pa.Table, parts: int) -> tuple[list[list[tuple]], list[tuple]]:
+    """``PendingTotals._part`` for every part, as a flush runs them: the new month, version and
+    resident rows, and the residents owed points, each sorted."""
+    for name in ("new_months", "new_versions", "new_residents"):
+        pending.db.execute(f"DROP TABLE IF EXISTS {name}")
+    stored = _Stored(pending.db, old_table, parts)
+    owed: list[tuple] = []
+    for part in range(parts):
+        owed.extend(
+            tuple(r.values())
+            for r in pending._part(part, parts, stored.months(part), settle=True).to_pylist()
+        )
+    tables = [
+        pending.db.sql(f"SELECT * FROM {name} ORDER BY ALL").fetchall()
+        for name in ("new_months", "new_versions", "new_residents")
+    ]
+    return tables, sorted(owed)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     events=st.lists(
@@ -166,12 +185,15 @@ class _Stored:
         st.lists(st.one_of(st.none(), grams), min_size=DAYS_IN_ROW, max_size=DAYS_IN_ROW),
         max_size=30,
     ),
+    posted=st.dictionaries(st.integers(1, 40), st.integers(0, 5_000), max_size=40),
     part_rows=st.integers(1, 30),
 )
-def test_the_month_rows_in_parts_of_the_residents_equal_them_computed_at_once(events, stored, part_rows):
-    """``PendingTotals._new_months`` computes a large flush one part of the residents at a time so
-    that its wide rows fit in memory; the parts together are the rows computed at once, and every
-    touched month row is there exactly once."""
+def test_a_flush_in_parts_of_the_residents_equals_it_computed_at_once(events, stored, posted, part_rows):
+    """A flush computes a large accounting one part of the residents at a time so that its wide
+    rows fit in memory, and posts each part's points while the next is computed
+    (``PendingTotals._part``); the parts together are the month, version and resident rows
+    computed at once, every touched month row is there exactly once, and the residents owed
+    points are the same."""
     pending_table = pa.table(
         {
             "resident_id": pa.array([e[0] for e in events], pa.int64()),
@@ -195,30 +217,62 @@ def test_the_month_rows_in_parts_of_the_residents_equal_them_computed_at_once(ev
             for i, n in enumerate(names)
         }
     )
+    credited: dict[int, int] = {}
+    for row in old_rows:
+        credited[row[0]] = credited.get(row[0], 0) + row[5]
+    residents = sorted(credited)
+    old_versions = pa.table(
+        {
+            "resident_id": pa.array(residents, pa.int64()),
+            "version_id": pa.array([1] * len(residents), pa.int64()),
+            "credited_g": pa.array([credited[r] for r in residents], pa.int64()),
+        }
+    )
+    old_points = pa.table(
+        {
+            "resident_id": pa.array(residents, pa.int64()),
+            "points": pa.array([credited[r] // 100 for r in residents], pa.int64()),
+            "points_posted": pa.array([posted.get(r, 0) for r in residents], pa.int64()),
+            "credited_g": pa.array([credited[r] for r in residents], pa.int64()),
+            "settled_batch_id": pa.array([7] * len(residents), pa.int64()),
+        }
+    )
     caps = pa.table(
         {
             "behaviour_id": pa.array([1, 2, 3], pa.int64()),
+            "version_id": pa.array([1, 1, 1], pa.int64()),
             "daily_cap": pa.array([None, 400, 1_000], pa.int64()),
             "monthly_cap": pa.array([2_000, None, 9_000], pa.int64()),
+            "multiplier": pa.array([1, 1, 1], pa.int64()),
         }
     )
     pending = bulk_accounting.PendingTotals.__new__(bulk_accounting.PendingTotals)
     pending.db = duckdb.connect()
+    pending.common_multiple = 100  # 100 g a point
     try:
-        pending.db.register("pending", pending_table)
-        pending.db.register("behaviours", caps)
+        for name, table in (
+            ("pending", pending_table),
+            ("behaviours", caps),
+            ("old_versions", old_versions),
+            ("old_points", old_points),
+        ):
+            pending.db.register(name, table)
         touched = len({(e[0], e[1], e[2]) for e in events})
-        pending._new_months(_Stored(pending.db, old_table, 1), 1)  # one part: the reference
-        whole = pending.db.sql("SELECT * FROM new_months ORDER BY ALL").fetchall()
+        whole, whole_owed = _flush_in_parts(pending, old_table, 1)  # one part: the reference
         with mock.patch.object(bulk_accounting, "PART_MONTH_ROWS", part_rows):
             parts = pending.parts(touched)
-            pending._new_months(_Stored(pending.db, old_table, parts), parts)
-        in_parts = pending.db.sql("SELECT * FROM new_months ORDER BY ALL").fetchall()
+            in_parts, owed = _flush_in_parts(pending, old_table, parts)
     finally:
         pending.db.close()
     assert parts == max(1, -(-touched // part_rows))
     assert in_parts == whole
-    assert len(whole) == touched
+    assert owed == whole_owed
+    assert len(whole[0]) == touched
+    assert len(whole[2]) == len({e[0] for e in events})
+    # owed: the touched residents whose points now exceed what the ledger holds (none for a
+    # resident without stored totals)
+    held = {r: posted.get(r, 0) for r in residents}
+    assert {row[0] for row in owed} == {row[0] for row in whole[2] if row[3] > held.get(row[0], 0)}
 
 
 def _staged(resident_ids: list[int]) -> pa.Table:

@@ -516,7 +516,12 @@ OLD_MONTHS = pa.schema([(name, pa.string() if name == "days" else pa.int64()) fo
 OLD_VERSIONS = pa.schema(
     [("resident_id", pa.int64()), ("version_id", pa.int64()), ("credited_g", pa.int64())]
 )
-OLD_POINTS = pa.schema([("resident_id", pa.int64()), ("points", pa.int64())])
+OLD_POINTS = pa.schema(
+    [
+        (name, pa.int64())
+        for name in ("resident_id", "points", "points_posted", "credited_g", "settled_batch_id")
+    ]
+)
 BATCH_EVENTS = pa.schema(
     [
         ("batch_id", pa.int64()),
@@ -535,8 +540,18 @@ class OldTotals:
 
     sql: BulkSql
     month_keys: str
+    people: str
     versions: pa.Table
     points: pa.Table
+
+    def refs(self) -> dict[int, str]:
+        """The touched residents' refs (their ledger accounts are named by them)."""
+        return {
+            int(resident): str(ref)
+            for resident, ref in self.sql.rows(
+                f"SELECT r.id, r.ref FROM {self.people} p JOIN residents r ON r.id = p.resident_id"
+            )
+        }
 
     def months(self, part: int) -> pa.Table:
         """The stored month rows of the touched keys of ``part`` (keys sorted, for ordered look-ups)."""
@@ -557,13 +572,15 @@ def old_totals(sql: BulkSql, month_keys: pa.Table, residents: pa.Table) -> OldTo
     return OldTotals(
         sql=sql,
         month_keys=names["carbon_flush_month_keys"],
+        people=people,
         versions=sql.arrow(
             "SELECT v.resident_id, v.version_id, v.credited_g FROM "
             f"{people} r JOIN carbon_resident_version_totals v ON v.resident_id = r.resident_id",
             OLD_VERSIONS,
         ),
         points=sql.arrow(
-            f"SELECT t.resident_id, t.points FROM {people} r "
+            "SELECT t.resident_id, t.points, t.points_posted, t.credited_g, t.settled_batch_id FROM "
+            f"{people} r "
             "JOIN carbon_resident_totals t ON t.resident_id = r.resident_id",
             OLD_POINTS,
         ),
@@ -579,7 +596,9 @@ def write_totals(
     last_batch_id: int,
 ) -> None:
     """Write the new totals: month and version rows as their new values; residents' reduction and
-    credited grams as additions, their points as the new total."""
+    credited grams as additions, their points as the new total, and where ``settled_now`` their
+    points as posted to the ledger by this flush (``settled_batch_id`` = ``last_batch_id``)."""
+    last = int(last_batch_id)
     names = sql.put(
         {"carbon_flush_months": months, "carbon_flush_versions": versions, "carbon_flush_people": residents}
     )
@@ -597,12 +616,18 @@ def write_totals(
     )
     sql.run(
         "INSERT INTO carbon_resident_totals (resident_id, reduction_g, credited_g, points, points_posted, "
-        "last_batch_id, settled_batch_id) SELECT resident_id, added_reduction, added_credited, points, 0, "
-        f"{int(last_batch_id)}, 0 FROM {names['carbon_flush_people']} WHERE true "
+        "last_batch_id, settled_batch_id) SELECT resident_id, added_reduction, added_credited, points, "
+        f"CASE WHEN settled_now = 1 THEN points ELSE 0 END, {last}, "
+        f"CASE WHEN settled_now = 1 THEN {last} ELSE 0 END "
+        f"FROM {names['carbon_flush_people']} WHERE true "
         "ON CONFLICT (resident_id) DO UPDATE SET "
         "reduction_g = carbon_resident_totals.reduction_g + excluded.reduction_g, "
         "credited_g = carbon_resident_totals.credited_g + excluded.credited_g, "
-        "points = excluded.points, last_batch_id = excluded.last_batch_id"
+        "points = excluded.points, last_batch_id = excluded.last_batch_id, "
+        "points_posted = CASE WHEN excluded.settled_batch_id > 0 THEN excluded.points_posted "
+        "ELSE carbon_resident_totals.points_posted END, "
+        "settled_batch_id = CASE WHEN excluded.settled_batch_id > 0 THEN excluded.settled_batch_id "
+        "ELSE carbon_resident_totals.settled_batch_id END"
     )
 
 

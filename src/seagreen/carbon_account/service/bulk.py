@@ -5,8 +5,10 @@ rows. DuckDB checks each group (every rule of ``domain.check_event`` as a column
 and consent) and computes reductions and hashes; rows whose quantity or time is written in an
 unusual form go through ``domain.check_event`` itself, so the domain stays the specification.
 Each group is then **one transaction** on an ADBC connection: stage the checked rows, resolve
-them against the stored events, account them, and move the ingest's checkpoint. Points are issued
-through the ledger at the end (``points.settle_points``), from the stored totals.
+them against the stored events, and move the ingest's checkpoint; their accounting waits for a few
+groups (``bulk_accounting``). Each accounting also posts the points its residents are owed to the
+ledger in its own transaction (``points.post_points``); ``points.settle_points`` at the end posts
+whatever is still owed (left by a run that died, or recovered batches).
 
 A crash at any moment loses at most the group in flight: the re-run finds the unfinished ingest
 by the file's SHA-256 and partner, skips the rows up to its checkpoint, truncates the quarantine

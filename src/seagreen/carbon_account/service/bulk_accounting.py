@@ -6,7 +6,9 @@ The groups of a file commit their events one by one; their reductions wait here,
 transaction reads the stored totals of every touched key, computes the new ones exactly as
 ``domain.apply_reductions`` does (DuckDB, set-based: new day credited = min(total, daily cap),
 month credited = min(Σ days, monthly cap), points = floor(Σ credited / g_per_point) over the
-resident's versions), writes them, and marks the batches accounted.
+resident's versions), writes them, and marks the batches accounted. A file's ingest also has it
+post the points each touched resident is owed to the ledger, in the same transaction, while the
+next part of the residents is computed (``PendingTotals._new_totals``).
 
 Only batches still unaccounted *under the intake lock* are taken, so a batch is accounted exactly
 once even if another process recovered it meanwhile (``recover``). A batch whose ingest died
@@ -16,6 +18,7 @@ before accounting it is read back from ``carbon_events`` and accounted the same 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.service import month_sql
 from seagreen.carbon_account.service.intake import Catalogue
+from seagreen.carbon_account.service.points import post_points
 from seagreen.kit.clock import now_micros
 
 Transactions = Callable[..., AbstractContextManager[Session]]
@@ -103,6 +107,7 @@ class PendingTotals:
     with an in-process DuckDB."""
 
     def __init__(self, catalogue: Catalogue, *, temp_dir: Path | None = None) -> None:
+        self.catalogue = catalogue
         self.common_multiple = int(catalogue.common_multiple)
         self.db = duckdb.connect()
         self._run("SET threads = 1")  # the other core checks the next groups; less CPU than two threads
@@ -157,8 +162,12 @@ class PendingTotals:
             self.chunks.setdefault(int(batch), []).append(rows)
         self.rows += len(chunk)
 
-    def flush(self, sql: sql_bulk.BulkSql, *, ingest_id: int, now_us: int | None = None) -> Accounted:
-        """Account the pending batches that are still unaccounted, in the caller's transaction."""
+    def flush(
+        self, sql: sql_bulk.BulkSql, *, ingest_id: int, now_us: int | None = None, settle: bool = False
+    ) -> Accounted:
+        """Account the pending batches that are still unaccounted, in the caller's transaction;
+        with ``settle``, also post the points the touched residents are owed to the ledger
+        (``points.post_points``) and record them as posted with the new totals."""
         if not self.batches:
             return Accounted()
         sql.lock()
@@ -190,6 +199,8 @@ class PendingTotals:
                     parts=parts,
                     last_batch_id=max(todo),
                     batches=len(todo),
+                    ingest_id=ingest_id,
+                    settle=settle,
                 )
         finally:
             db.unregister("pending")  # (unregistering twice is no error)
@@ -214,69 +225,123 @@ class PendingTotals:
         """The parts of the residents a flush touching ``month_rows`` month rows is computed in."""
         return max(1, -(-month_rows // PART_MONTH_ROWS))
 
-    def _new_months(self, old: sql_bulk.OldTotals, parts: int) -> None:
-        """``new_months``: ``month_sql.month_update`` of ``pending`` and the stored month rows, one
-        part of the residents at a time. A part's pivot keeps 32 sums a month row, and its month rows
-        are unpacked into 31 day columns; only the narrow result (days packed again) is kept across
-        parts. Computed for all residents at once (the pivot alone was in parts before), a flush of
-        400k month rows grew the ingest by 480 MB; 20M events peaked at 1.74 GB, in parts at 1.60 GB
-        (docs/decisions/0005, phase 6). The stored month rows are read a part at a time too
-        (phase 7)."""
-        self._run("DROP TABLE IF EXISTS new_months")
-        for part in range(parts):
-            where = "" if parts == 1 else f" WHERE {part_of(parts)} = {part}"
-            self._run(
-                "CREATE OR REPLACE TEMP TABLE added AS "
-                + month_sql.pivot_added(f"(SELECT * FROM pending{where})")
-            )
-            self.db.register("old_months_packed", old.months(part))
-            try:
-                unpacked = month_sql.unpack_days("old_months_packed")
-                update = month_sql.month_update("added", "behaviours", f"({unpacked})")
-                self._run(
-                    ("CREATE TEMP TABLE new_months AS " if part == 0 else "INSERT INTO new_months ") + update
-                )
-            finally:
-                self.db.unregister("old_months_packed")
+    def _part(self, part: int, parts: int, stored: pa.Table, *, settle: bool) -> pa.Table | None:
+        """One part of the residents: ``month_sql.month_update`` of its pending events and its stored
+        month rows (``stored``) into ``new_months``, then its residents' version totals and points
+        into ``new_versions`` and ``new_residents``; with ``settle``, the residents owed points.
+
+        A part's pivot keeps 32 sums a month row, and its month rows are unpacked into 31 day
+        columns; only the narrow result (days packed again) is kept across parts. Computed for all
+        residents at once, a flush of 400k month rows grew the ingest by 480 MB (docs/decisions/0005,
+        phase 6); the stored month rows are read a part at a time too (phase 7). Runs on the flush's
+        worker thread and touches nothing but DuckDB (phase 8)."""
+        where = "" if parts == 1 else f" WHERE {part_of(parts)} = {part}"
+        added = month_sql.pivot_added(f"(SELECT * FROM pending{where})")
+        self._run(f"CREATE OR REPLACE TEMP TABLE added AS {added}")
+        self.db.register("old_months_packed", stored)
+        try:
+            unpacked = month_sql.unpack_days("old_months_packed")
+            update = month_sql.month_update("added", "behaviours", f"({unpacked})")
+            into = "CREATE TEMP TABLE new_months AS " if part == 0 else "INSERT INTO new_months "
+            self._run(into + update)
+        finally:
+            self.db.unregister("old_months_packed")
         self._run("DROP TABLE added")
+        months = f"(SELECT * FROM new_months{where})"
+        of_old = where.replace("WHERE ", "WHERE o.")
+        self._run(
+            ("CREATE TEMP TABLE new_versions AS " if part == 0 else "INSERT INTO new_versions ")
+            + "SELECT d.resident_id, d.version_id, COALESCE(o.credited_g, 0) + d.delta AS credited_g FROM ("
+            "SELECT resident_id, version_id, CAST(SUM(credited_g - old_credited) AS BIGINT) AS delta "
+            f"FROM {months} GROUP BY ALL) d LEFT JOIN old_versions o USING (resident_id, version_id)"
+        )
+        multiplier = "(SELECT DISTINCT version_id, multiplier FROM behaviours)"
+        self._run(
+            ("CREATE TEMP TABLE new_residents AS " if part == 0 else "INSERT INTO new_residents ")
+            + "SELECT r.resident_id, r.added_reduction, r.added_credited, p.points, "
+            "COALESCE(op.points, 0) AS old_points, COALESCE(op.points_posted, 0) AS old_posted, "
+            "COALESCE(op.credited_g, 0) + r.added_credited AS credited_g, "
+            "COALESCE(op.settled_batch_id, 0) AS old_settled, "
+            f"CAST({'true' if settle else 'false'} AND p.points > COALESCE(op.points_posted, 0) AS INTEGER) "
+            "AS settled_now FROM ("
+            "SELECT resident_id, CAST(SUM(added_reduction) AS BIGINT) AS added_reduction, "
+            "CAST(SUM(credited_g - old_credited) AS BIGINT) AS added_credited "
+            f"FROM {months} GROUP BY ALL) r JOIN (SELECT resident_id, "
+            f"CAST(SUM(CAST(credited_g AS HUGEINT) * m.multiplier) // {self.common_multiple} AS BIGINT) "
+            f"AS points FROM (SELECT resident_id, version_id, credited_g FROM new_versions{where} UNION ALL "
+            "SELECT o.resident_id, o.version_id, o.credited_g FROM old_versions o "
+            f"ANTI JOIN new_versions n USING (resident_id, version_id){of_old}) v "
+            f"JOIN {multiplier} m USING (version_id) GROUP BY resident_id) p USING (resident_id) "
+            "LEFT JOIN old_points op USING (resident_id)"
+        )
+        if not settle:
+            return None
+        owed_where = f"{where} AND settled_now = 1" if where else " WHERE settled_now = 1"
+        return self.db.sql(
+            "SELECT resident_id, points, old_posted, credited_g, old_settled FROM new_residents"
+            f"{owed_where} ORDER BY resident_id"
+        ).to_arrow_table()
+
+    def _settle(
+        self,
+        sql: sql_bulk.BulkSql,
+        owed: pa.Table,
+        refs: dict[int, str],
+        *,
+        ingest_id: int,
+        last_batch_id: int,
+    ) -> int:
+        """Post ``owed`` residents' points in the flush's transaction (this thread's session)."""
+        ids, points, posted, credited, settled = (owed.column(i).to_pylist() for i in range(5))
+        rows = [
+            (resident, refs[resident], p, before, grams, batch, last_batch_id)
+            for resident, p, before, grams, batch in zip(ids, points, posted, credited, settled, strict=True)
+        ]
+        return post_points(sql.session, self.catalogue, rows, ingest_id=ingest_id)
 
     def _new_totals(
-        self, sql: sql_bulk.BulkSql, old: sql_bulk.OldTotals, *, parts: int, last_batch_id: int, batches: int
+        self,
+        sql: sql_bulk.BulkSql,
+        old: sql_bulk.OldTotals,
+        *,
+        parts: int,
+        last_batch_id: int,
+        batches: int,
+        ingest_id: int,
+        settle: bool,
     ) -> Accounted:
-        """``month_sql`` over ``pending`` and the stored rows; write the new totals."""
+        """``month_sql`` over ``pending`` and the stored rows, part by part; the points owed posted
+        (``settle``); the new totals written.
+
+        DuckDB computes a part on a worker thread while this thread reads the next part's stored
+        month rows and posts the previous part's points to the ledger (Python and the database,
+        which DuckDB does not wait for): the settlement of a file's residents took as long as
+        its accounting, one after the other, on one core (docs/decisions/0005, phase 8)."""
         db = self.db
         db.register("old_versions", old.versions)
         db.register("old_points", old.points)
-        self._new_months(old, parts)
+        for name in ("new_months", "new_versions", "new_residents"):
+            self._run(f"DROP TABLE IF EXISTS {name}")
+        with ThreadPoolExecutor(1, thread_name_prefix="seagreen-accounting") as worker:
+            running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
+            refs = old.refs() if settle else {}  # while the first part is computed
+            for part in range(parts):
+                stored = old.months(part + 1) if part + 1 < parts else None  # while part is computed
+                owed = running.result()
+                if stored is not None:
+                    running = worker.submit(self._part, part + 1, parts, stored, settle=settle)
+                    del stored
+                if owed is not None and owed.num_rows:
+                    self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
         del old  # the registrations hold what is still needed of it
         # the largest input, no longer needed (20M events: the flush's peak, while the new totals
         # are written, 1.26 -> 1.1 GB)
         db.unregister("pending")
-        self._run(
-            "CREATE OR REPLACE TEMP TABLE new_versions AS SELECT d.resident_id, d.version_id, "
-            "COALESCE(o.credited_g, 0) + d.delta AS credited_g FROM (SELECT resident_id, version_id, "
-            "CAST(SUM(credited_g - old_credited) AS BIGINT) AS delta FROM new_months GROUP BY ALL) d "
-            "LEFT JOIN old_versions o USING (resident_id, version_id)"
-        )
-        multiplier = "(SELECT DISTINCT version_id, multiplier FROM behaviours)"
-        self._run(
-            "CREATE OR REPLACE TEMP TABLE new_residents AS SELECT r.resident_id, r.added_reduction, "
-            "r.added_credited, p.points, COALESCE(op.points, 0) AS old_points FROM ("
-            "SELECT resident_id, CAST(SUM(added_reduction) AS BIGINT) AS added_reduction, "
-            "CAST(SUM(credited_g - old_credited) AS BIGINT) AS added_credited "
-            "FROM new_months GROUP BY ALL) r JOIN (SELECT resident_id, "
-            f"CAST(SUM(CAST(credited_g AS HUGEINT) * m.multiplier) // {self.common_multiple} AS BIGINT) "
-            "AS points FROM (SELECT resident_id, version_id, credited_g FROM new_versions UNION ALL "
-            "SELECT o.resident_id, o.version_id, o.credited_g FROM old_versions o "
-            "ANTI JOIN new_versions n USING (resident_id, version_id)) v "
-            f"JOIN {multiplier} m USING (version_id) GROUP BY resident_id) p USING (resident_id) "
-            "LEFT JOIN old_points op USING (resident_id)"
-        )
         for name in ("old_versions", "old_points"):
             db.unregister(name)
         versions = db.sql("SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL")
         residents = db.sql(
-            "SELECT resident_id, added_reduction, added_credited, points FROM new_residents "
+            "SELECT resident_id, added_reduction, added_credited, points, settled_now FROM new_residents "
             "ORDER BY resident_id"
         )
         month_columns = ", ".join(month_sql.STORED_COLUMNS)
@@ -322,7 +387,7 @@ def account(
             sql = sql_bulk.BulkSql(session, scratch_dir)
             sql.checkpoints_elsewhere()
             sql.bounded_cache()
-            return pending.flush(sql, ingest_id=ingest_id)
+            return pending.flush(sql, ingest_id=ingest_id, settle=True)
     finally:
         if sql is not None:
             sql.release()

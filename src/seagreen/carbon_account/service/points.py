@@ -27,6 +27,11 @@ def resident_account(ref: str) -> str:
     return f"carbon:points:{ref}"
 
 
+Unsettled = tuple[int, str, int, int, int, int, int]
+"""A resident owed points: ``(id, ref, points, points_posted, credited_g, settled_batch_id,
+last_batch_id)``, with ``points > points_posted``."""
+
+
 @cycle_collection_paused()  # tens of thousands of requests, no cycles (kit/gc_pause.py)
 def settle_points(
     session: Session,
@@ -40,6 +45,21 @@ def settle_points(
     rows = repository.unsettled(session, resident_ids, limit)
     if not rows:
         return 0, 0
+    posted = post_points(session, catalogue, rows, ingest_id=ingest_id)
+    repository.mark_settled(
+        session, [(resident, points, last) for resident, _, points, _, _, _, last in rows]
+    )
+    return len(rows), posted
+
+
+def post_points(
+    session: Session, catalogue: Catalogue, rows: Sequence[Unsettled], *, ingest_id: int | None
+) -> int:
+    """Post the owed points of ``rows`` to the residents' ledger accounts (opened if new), in the
+    caller's transaction, and return how many; recording them as posted is the caller's (a
+    bulk accounting writes it with the new totals)."""
+    if not rows:
+        return 0
     ledger.open_accounts(
         session,
         [ledger.AccountSpec(ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform")]
@@ -74,10 +94,7 @@ def settle_points(
         for _, ref, points, posted, credited, settled, last in rows
     ]
     ledger.post_or_raise(session, requests)
-    repository.mark_settled(
-        session, [(resident, points, last) for resident, _, points, _, _, _, last in rows]
-    )
-    return len(rows), sum(points - posted for _, _, points, posted, *_ in rows)
+    return sum(points - posted for _, _, points, posted, *_ in rows)
 
 
 @dataclass(frozen=True)
