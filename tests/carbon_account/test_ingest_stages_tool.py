@@ -1,0 +1,42 @@
+"""``benchmarks/ingest_stages.py`` (where a bulk ingest's time goes) still times every stage it
+names: a stage function renamed or moved fails it here, not in the next performance session."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_stage_tool_times_every_stage_of_a_small_ingest():
+    done = subprocess.run(
+        [sys.executable, "benchmarks/ingest_stages.py", "--events", "20000", "--residents", "500", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["accepted"] == 20_000
+    labels = {stage["label"] for stage in result["stages"]}
+    assert labels == {
+        "checks: set-up",
+        "checks",
+        "scratch file",
+        "group commit",
+        "accounting",
+        "accounting: a part",
+        "accounting: settlement",
+        "settlement after",
+    }
+    assert all(stage["calls"] >= 1 and stage["wall_s"] >= 0 for stage in result["stages"])
+    assert {s["thread"] for s in result["stages"] if s["label"] == "checks"} == {"checks"}
+    threads = {s["label"]: s["thread"] for s in result["stages"]}
+    assert threads["accounting: a part"] == "accounting"  # DuckDB on the flush's worker
+    assert threads["accounting: settlement"] == "writer"  # the session stays on its thread
+    assert 0 < result["loop_seconds"] <= result["seconds"]
+    assert result["after_loop_seconds"] == result["seconds"] - result["loop_seconds"]
