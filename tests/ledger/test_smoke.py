@@ -40,6 +40,34 @@ def test_an_account_rolled_back_is_not_remembered_by_the_account_cache(session):
     assert service.verify(session).ok
 
 
+def test_postings_to_accounts_just_opened_need_no_second_look_up(session, monkeypatch):
+    """``open_accounts`` leaves the accounts it read or made in the account directory, under the
+    epoch it wrote, so postings that follow in the same transaction look none of them up again
+    (a settlement of a file's 100k new residents spent half a second in that look-up)."""
+    from seagreen.ledger import repository
+
+    looked_up: list[int] = []
+    real = repository.account_meta_by_key
+
+    def counted(session, keys):
+        looked_up.append(len(keys))
+        return real(session, keys)
+
+    monkeypatch.setattr(repository, "account_meta_by_key", counted)
+    service.open_accounts(
+        session,
+        [AccountSpec("seed:pool", "points"), *(AccountSpec(f"seed:r{n}", "points") for n in range(50))],
+    )
+    opening = len(looked_up)
+    results = service.post_transfers(
+        session, [TransferRequest(f"seed:t{n}", "seed:pool", f"seed:r{n}", 1) for n in range(50)]
+    )
+    assert all(result.outcome is Outcome.CREATED for result in results)
+    assert len(looked_up) == opening
+    assert service.balance(session, "seed:r7").net_credit == 1
+    assert service.verify(session).ok
+
+
 def test_releasing_expired_holds_is_audited(session):
     from sqlalchemy import text
 

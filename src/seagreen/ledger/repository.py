@@ -38,11 +38,19 @@ def lock_head(session: Session) -> tuple[int, str, str]:
     return int(row.last_seq), str(row.last_hash), str(row.accounts_epoch)
 
 
-def new_accounts_epoch(session: Session) -> None:
-    """Mark that accounts were opened: every process's cached account directory is now stale."""
-    session.execute(
-        update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(accounts_epoch=secrets.token_hex(16))
-    )
+def new_accounts_epoch(session: Session) -> str:
+    """Mark that accounts are being opened: every process's cached account directory is now
+    stale. Returns the new epoch (``remember_accounts``)."""
+    epoch = secrets.token_hex(16)
+    session.execute(update(LedgerHead).where(LedgerHead.id == HEAD_ID).values(accounts_epoch=epoch))
+    return epoch
+
+
+def writers_begin_locked(session: Session) -> bool:
+    """Whether this transaction could not have missed a commit since it began: SQLite's write
+    transactions begin ``IMMEDIATE`` (``db/engine.py``), so no other writer can commit until this
+    one ends; PostgreSQL's statements each see what committed before them."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def read_head(session: Session) -> tuple[int, str]:
@@ -162,6 +170,16 @@ def account_meta(session: Session, keys: Sequence[str], epoch: str) -> dict[str,
     if unknown:
         entries.update(account_meta_by_key(session, unknown))
     return {key: entries[key] for key in keys if key in entries}
+
+
+def remember_accounts(session: Session, epoch: str, entries: dict[str, tuple[int, str, int]]) -> None:
+    """Start this process's account directory at ``epoch``, just written by ``new_accounts_epoch``
+    in this transaction, with accounts read in it: a posting to accounts just opened then needs no
+    second look-up (a settlement of 100k new residents spent half a second in it). A new directory
+    replaces the old one in one store, so a thread holding the old one keeps a consistent pair.
+    Should the transaction roll back, its random epoch is never read from the head again, so
+    these entries are never trusted."""
+    _directories[session.get_bind().engine] = _Directory(epoch, dict(entries))
 
 
 def account_meta_by_key(session: Session, keys: Sequence[str]) -> dict[str, tuple[int, str, int]]:

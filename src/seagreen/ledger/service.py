@@ -51,11 +51,13 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
     """
     wanted = {spec.key: spec for spec in specs}
     existing = repository.account_meta_by_key(session, list(wanted))
+    epoch = ""
     if len(existing) < len(wanted):
         # Opening takes the posting lock, and marks every process's cached directory stale.
         repository.lock_head(session)
-        repository.new_accounts_epoch(session)
-        existing = repository.account_meta_by_key(session, list(wanted))
+        epoch = repository.new_accounts_epoch(session)
+        if not repository.writers_begin_locked(session):  # another may have opened some meanwhile
+            existing = repository.account_meta_by_key(session, list(wanted))
     for key, (_account_id, unit, flags) in existing.items():
         spec = wanted[key]
         if unit != spec.unit or flags != int(spec.flags):
@@ -69,7 +71,9 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
         [(spec.key, spec.unit, int(spec.flags), spec.description, now) for spec in missing],
     )
     created = repository.account_meta_by_key(session, [spec.key for spec in missing])
-    return {key: meta[0] for key, meta in (existing | created).items()}
+    opened = existing | created
+    repository.remember_accounts(session, epoch, opened)  # for postings later in this transaction
+    return {key: meta[0] for key, meta in opened.items()}
 
 
 def balance(session: Session, key: str) -> Balance:
