@@ -375,8 +375,10 @@ def account(
     scratch_dir: Path | None = None,
     last: bool = False,
 ) -> Accounted:
-    """Account what is pending in a transaction of its own. The ``last`` accounting of a file
-    has both cores (nothing is left to read and check)."""
+    """Account what is pending in a transaction of its own, posting the points it adds to the
+    ledger in it. The ``last`` accounting of a file gives DuckDB two threads: nothing is left to
+    read and check, and although its postings now share the cores with them, one thread was
+    slower (docs/decisions/0005, phase 8)."""
     if not pending.batches:
         return Accounted()
     sql: sql_bulk.BulkSql | None = None
