@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seagreen.carbon_account.domain import DAYS_IN_ROW, MonthRow, add_to_month, pack_days, unpack_days
+from seagreen.carbon_account.domain import (
+    DAYS_IN_ROW,
+    MonthRow,
+    add_to_month,
+    add_to_packed_month,
+    pack_days,
+    unpack_days,
+)
 from seagreen.carbon_account.service import bulk_accounting, month_sql
 
 grams = st.integers(0, 5_000)
@@ -54,6 +61,30 @@ def test_adding_in_two_steps_equals_adding_at_once(first, second, daily, monthly
         monthly_cap_g=monthly,
     )
     assert stepwise == add_to_month(MonthRow(), both, daily_cap_g=daily, monthly_cap_g=monthly)
+
+
+@given(first=additions, second=additions, daily=caps, monthly=caps)
+def test_adding_to_the_stored_form_equals_the_domain(first, second, daily, monthly):
+    """What the real-time intake runs (only the changed days parsed and formatted) equals
+    ``add_to_month`` packed, from no row and from a stored one."""
+    before = add_to_month(MonthRow(), first, daily_cap_g=daily, monthly_cap_g=monthly)
+    for stored, packed in ((MonthRow(), None), (before, pack_days(before.days))):
+        after = add_to_month(stored, second, daily_cap_g=daily, monthly_cap_g=monthly)
+        assert add_to_packed_month(
+            packed,
+            stored.reduction_g,
+            stored.day_credited_g,
+            second,
+            daily_cap_g=daily,
+            monthly_cap_g=monthly,
+        ) == (pack_days(after.days), after.reduction_g, after.day_credited_g, after.credited_g)
+
+
+def test_the_stored_form_refuses_a_short_row_and_a_negative_reduction():
+    with pytest.raises(ValueError):
+        add_to_packed_month("1,2,3", 6, 6, {1: 1}, daily_cap_g=None, monthly_cap_g=None)
+    with pytest.raises(ValueError):
+        add_to_packed_month(None, 0, 0, {3: -1}, daily_cap_g=None, monthly_cap_g=None)
 
 
 @settings(max_examples=40, deadline=None)

@@ -23,18 +23,15 @@ from seagreen.carbon_account.domain import (
     FieldError,
     IntakeReason,
     Methodology,
-    MonthRow,
     PartnerKind,
-    add_to_month,
+    add_to_packed_month,
     check_event,
     day_number,
     dedupe_hash,
     epoch_micros,
     intake_content_hash,
     month_number,
-    pack_days,
     quantity_milli,
-    unpack_days,
 )
 from seagreen.carbon_account.errors import PartnerNotFound
 from seagreen.carbon_account.repository import intake as sql_intake
@@ -270,16 +267,13 @@ def account_new_events(
     for key, by_day in sorted(added.items()):
         resident, behaviour, month = key
         daily_cap, monthly_cap, version = catalogue.caps[behaviour]
-        found = stored.get(key)
-        before = MonthRow(tuple(unpack_days(found[3])), found[0], found[1], found[2]) if found else MonthRow()
-        after = add_to_month(before, by_day, daily_cap_g=daily_cap, monthly_cap_g=monthly_cap)
-        months.append(
-            (*key, after.reduction_g, after.day_credited_g, after.credited_g, pack_days(after.days))
+        old_reduction, old_day_credited, old_credited, packed = stored.get(key, _NO_MONTH)
+        days, reduction, day_credited, credited = add_to_packed_month(
+            packed, old_reduction, old_day_credited, by_day, daily_cap_g=daily_cap, monthly_cap_g=monthly_cap
         )
-        credits[(resident, version)] = (
-            credits.get((resident, version), 0) + after.credited_g - before.credited_g
-        )
-        reductions[resident] = reductions.get(resident, 0) + after.reduction_g - before.reduction_g
+        months.append((*key, reduction, day_credited, credited, days))
+        credits[(resident, version)] = credits.get((resident, version), 0) + credited - old_credited
+        reductions[resident] = reductions.get(resident, 0) + reduction - old_reduction
     sql_intake.write_month_rows(sql, months)
     sql_intake.add_version_credits(sql, [(r, v, grams) for (r, v), grams in sorted(credits.items())])
     residents = sorted(reductions)
@@ -307,6 +301,9 @@ def account_new_events(
         sum(credited_by_resident.values()),
         sum(points - stored_totals.get(r, (0, 0))[1] for r, _, _, points in rows),
     )
+
+
+_NO_MONTH: tuple[int, int, int, str | None] = (0, 0, 0, None)
 
 
 def window(now: datetime, backfill_days: int) -> tuple[int, int]:
