@@ -25,6 +25,7 @@ from seagreen.carbon_account.service.intake import (
 )
 from seagreen.carbon_account.service.points import settle_points
 from seagreen.kit.clock import to_micros, utcnow
+from seagreen.kit.gc_pause import cycle_collection_paused
 
 MAX_EVENTS = 1_000
 
@@ -47,6 +48,7 @@ class SubmitResult:
         return sum(1 for result in self.results if result.status is status)
 
 
+@cycle_collection_paused()  # a thousand events make ~100k objects and no cycle (kit/gc_pause.py)
 def submit_events(
     session: Session,
     *,
