@@ -12,11 +12,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # made once: building it took most of a conversion
+
+
 def to_micros(moment: datetime) -> int:
     """Microseconds since the Unix epoch, exact (no float arithmetic)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime: give a time zone")
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
