@@ -2,12 +2,13 @@
 """The real-time intake's SQL: resolve staged events against what is stored, write them, and read
 and write the totals their accounting changes.
 
-One request's checked events are *staged* in a temporary table (``carbon_stage``), then a fixed
-sequence of set-based statements, the same on SQLite and PostgreSQL, does the rest inside the
+One request's checked events are written, and where needed *staged* in a temporary table
+(``carbon_stage``), and a fixed sequence of set-based statements does the rest inside the
 request's transaction:
 
-1. ``INSERT … SELECT … ON CONFLICT DO NOTHING`` into ``carbon_events``, in row order, so the
-   first of several rows with one (partner, event_id) wins;
+1. ``INSERT … ON CONFLICT DO NOTHING`` into ``carbon_events``, in row order, so the first of
+   several rows with one (partner, event_id) wins (on SQLite straight from the rows, staged
+   afterwards only when step 2 or 3 has work; on PostgreSQL from the stage);
 2. when fewer rows went in than were staged, every staged row is classified against the stored
    event of its key: inserted by this batch (accepted), same content hash (duplicate) or other
    content (conflict);
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -76,6 +78,10 @@ class Sql(Protocol):
         """Create ``carbon_stage`` (temporary) holding ``table`` (``STAGE_SCHEMA``) plus the result
         columns ``outcome`` (``NEW``), ``winner_partner_id`` and ``winner_event_id`` (NULL)."""
 
+    def insert_events(self, table: pa.Table, *, partner_id: int, batch_id: int) -> int:
+        """Insert ``table``'s rows (``STAGE_SCHEMA``, in row order) into ``carbon_events``, a row
+        whose (partner, event_id) is stored already left out; return how many went in."""
+
 
 class SessionSql:
     """The session's own DB-API connection, for the real-time API's batches (at most 1,000
@@ -121,6 +127,36 @@ class SessionSql:
         rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
         self._cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({placeholders})", rows)
 
+    def insert_events(self, table: pa.Table, *, partner_id: int, batch_id: int) -> int:
+        columns = [table.column(name).to_pylist() for name in _EVENT_VALUES]
+        mark = self.marker
+        self._cursor.executemany(
+            f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({int(partner_id)}, {mark}, "
+            f"{int(batch_id)}, {', '.join([mark] * (len(_EVENT_VALUES) - 1))}) "
+            "ON CONFLICT (partner_id, event_id) DO NOTHING",
+            zip(*columns, strict=True),
+        )
+        return int(self._cursor.rowcount)  # summed over the rows: 0 for each one left out
+
+
+_EVENT_COLUMNS = (
+    "partner_id",
+    "event_id",
+    "batch_id",
+    "row_number",
+    "resident_id",
+    "behaviour_id",
+    "quantity_milli",
+    "occurred_at_us",
+    "day",
+    "reduction_g",
+    "content_hash",
+    "dedupe_hash",
+    "attributes",
+)
+_EVENT_VALUES = tuple(name for name in _EVENT_COLUMNS if name not in ("partner_id", "batch_id"))
+"""The columns of ``carbon_events`` a batch writes, and those of them that come from its rows."""
+
 
 def lock_intake(sql: Sql) -> None:
     """Serialise writers of events and totals (SQLite's write lock does it by itself)."""
@@ -157,29 +193,36 @@ class BatchOutcome:
         return self.counts.get(CONFLICT, 0)
 
 
-def _int(value: Any) -> int:
-    return 0 if value is None else int(value)
+def _in_row_order(table: pa.Table) -> bool:
+    numbers = table.column("row_number").to_pylist()
+    return all(a < b for a, b in pairwise(numbers))
 
 
-def resolve(
-    sql: Sql,
-    *,
-    partner_id: int,
-    batch_id: int,
-    staged: int,
-) -> BatchOutcome:
-    """Steps 1-3 of the module docstring over ``carbon_stage``; drops it. The rows not accepted
-    are in ``others``, the rest are the batch's new events."""
+def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> BatchOutcome:
+    """Steps 1-3 of the module docstring for a batch's checked rows (``STAGE_SCHEMA``). The rows
+    not accepted are in ``others``, the rest are the batch's new events.
+
+    On SQLite the rows go straight into ``carbon_events``; only when some did not go in, or some
+    carry a dedupe key, are they staged to be classified (a request of new events without dedupe
+    keys, the usual one, is then one statement instead of three). PostgreSQL stages them first
+    (``COPY``) and inserts from the stage."""
     p, b = int(partner_id), int(batch_id)
-    inserted = sql.run(
-        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, "
-        "behaviour_id, quantity_milli, occurred_at_us, day, reduction_g, content_hash, dedupe_hash, "
-        f"attributes) SELECT {p}, event_id, {b}, row_number, resident_id, behaviour_id, quantity_milli, "
-        f"occurred_at_us, day, reduction_g, content_hash, dedupe_hash, attributes FROM {STAGE} "
-        "WHERE true ORDER BY row_number ON CONFLICT (partner_id, event_id) DO NOTHING"
-    )
-    if sql.dialect == "sqlite" and inserted < 0:
-        inserted = _int(sql.rows("SELECT changes()")[0][0])
+    staged = table.num_rows
+    if not _in_row_order(table):
+        table = table.sort_by("row_number")
+    has_dedupe = table.column("dedupe_hash").null_count < staged
+    if sql.dialect == "sqlite":
+        inserted = sql.insert_events(table, partner_id=p, batch_id=b)
+        if inserted == staged and not has_dedupe:
+            return BatchOutcome(counts={NEW: staged})
+        sql.stage(table)
+    else:
+        sql.stage(table)
+        inserted = sql.run(
+            f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) SELECT {p}, event_id, {b}, "
+            f"{', '.join(_EVENT_VALUES[1:])} FROM {STAGE} "
+            "WHERE true ORDER BY row_number ON CONFLICT (partner_id, event_id) DO NOTHING"
+        )
     classified = inserted != staged
     if classified:
         sql.run(
@@ -187,8 +230,9 @@ def resolve(
             f"THEN {NEW} WHEN e.content_hash = {STAGE}.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
             f"FROM carbon_events e WHERE e.partner_id = {p} AND e.event_id = {STAGE}.event_id"
         )
-    has_dedupe = sql.rows(f"SELECT 1 FROM {STAGE} WHERE dedupe_hash IS NOT NULL AND outcome = {NEW} LIMIT 1")
-    if has_dedupe:
+    if has_dedupe and sql.rows(
+        f"SELECT 1 FROM {STAGE} WHERE dedupe_hash IS NOT NULL AND outcome = {NEW} LIMIT 1"
+    ):
         classified = True
         sql.run(
             "INSERT INTO carbon_dedupe_claims (dedupe_hash, partner_id, event_id, batch_id) "

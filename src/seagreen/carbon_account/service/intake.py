@@ -221,8 +221,7 @@ def write_batch(
     batch_id = sql_intake.new_batch(sql, ingest_id, first_row, last_row, now_us)
     outcome = sql_intake.BatchOutcome()
     if staged.num_rows:
-        sql.stage(staged)
-        outcome = sql_intake.resolve(sql, partner_id=partner_id, batch_id=batch_id, staged=staged.num_rows)
+        outcome = sql_intake.resolve(sql, staged, partner_id=partner_id, batch_id=batch_id)
         new = staged
         if outcome.others:
             not_new = pa.array([row for row, *_ in outcome.others], pa.int64())
