@@ -200,13 +200,25 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
 
 
 @pytest.mark.slow
-def test_each_accounting_posts_the_points_it_adds_in_its_own_transaction(database_url, tmp_path, monkeypatch):
-    """A file's accountings post the points they add to the ledger themselves, a part of the
-    residents at a time while the next part is computed, and record them as posted: with the
-    settlement after the file taken away, the ledger still holds every point."""
+def test_the_last_accounting_posts_every_point_owed_in_its_own_transaction(
+    database_url, tmp_path, monkeypatch
+):
+    """The last accounting of a file posts to the ledger, a part of the residents at a time while
+    the next part is computed, every point its residents are owed (those the file's earlier
+    accountings added too), and records them as posted; the settlement after the file posts the
+    residents it did not touch, each resident once. The accountings before it post nothing (the
+    next group's checks run beside them: phase 9 of decision 0005)."""
     from seagreen.carbon_account.service import bulk, bulk_accounting
 
-    monkeypatch.setattr(bulk, "settle_points", lambda *args, **kwargs: (0, 0))
+    after: list[int] = []
+    settle_after = bulk.settle_points
+
+    def settled_after(*args, **kwargs):
+        residents, points = settle_after(*args, **kwargs)
+        after.append(residents)
+        return residents, points
+
+    monkeypatch.setattr(bulk, "settle_points", settled_after)
     monkeypatch.setattr(bulk_accounting, "PART_MONTH_ROWS", 4)  # several parts a flush
     parts: list[int] = []
     computed = bulk_accounting.PendingTotals._part
@@ -215,12 +227,32 @@ def test_each_accounting_posts_the_points_it_adds_in_its_own_transaction(databas
         parts.append(part)
         return computed(self, part, *args, **kwargs)
 
+    accountings: list[tuple[bool, int]] = []  # (last, postings made in it)
+    settled: list[int] = []
+    settle, account = bulk_accounting.PendingTotals._settle, bulk_accounting.account
+
+    def posting(self, sql, owed, *args, **kwargs):
+        settled.append(owed.num_rows)
+        return settle(self, sql, owed, *args, **kwargs)
+
+    def accounting(*args, last=False, **kwargs):
+        before = len(settled)
+        try:
+            return account(*args, last=last, **kwargs)
+        finally:
+            accountings.append((last, len(settled) - before))
+
     monkeypatch.setattr(bulk_accounting.PendingTotals, "_part", counted)
+    monkeypatch.setattr(bulk_accounting.PendingTotals, "_settle", posting)
+    monkeypatch.setattr(bulk_accounting, "account", accounting)
     with fresh_database(database_url, tmp_path) as (url, transactions):
         path = write_text(tmp_path / "events.csv", csv_text(rows(600, seed=5)))
-        summary = ingest(url, transactions, path, group_rows=100, flush_rows=40)
+        summary = ingest(url, transactions, path, group_rows=100, flush_rows=100)
         balances, (_events, points, posted), ledger_points = state(transactions)
     assert max(parts) >= 2 and parts.count(0) >= 2  # parts in each of several flushes
+    assert len(accountings) >= 2 and all(made == 0 for last, made in accountings if not last)
+    assert accountings[-1][0] and accountings[-1][1] >= 2  # the last one posted, in parts
+    assert sum(settled[-accountings[-1][1] :]) + sum(after) == sum(1 for *_, earned in balances if earned)
     assert summary.points == points == posted > 0
     assert ledger_points == {ref: earned for ref, _reduction, _credited, earned in balances if earned}
 
