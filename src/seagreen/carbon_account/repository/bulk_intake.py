@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy.orm import Session
 
+from seagreen.carbon_account.repository.intake import EVENT_INSERT_COLUMNS
 from seagreen.db.checkpoints import BackgroundCheckpoints
 from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_CACHE_KIB
 
@@ -49,19 +50,6 @@ def _sql_type(kind: pa.DataType, integer: str) -> str:
     raise TypeError(f"no column type for {kind}")
 
 
-EVENT_INSERT_COLUMNS = (
-    "row_number",
-    "event_id",
-    "resident_id",
-    "behaviour_id",
-    "quantity_milli",
-    "occurred_at_us",
-    "day",
-    "reduction_g",
-    "content_hash",
-    "dedupe_hash",
-    "attributes",
-)
 KEY_COLUMNS = ("row_number", "event_id", "content_hash", "dedupe_hash")
 
 

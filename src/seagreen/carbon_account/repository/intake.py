@@ -128,22 +128,19 @@ class SessionSql:
         self._cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({placeholders})", rows)
 
     def insert_events(self, table: pa.Table, *, partner_id: int, batch_id: int) -> int:
-        columns = [table.column(name).to_pylist() for name in _EVENT_VALUES]
-        mark = self.marker
+        columns = [table.column(name).to_pylist() for name in EVENT_INSERT_COLUMNS]
+        marks = ", ".join([self.marker] * len(EVENT_INSERT_COLUMNS))
         self._cursor.executemany(
-            f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({int(partner_id)}, {mark}, "
-            f"{int(batch_id)}, {', '.join([mark] * (len(_EVENT_VALUES) - 1))}) "
-            "ON CONFLICT (partner_id, event_id) DO NOTHING",
+            f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({int(partner_id)}, "
+            f"{int(batch_id)}, {marks}) ON CONFLICT (partner_id, event_id) DO NOTHING",
             zip(*columns, strict=True),
         )
         return int(self._cursor.rowcount)  # summed over the rows: 0 for each one left out
 
 
-_EVENT_COLUMNS = (
-    "partner_id",
-    "event_id",
-    "batch_id",
+EVENT_INSERT_COLUMNS = (
     "row_number",
+    "event_id",
     "resident_id",
     "behaviour_id",
     "quantity_milli",
@@ -154,8 +151,9 @@ _EVENT_COLUMNS = (
     "dedupe_hash",
     "attributes",
 )
-_EVENT_VALUES = tuple(name for name in _EVENT_COLUMNS if name not in ("partner_id", "batch_id"))
-"""The columns of ``carbon_events`` a batch writes, and those of them that come from its rows."""
+"""The columns of ``carbon_events`` that come from a batch's checked rows (the batch's partner and
+id are the others it writes); the bulk path writes the same (``bulk_intake``)."""
+_EVENT_COLUMNS = ("partner_id", "batch_id", *EVENT_INSERT_COLUMNS)
 
 
 def lock_intake(sql: Sql) -> None:
@@ -219,8 +217,8 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
     else:
         sql.stage(table)
         inserted = sql.run(
-            f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) SELECT {p}, event_id, {b}, "
-            f"{', '.join(_EVENT_VALUES[1:])} FROM {STAGE} "
+            f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) SELECT {p}, {b}, "
+            f"{', '.join(EVENT_INSERT_COLUMNS)} FROM {STAGE} "
             "WHERE true ORDER BY row_number ON CONFLICT (partner_id, event_id) DO NOTHING"
         )
     classified = inserted != staged
