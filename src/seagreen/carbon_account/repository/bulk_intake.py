@@ -303,13 +303,17 @@ def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -
     return sql.changes()
 
 
-def classify_stored(sql: BulkSql, stage: str, *, partner_id: int) -> list[int]:
-    """PostgreSQL, before the group's events go in: classify the staged rows (``KEY_COLUMNS``)
-    whose event id the partner's events already have (duplicate or conflict) into ``OTHERS``, in
-    one index probe a row, and return their row numbers. ``classify`` then goes on from there."""
+def classify_stored(sql: BulkSql, stage: str, *, partner_id: int, row_numbers: pa.ChunkedArray) -> list[int]:
+    """PostgreSQL, before the group's events go in: classify the staged rows (``KEY_COLUMNS``,
+    ``row_numbers`` theirs) whose event id the partner's events already have (duplicate or
+    conflict) into ``OTHERS``, in one index probe a row, and return their row numbers.
+    ``classify`` then goes on from there. When every row is stored (a file sent again), the row
+    numbers are the group's own, not read back (half a million a group)."""
     _new_others(sql)
     with sql.index_probes():
-        sql.run(_stored_rows_statement(stage, int(partner_id)))
+        found = sql.run(_stored_rows_statement(stage, int(partner_id)))
+    if found == len(row_numbers):  # the statement's row count, exact on PostgreSQL
+        return [int(row) for row in row_numbers.to_pylist()]
     return [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
 
 
@@ -399,20 +403,24 @@ def classify(
     want_not_new: bool,
     stored_classified: bool = False,
     repeated: bool = True,
+    stored_rows: list[int] | None = None,
 ) -> Classified:
     """Classify the staged rows that are not new events of this batch: same key and content
     (duplicate), same key and other content (conflict); then let the new rows claim their dedupe
     keys, first claim winning, and link a row whose key another event holds to that winner.
     ``stage`` has ``row_number, event_id, content_hash, dedupe_hash``. After ``classify_stored``
     (``stored_classified``) only rows repeating an id of the group itself are left to look up,
-    if there are any (``repeated``)."""
+    if there are any (``repeated``); ``stored_rows`` are the row numbers it returned, the rows
+    not new unless more are classified here (then they are read back)."""
     p, b = int(partner_id), int(batch_id)
     result = Classified()
     if all_inserted and not has_dedupe and not stored_classified:
         return result
     if not stored_classified:
         _new_others(sql)
+    read_back = stored_rows is None  # rows classified here are known only to the database
     if not all_inserted and (repeated or not stored_classified):
+        read_back = True
         with sql.index_probes():
             sql.run(_stored_rows_statement(stage, p, b))
     if has_dedupe:
@@ -431,6 +439,7 @@ def classify(
             f"WHERE {new_with_key} AND NOT (c.partner_id = {p} AND c.event_id = s.event_id)"
         )
         if losers:
+            read_back = True
             marker = "?" if sql.dialect == "sqlite" else "%s"
             sql._cursor.executemany(
                 f"INSERT INTO {OTHERS} (row_number, outcome, winner_partner_id, winner_event_id) "
@@ -453,7 +462,11 @@ def classify(
             )
         ]
     if want_not_new and any(result.counts.values()):
-        result.not_new_rows = [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
+        result.not_new_rows = (
+            [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
+            if read_back
+            else list(stored_rows or ())
+        )
     sql.run(f"DROP TABLE {OTHERS}")
     return result
 

@@ -825,6 +825,7 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
         )
         return _Written(None, [], [])
     stored_classified, repeats = False, True  # SQLite does not look for repeated ids apart
+    stored: list[int] | None = None
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
@@ -841,10 +842,13 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             keys = group.staged.select(list(sql_bulk.KEY_COLUMNS))
             stage = sql.put({"carbon_bulk_keys": keys})["carbon_bulk_keys"]
         if copied is None:  # stored ids among them: classify those, COPY the others
-            stored = sql_bulk.classify_stored(sql, stage, partner_id=partner_id)
-            skip = sorted(set(stored) | set(repeated))
+            stored = sql_bulk.classify_stored(
+                sql, stage, partner_id=partner_id, row_numbers=group.staged.column("row_number")
+            )
             fresh = group.staged
-            if skip:
+            if len(stored) == staged:  # a file sent again: every row is stored
+                fresh = fresh.slice(0, 0)
+            elif skip := sorted(set(stored) | set(repeated)):
                 fresh = fresh.filter(
                     pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64())))
                 )
@@ -861,6 +865,7 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
         want_not_new=True,
         stored_classified=stored_classified,
         repeated=repeats,
+        stored_rows=stored,
     )
     not_new = sum(classified.counts.values())
     sql_bulk.add_counts(
