@@ -201,9 +201,11 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
     not accepted are in ``others``, the rest are the batch's new events.
 
     On SQLite the rows go straight into ``carbon_events``; only when some did not go in, or some
-    carry a dedupe key, are they staged to be classified (a request of new events without dedupe
-    keys, the usual one, is then one statement instead of three). PostgreSQL stages them first
-    (``COPY``) and inserts from the stage."""
+    carry a dedupe key, are they staged to be classified. A request of new events without dedupe
+    keys, the usual one, is then one statement where it was five (create, fill, insert from, look
+    for dedupe keys in and drop the temporary table; and a schema change makes SQLite prepare the
+    connection's statements again). PostgreSQL stages them first (``COPY``) and inserts from the
+    stage."""
     p, b = int(partner_id), int(batch_id)
     staged = table.num_rows
     if not _in_row_order(table):
