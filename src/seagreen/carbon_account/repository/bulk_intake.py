@@ -313,7 +313,7 @@ def classify_stored(sql: BulkSql, stage: str, *, partner_id: int, row_numbers: p
     with sql.index_probes():
         found = sql.run(_stored_rows_statement(stage, int(partner_id)))
     if found == len(row_numbers):  # the statement's row count, exact on PostgreSQL
-        return [int(row) for row in row_numbers.to_pylist()]
+        return row_numbers.to_pylist()
     return [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
 
 

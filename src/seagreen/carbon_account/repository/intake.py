@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -191,11 +190,6 @@ class BatchOutcome:
         return self.counts.get(CONFLICT, 0)
 
 
-def _in_row_order(table: pa.Table) -> bool:
-    numbers = table.column("row_number").to_pylist()
-    return all(a < b for a, b in pairwise(numbers))
-
-
 def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> BatchOutcome:
     """Steps 1-3 of the module docstring for a batch's checked rows (``STAGE_SCHEMA``). The rows
     not accepted are in ``others``, the rest are the batch's new events.
@@ -208,8 +202,7 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
     stage."""
     p, b = int(partner_id), int(batch_id)
     staged = table.num_rows
-    if not _in_row_order(table):
-        table = table.sort_by("row_number")
+    table = table.sort_by("row_number")  # the first of a repeated id wins (a thousand rows at most)
     has_dedupe = table.column("dedupe_hash").null_count < staged
     if sql.dialect == "sqlite":
         inserted = sql.insert_events(table, partner_id=p, batch_id=b)
