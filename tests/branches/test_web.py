@@ -373,3 +373,14 @@ def test_an_annual_report_on_the_branchs_page_and_the_leads_decision(client, wor
         data=form_data(("csrf", form_csrf(page.text)), ("decision", "fail"), ("reason", "再议")),
     )
     assert again.status_code == 409 and "cannot be decided again" in again.text
+
+
+def test_the_navigation_leads_the_public_to_the_list_and_a_bank_to_the_hub(client, world):
+    def nav(page: str) -> str:
+        return re.search(r'<nav class="nav".*?</nav>', page, re.S).group(0)
+
+    anonymous = nav(client.get("/").text)
+    assert 'href="/green-branch/list"' in anonymous and 'href="/green-branch"' not in anonymous
+    user(world, client, "bank-a", "bank_officer", "bank.officer")
+    officer = nav(client.get("/").text)
+    assert 'href="/green-branch"' in officer and 'href="/green-branch/list"' not in officer
