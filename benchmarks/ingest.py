@@ -137,10 +137,10 @@ def residents(transactions, count: int) -> None:
         )
 
 
-def ingest(url, transactions, path: Path) -> tuple[float, float, service.IngestSummary]:
+def ingest(transactions, path: Path) -> tuple[float, float, service.IngestSummary]:
     cpu, start = cpu_seconds(), time.perf_counter()
     summary = service.ingest_file(
-        transactions, url, path, "bench-bus", prefix=PREFIX, actor=ACTOR, quarantine_dir=path.parent, now=NOW
+        transactions, path, "bench-bus", prefix=PREFIX, actor=ACTOR, quarantine_dir=path.parent, now=NOW
     )
     return time.perf_counter() - start, cpu_seconds() - cpu, summary
 
@@ -314,11 +314,11 @@ def run(
         engine, transactions = fresh(url)
         residents(transactions, count)
         floor = FLOORS["postgres" if pg else name]
-        seconds, cpu, summary = ingest(url, transactions, path)
+        seconds, cpu, summary = ingest(transactions, path)
         assert summary.accepted == events, summary
         line(f"{label} {name}", events, seconds, cpu, raw, floor, f" points {summary.points:,}")
         if name == "csv":
-            seconds, cpu, summary = ingest(url, transactions, path)
+            seconds, cpu, summary = ingest(transactions, path)
             assert summary.duplicates == events, summary
             line(f"{label} re-ingest", events, seconds, cpu, raw, floor)
             if not pg:
@@ -368,7 +368,7 @@ def child_ingest(url: str, path: Path) -> None:
     def transactions(**options):
         return unit_of_work(factory, **options)
 
-    ingest(url, transactions, path)
+    ingest(transactions, path)
     print(json.dumps({"peak_kib": _peak_rss_kib("self")}), flush=True)
 
 

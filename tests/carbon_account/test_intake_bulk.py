@@ -62,7 +62,6 @@ def fresh_database(database_url, directory):
 def ingest(url, transactions, path, partner="t-bus", **options):
     return service.ingest_file(
         transactions,
-        url,
         path,
         partner,
         prefix=DEDUPE_PREFIX,

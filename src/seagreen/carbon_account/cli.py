@@ -260,7 +260,6 @@ def ingest(
 
             summary = service.ingest_file(
                 rt.transaction,
-                rt.settings.database_url,
                 file,
                 partner,
                 prefix=prefix,

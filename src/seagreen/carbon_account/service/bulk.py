@@ -621,7 +621,6 @@ def _one_ahead(
 @cycle_collection_paused()  # hundreds of thousands of objects at the start and in the settlement
 def ingest_file(
     transactions: Transactions,
-    database_url: str,
     path: Path,
     partner_code: str,
     *,
