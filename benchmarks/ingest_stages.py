@@ -1,7 +1,9 @@
-"""Where a bulk ingest's time goes (issue 3): one Parquet ingest on SQLite, each stage timed.
+"""Where a bulk ingest's time goes (issue 3): one ingest, each stage timed.
 
-    python benchmarks/ingest_stages.py                   # 5M events, 100k residents
+    python benchmarks/ingest_stages.py                   # 5M events, 100k residents, Parquet, SQLite
     python benchmarks/ingest_stages.py --events 500000   # a quicker run
+    python benchmarks/ingest_stages.py --csv             # the CSV file
+    python benchmarks/ingest_stages.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
     python benchmarks/ingest_stages.py --json            # the figures as JSON
 
 The same data as ``benchmarks/ingest.py``. The stages are the functions of the bulk path that
@@ -19,6 +21,7 @@ import argparse
 import functools
 import json
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -102,20 +105,37 @@ def timed_stages(recorder: Recorder) -> Iterator[None]:
         yield
 
 
-def run(events: int, residents: int, directory: Path) -> dict[str, Any]:
-    path = bench.write_files(directory, events, residents, csv=False)["parquet"]
-    url = f"sqlite:///{directory / 'stages.db'}"
+def run(
+    events: int, residents: int, directory: Path, *, postgres: str | None = None, csv: bool = False
+) -> dict[str, Any]:
+    """One ingest of the benchmark's Parquet file (or its CSV file), each stage timed; on a SQLite
+    file of its own, or on a scratch PostgreSQL database created on ``postgres``'s server."""
+    path = bench.write_files(directory, events, residents, csv=csv)["csv" if csv else "parquet"]
+    with ExitStack() as scratch:
+        if postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
+            from tests.db.scratch import scratch_database
+
+            url = scratch.enter_context(scratch_database(postgres, directory))
+        else:
+            url = f"sqlite:///{directory / 'stages.db'}"
+        return _timed_ingest(url, path, events, residents)
+
+
+def _timed_ingest(url: str, path: Path, events: int, residents: int) -> dict[str, Any]:
     engine, transactions = bench.fresh(url)
     bench.residents(transactions, residents)
     recorder = Recorder()
     with timed_stages(recorder):
         recorder.start = time.perf_counter()
-        seconds, cpu, summary = bench.ingest(url, transactions, path)
+        seconds, cpu, summary = bench.ingest(transactions, path)
     engine.dispose()
     stages = sorted(recorder.stages.values(), key=lambda s: (s.first_s, s.thread))
     commits = [s for s in stages if s.label == "group commit"]
     loop_end = max((s.last_s for s in commits), default=0.0)
     return {
+        "database": engine.dialect.name,
+        "file": path.suffix.lstrip("."),
         "events": events,
         "residents": residents,
         "accepted": summary.accepted,
@@ -131,6 +151,7 @@ def run(events: int, residents: int, directory: Path) -> dict[str, Any]:
 
 def show(result: dict[str, Any]) -> None:
     print(
+        f"{result['database']}, {result['file']}: "
         f"{result['events']:,} events, {result['residents']:,} residents: {result['seconds']:.2f} s "
         f"({result['events_per_s']:,.0f} events/s), process CPU {result['cpu_seconds']:.2f} s"
     )
@@ -154,10 +175,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=5_000_000)
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--postgres", default=None, help="PostgreSQL URL (a scratch database is created)")
+    parser.add_argument("--csv", action="store_true", help="the CSV file instead of the Parquet file")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="seagreen-stages-"))
     try:
-        result = run(args.events, args.residents, directory)
+        result = run(args.events, args.residents, directory, postgres=args.postgres, csv=args.csv)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     if args.json:

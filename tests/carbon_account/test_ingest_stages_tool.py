@@ -4,24 +4,32 @@ names: a stage function renamed or moved fails it here, not in the next performa
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from seagreen.db.engine import is_sqlite
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_stage_tool_times_every_stage_of_a_small_ingest():
+def _stages(*options: str) -> dict:
+    small = ("--events", "20000", "--residents", "500", "--json")
     done = subprocess.run(
-        [sys.executable, "benchmarks/ingest_stages.py", "--events", "20000", "--residents", "500", "--json"],
+        [sys.executable, "benchmarks/ingest_stages.py", *small, *options],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
     )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["accepted"] == 20_000
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_stage_tool_times_every_stage_of_a_small_ingest():
+    result = _stages()
+    assert (result["database"], result["file"], result["accepted"]) == ("sqlite", "parquet", 20_000)
     labels = {stage["label"] for stage in result["stages"]}
     assert labels == {
         "checks: set-up",
@@ -40,3 +48,18 @@ def test_the_stage_tool_times_every_stage_of_a_small_ingest():
     assert threads["accounting: settlement"] == "writer"  # the session stays on its thread
     assert 0 < result["loop_seconds"] <= result["seconds"]
     assert result["after_loop_seconds"] == result["seconds"] - result["loop_seconds"]
+
+
+def test_the_stage_tool_times_a_csv_file_on_the_suites_database():
+    """On PostgreSQL (the CI's second run) a scratch database of that server; else SQLite."""
+    url = os.environ.get("SEAGREEN_TEST_DATABASE_URL", "")
+    postgres = url and not is_sqlite(url)
+    result = _stages("--csv", *(["--postgres", url] if postgres else []))
+    assert (result["database"], result["file"], result["accepted"]) == (
+        "postgresql" if postgres else "sqlite",
+        "csv",
+        20_000,
+    )
+    labels = {stage["label"] for stage in result["stages"]}
+    assert {"checks", "group commit", "accounting", "accounting: a part", "settlement after"} <= labels
+    assert ("scratch file" in labels) is not postgres  # only SQLite stages the rows in a file
