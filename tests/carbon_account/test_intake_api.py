@@ -3,16 +3,19 @@ conflicts, cross-partner dedupe, consent at the event's time, caps and points th
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from seagreen.app import create_app
 from seagreen.carbon_account import service
 from seagreen.carbon_account.domain import Outcome
 from seagreen.carbon_account.errors import IntakeTooLarge
-from seagreen.carbon_account.schemas import EventsResultRead
+from seagreen.carbon_account.models import EventRow
+from seagreen.carbon_account.schemas import EventsResultRead, raw_event
 from seagreen.ledger import service as ledger
 from tests.factories.carbon_account import event, make_partner, make_residents, submit
 from tests.factories.identity import TEST_ACTOR, bearer
@@ -156,3 +159,49 @@ def test_api_posts_events_with_a_partner_key(session_factory, settings, intake):
         assert [r["status"] for r in again.json()["results"]] == ["duplicate", "rejected"]
         ingests = client.get("/api/v1/ingests", headers=bearer(key))
         assert ingests.status_code == 200 and len(ingests.json()) >= 2
+
+
+def test_fields_beyond_the_schema_join_the_attributes():
+    plain = event()
+    assert raw_event(plain) == plain
+    sent = event(attributes={"line": "K1", "seat": "12"}, seat="14", vehicle="bus 3")
+    assert raw_event(sent) == {
+        **event(),
+        "dedupe_key": None,
+        "attributes": {"line": "K1", "seat": "14", "vehicle": "bus 3"},  # the field beside wins
+    }
+
+
+def test_api_keeps_extra_fields_as_attributes_and_refuses_a_field_of_the_wrong_type(
+    session_factory, settings, intake
+):
+    key = service.add_partner(intake, "t-bus", kind="transit", name="bus", actor=TEST_ACTOR).api_key
+    intake.commit()
+    app = create_app(settings, session_factory=session_factory)
+    now = datetime.now().astimezone().isoformat()
+    with TestClient(app) as client:
+        sent = client.post(
+            "/api/v1/events",
+            json={
+                "events": [event(event_id="extra", occurred_at=now, attributes={"line": "K1"}, vehicle="3")]
+            },
+            headers=bearer(key),
+        )
+        assert sent.status_code == 200 and sent.json()["accepted"] == 1, sent.text
+        wrong = client.post(
+            "/api/v1/events", json={"events": [event(event_id=7, occurred_at=now)]}, headers=bearer(key)
+        )
+        assert wrong.status_code == 422
+        assert wrong.json()["error"]["details"]["errors"][0]["field"] == "body.events.0.event_id"
+        too_many = client.post(
+            "/api/v1/events",
+            json={"events": [event(event_id=f"n-{i}", occurred_at=now) for i in range(1001)]},
+            headers=bearer(key),
+        )
+        assert too_many.status_code == 422
+        assert too_many.json()["error"]["details"]["errors"][0]["field"] == "body.events"
+        documented = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["EventIn"]
+        assert documented["additionalProperties"] is True and "examples" in documented
+        assert documented["properties"]["quantity"]["description"].startswith("Positive")
+    stored = intake.scalar(select(EventRow.attributes).where(EventRow.event_id == "extra"))
+    assert json.loads(stored) == {"line": "K1", "vehicle": "3"}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from seagreen.carbon_account import service
-from seagreen.carbon_account.schemas import EventsIn, EventsResultRead, IngestRead
+from seagreen.carbon_account.schemas import EventsIn, EventsResultRead, IngestRead, raw_event
 from seagreen.identity.access import RequirePartner, actor_of
 from seagreen.kit.clock import from_micros
 from seagreen.web.deps import ReadSession, WriteSession
@@ -33,7 +33,7 @@ def post_events(
     result = service.submit_events(
         session,
         partner_code=principal.org_code or "",
-        events=[event.raw() for event in body.events],
+        events=[raw_event(event) for event in body["events"]],
         prefix=prefix,
         actor=actor_of(principal),
     )
