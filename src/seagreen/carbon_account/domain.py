@@ -27,6 +27,7 @@ exact fractions, which is the plain rule whenever all versions share one points 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 import re
@@ -567,6 +568,13 @@ def _text_field(raw: Mapping[str, object], name: str, limit: int, errors: list[F
     return text
 
 
+@functools.lru_cache(maxsize=16)
+def accepted_window(now: datetime, backfill_days: int) -> tuple[datetime, datetime]:
+    """The oldest and latest times an event may have when checked at ``now`` (the same for every
+    event of a request: computed once, not per event)."""
+    return now - timedelta(days=backfill_days), now + FUTURE_TOLERANCE
+
+
 def check_event(
     raw: Mapping[str, object],
     *,
@@ -591,12 +599,15 @@ def check_event(
     if time_reason:
         errors.append(FieldError("occurred_at", time_reason))
     version = None
+    day = None
     if occurred_at is not None:
-        if occurred_at > now + FUTURE_TOLERANCE:
+        oldest, latest = accepted_window(now, backfill_days)
+        if occurred_at > latest:
             errors.append(FieldError("occurred_at", Reason.IN_FUTURE))
-        elif occurred_at < now - timedelta(days=backfill_days):
+        elif occurred_at < oldest:
             errors.append(FieldError("occurred_at", Reason.BEFORE_BACKFILL_WINDOW))
-        version = methodology.at(occurred_at)
+        day = local_day(occurred_at)
+        version = methodology.on(day)  # ``methodology.at``, the local day computed once
         if version is None:
             errors.append(FieldError("occurred_at", Reason.NO_VERSION_IN_FORCE))
     behaviour = None
@@ -617,8 +628,9 @@ def check_event(
     if errors:
         return EventCheck(None, tuple(errors))
     assert behaviour is not None and version is not None and quantity is not None and occurred_at is not None
+    assert day is not None
     attributes = raw.get("attributes") or {}
-    assert isinstance(attributes, Mapping)
+    assert type(attributes) is dict or isinstance(attributes, Mapping)  # (the ABC check costs more)
     return EventCheck(
         AcceptedEvent(
             event_id=event_id,
@@ -626,11 +638,11 @@ def check_event(
             behaviour=behaviour_code,
             quantity=quantity,
             occurred_at=occurred_at,
-            day=local_day(occurred_at),
+            day=day,
             version=version.code,
             reduction_g=behaviour.reduction_g(quantity),
             dedupe_key=dedupe_key,
-            attributes={str(k): str(v) for k, v in attributes.items() if v is not None},
+            attributes={str(k): str(v) for k, v in attributes.items() if v is not None} if attributes else {},
         )
     )
 

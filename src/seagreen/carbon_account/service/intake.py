@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,6 +24,7 @@ from seagreen.carbon_account.domain import (
     IntakeReason,
     Methodology,
     PartnerKind,
+    accepted_window,
     add_to_packed_month,
     check_event,
     day_number,
@@ -306,5 +307,6 @@ _NO_MONTH: tuple[int, int, int, str | None] = (0, 0, 0, None)
 
 
 def window(now: datetime, backfill_days: int) -> tuple[int, int]:
-    """The accepted span of ``occurred_at`` in µs: not older than the backfill, ≤ 5 min ahead."""
-    return epoch_micros(now - timedelta(days=backfill_days)), epoch_micros(now + timedelta(minutes=5))
+    """The accepted span of ``occurred_at`` in µs (``domain.accepted_window``)."""
+    oldest, latest = accepted_window(now, backfill_days)
+    return epoch_micros(oldest), epoch_micros(latest)
