@@ -129,7 +129,7 @@ _KNOWN_FIELDS = frozenset((*_EVENT_FIELDS, "attributes"))
 
 def raw_event(event: EventIn) -> dict[str, object]:
     """The event as the checks read it (``domain.check_event``): the fields sent, with any other
-    field moved into ``attributes`` (where a field of the same name wins)."""
+    field moved into ``attributes``, where it replaces an attribute of the same name."""
     extra = event.keys() - _KNOWN_FIELDS
     if not extra:
         return dict(event)
