@@ -110,3 +110,30 @@ def test_a_stream_of_batches_is_read_whole_where_no_scratch_file_is_used(session
         assert sql.arrow(f"SELECT k, t FROM {name} ORDER BY k", STREAMED.schema) == STREAMED
     finally:
         sql.drop_temporary()
+
+
+def _month_rows(keys: list[tuple[int, int, int]], grams: int) -> pa.Table:
+    return pa.table(
+        {
+            "resident_id": pa.array([r for r, _, _ in keys], pa.int64()),
+            "behaviour_id": pa.array([b for _, b, _ in keys], pa.int64()),
+            "month": pa.array([m for _, _, m in keys], pa.int64()),
+            "reduction_g": pa.array([grams] * len(keys), pa.int64()),
+            "day_credited_g": pa.array([grams] * len(keys), pa.int64()),
+            "credited_g": pa.array([grams] * len(keys), pa.int64()),
+            "days": pa.array([f"{grams}" + "," * 30] * len(keys), pa.string()),
+        }
+    )
+
+
+@pytest.mark.postgres
+def test_new_month_rows_go_in_by_copy_and_a_stored_one_sends_them_back_whole(session: Session) -> None:
+    sql = BulkSql(session, attach=False)
+    assert bulk_intake.copy_new_months(sql, _month_rows([(90_001, 1, 24_300), (90_002, 1, 24_300)], 5))
+    # one of these is stored already: none of them is written, and the transaction goes on
+    assert not bulk_intake.copy_new_months(sql, _month_rows([(90_003, 1, 24_300), (90_001, 1, 24_300)], 7))
+    assert bulk_intake.copy_new_months(sql, _month_rows([], 9))
+    stored = sql.rows(
+        "SELECT resident_id, reduction_g, days FROM carbon_month_totals WHERE resident_id > 90000 ORDER BY 1"
+    )
+    assert stored == [(90_001, 5, "5" + "," * 30), (90_002, 5, "5" + "," * 30)]

@@ -19,11 +19,11 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -39,6 +39,7 @@ BULK_CACHE_KIB = 16_384  # a bulk ingest's writer: 16 MiB of page cache (``BulkS
 INTAKE_LOCK_KEY = 0x5EA6_0006  # the same lock as the real-time intake's (repository.intake)
 OTHERS = "carbon_bulk_others"
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+_T = TypeVar("_T")
 
 
 def _sql_type(kind: pa.DataType, integer: str) -> str:
@@ -363,16 +364,25 @@ def copy_if_all_new(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id
     first = events.column("event_id")[0].as_py()
     if sql.rows("SELECT 1 FROM carbon_events WHERE partner_id = %s AND event_id = %s", (partner_id, first)):
         return None  # a file sent again: no COPY that would fail at its end
-    sql.run("SAVEPOINT sg_copy_if_all_new")
+    return _unless_a_key_exists(
+        sql, lambda: copy_events(sql, events, partner_id=partner_id, batch_id=batch_id)
+    )
+
+
+def _unless_a_key_exists(sql: BulkSql, copy: Callable[[], _T]) -> _T | None:
+    """PostgreSQL: run ``copy`` (a COPY into a table with a unique key) under a savepoint and
+    return what it returns; if a row's key is in the table already, undo it all and return None
+    (the transaction goes on)."""
+    sql.run("SAVEPOINT sg_copy_new_rows")
     try:
-        count = copy_events(sql, events, partner_id=partner_id, batch_id=batch_id)
+        done = copy()
     except Exception as exc:
         if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
             raise
-        sql.run("ROLLBACK TO SAVEPOINT sg_copy_if_all_new")
+        sql.run("ROLLBACK TO SAVEPOINT sg_copy_new_rows")
         return None
-    sql.run("RELEASE SAVEPOINT sg_copy_if_all_new")
-    return count
+    sql.run("RELEASE SAVEPOINT sg_copy_new_rows")
+    return done
 
 
 @dataclass
@@ -586,6 +596,21 @@ def old_totals(sql: BulkSql, month_keys: pa.Table, residents: pa.Table) -> OldTo
             OLD_POINTS,
         ),
     )
+
+
+def copy_new_months(sql: BulkSql, months: pa.Table) -> bool:
+    """PostgreSQL: COPY month rows (``MONTH_COLUMNS``) that no stored row has straight into
+    ``carbon_month_totals``; True when they went in. The writers of totals hold the intake lock,
+    so none can have appeared since they were read; should one have, nothing of them is written
+    (a savepoint) and False tells the caller to write them with the others, as updates."""
+    if not months.num_rows:
+        return True
+
+    def copy() -> int:
+        copy_csv(sql._cursor, "carbon_month_totals", months, MONTH_COLUMNS)
+        return months.num_rows
+
+    return _unless_a_key_exists(sql, copy) is not None
 
 
 def write_totals(

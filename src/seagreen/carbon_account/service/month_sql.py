@@ -51,8 +51,9 @@ def unpack_days(stored: str) -> str:
 
 def month_update(added: str, caps: str, old: str) -> str:
     """The month rows after adding ``added`` (``pivot_added``'s columns) to ``old`` (unpacked):
-    ``STORED_COLUMNS`` plus ``version_id``, ``added_reduction`` and ``old_credited`` (the credit
-    before, for the deltas). ``caps``: ``behaviour_id, daily_cap, monthly_cap``."""
+    ``STORED_COLUMNS`` plus ``version_id``, ``added_reduction``, ``old_credited`` (the credit
+    before, for the deltas) and ``stored`` (whether ``old`` had the row: the others are new rows
+    of the table). ``caps``: ``behaviour_id, daily_cap, monthly_cap``."""
     new_days = ", ".join(
         f"CASE WHEN a.{a} IS NULL THEN o.{d} ELSE COALESCE(o.{d}, 0) + a.{a} END AS {d}"
         for a, d in zip(ADDED_COLUMNS, DAY_COLUMNS, strict=True)
@@ -60,7 +61,8 @@ def month_update(added: str, caps: str, old: str) -> str:
     joined = (
         "SELECT a.resident_id, a.behaviour_id, a.version_id, a.month, a.added_reduction, "
         "COALESCE(o.reduction_g, 0) + a.added_reduction AS reduction_g, "
-        "COALESCE(o.credited_g, 0) AS old_credited, c.daily_cap, c.monthly_cap, "
+        "COALESCE(o.credited_g, 0) AS old_credited, o.resident_id IS NOT NULL AS stored, "
+        "c.daily_cap, c.monthly_cap, "
         f"{new_days} FROM {added} a JOIN {caps} c ON c.behaviour_id = a.behaviour_id "
         f"LEFT JOIN {old} o ON o.resident_id = a.resident_id AND o.behaviour_id = a.behaviour_id "
         "AND o.month = a.month"
@@ -71,8 +73,8 @@ def month_update(added: str, caps: str, old: str) -> str:
     )
     packed = "concat_ws(',', " + ", ".join(f"COALESCE(CAST({d} AS VARCHAR), '')" for d in DAY_COLUMNS) + ")"
     return (
-        "SELECT resident_id, behaviour_id, version_id, month, added_reduction, old_credited, reduction_g, "
-        "day_credited_g, CASE WHEN monthly_cap IS NULL OR day_credited_g < monthly_cap "
+        "SELECT resident_id, behaviour_id, version_id, month, added_reduction, old_credited, stored, "
+        "reduction_g, day_credited_g, CASE WHEN monthly_cap IS NULL OR day_credited_g < monthly_cap "
         f"THEN day_credited_g ELSE monthly_cap END AS credited_g, {packed} AS days FROM ("
         f"SELECT j.*, CASE WHEN daily_cap IS NULL THEN reduction_g ELSE {capped_days} END AS day_credited_g "
         f"FROM ({joined}) j) c"
