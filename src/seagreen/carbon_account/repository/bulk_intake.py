@@ -607,7 +607,7 @@ def copy_new_months(sql: BulkSql, months: pa.Table) -> bool:
         return True
 
     def copy() -> int:
-        copy_csv(sql._cursor, "carbon_month_totals", months, MONTH_COLUMNS)
+        copy_csv(sql._cursor, "carbon_month_totals", months)  # by the table's own column names
         return months.num_rows
 
     return _unless_a_key_exists(sql, copy) is not None

@@ -10,17 +10,11 @@ Tests keep this and the domain function equal.
 
 from __future__ import annotations
 
+from seagreen.carbon_account.repository.bulk_intake import MONTH_COLUMNS
+
 DAY_COLUMNS = tuple(f"d{n:02d}" for n in range(1, 32))
 ADDED_COLUMNS = tuple(f"a{n:02d}" for n in range(1, 32))
-STORED_COLUMNS = (
-    "resident_id",
-    "behaviour_id",
-    "month",
-    "reduction_g",
-    "day_credited_g",
-    "credited_g",
-    "days",
-)
+STORED_COLUMNS = MONTH_COLUMNS  # a stored month row's columns, as the table has them
 
 
 def pivot_added(source: str) -> str:
