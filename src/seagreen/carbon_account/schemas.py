@@ -123,20 +123,18 @@ class EventsIn(TypedDict):
     events: Annotated[list[EventIn], Field(max_length=1000, description="1 to 1,000 events.")]
 
 
-_EVENT_FIELDS = ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at", "dedupe_key")
-_KNOWN_FIELDS = frozenset((*_EVENT_FIELDS, "attributes"))
+_SCHEMA_FIELDS = EventIn.__optional_keys__  # every field EventIn names (none is required by it)
 
 
 def raw_event(event: EventIn) -> dict[str, object]:
     """The event as the checks read it (``domain.check_event``): the fields sent, with any other
     field moved into ``attributes``, where it replaces an attribute of the same name."""
-    extra = event.keys() - _KNOWN_FIELDS
+    extra = event.keys() - _SCHEMA_FIELDS
     if not extra:
         return dict(event)
-    body: dict[str, object] = {name: event.get(name) for name in _EVENT_FIELDS}
-    attributes: dict[str, object] = {**(event.get("attributes") or {})}
-    attributes.update((name, event[name]) for name in extra)  # type: ignore[literal-required]
-    body["attributes"] = attributes
+    body: dict[str, object] = {name: value for name, value in event.items() if name not in extra}
+    sent = {name: event[name] for name in extra}  # type: ignore[literal-required]
+    body["attributes"] = {**(event.get("attributes") or {}), **sent}
     return body
 
 
