@@ -43,21 +43,29 @@ def test_an_account_rolled_back_is_not_remembered_by_the_account_cache(session):
 def test_postings_to_accounts_just_opened_need_no_second_look_up(session, monkeypatch):
     """``open_accounts`` leaves the accounts it read or made in the account directory, under the
     epoch it wrote, so postings that follow in the same transaction look none of them up again
-    (a settlement of a file's 100k new residents spent half a second in that look-up)."""
+    (a settlement of a file's 100k new residents spent half a second in that look-up), and the
+    opening itself reads the new accounts back from their insert, not by a second look-up."""
     from seagreen.ledger import repository
 
     looked_up: list[int] = []
-    real = repository.account_meta_by_key
+    steps: list[str] = []
+    real, insert = repository.account_meta_by_key, repository.insert_accounts
 
     def counted(session, keys):
         looked_up.append(len(keys))
+        steps.append("look-up")
         return real(session, keys)
 
     monkeypatch.setattr(repository, "account_meta_by_key", counted)
-    service.open_accounts(
+    monkeypatch.setattr(repository, "insert_accounts", lambda *a: steps.append("insert") or insert(*a))
+    opened = service.open_accounts(
         session,
         [AccountSpec("seed:pool", "points"), *(AccountSpec(f"seed:r{n}", "points") for n in range(50))],
     )
+    # which of them exist is looked up (again under the lock on PostgreSQL); the new ones' ids
+    # come back from their insert, not from a look-up after it
+    assert steps in (["look-up", "insert"], ["look-up", "look-up", "insert"])
+    assert opened == {key: real(session, [key])[key][0] for key in opened}
     opening = len(looked_up)
     results = service.post_transfers(
         session, [TransferRequest(f"seed:t{n}", "seed:pool", f"seed:r{n}", 1) for n in range(50)]

@@ -85,12 +85,14 @@ def _driver_cursor(session: Session) -> Any:
     return session.connection().connection.cursor()
 
 
-def _execute_arrays(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+def _execute_arrays(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> Any:
     """PostgreSQL: one statement over many rows, each column of ``rows`` as one array parameter
     (the statement ``unnest``s them) instead of a round trip a row. The statement's placeholders
     are ``%b``: arrays sent in binary cost a third of their text form (no quoting per element)."""
     columns = [list(column) for column in zip(*rows, strict=True)]
-    _execute(session, _driver_cursor(session), statement, columns)
+    cursor = _driver_cursor(session)
+    _execute(session, cursor, statement, columns)
+    return cursor  # for a statement that returns rows
 
 
 def _execute(session: Session, cursor: Any, statement: str, params: Any) -> None:
@@ -216,25 +218,39 @@ def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int
     return {int(row.id): row.key for row in rows}
 
 
-def insert_accounts(session: Session, rows: list[tuple[str, str, int, str, int]]) -> None:
-    """New accounts from ``(key, unit, flags, description, created_at_us)``, balances at zero."""
-    if rows and _is_postgres(session):
-        # executemany is a round trip a row (100k residents' accounts opened by one ingest: seconds)
-        _execute_arrays(
+def insert_accounts(
+    session: Session, rows: list[tuple[str, str, int, str, int]]
+) -> dict[str, tuple[int, str, int]]:
+    """New accounts from ``(key, unit, flags, description, created_at_us)``, balances at zero; return
+    ``key -> (id, unit, flags)`` of each, as ``account_meta_by_key`` would (read back by the insert
+    itself: a second look-up of a settlement's 100k new accounts took as long as inserting them)."""
+    found: dict[str, tuple[int, str, int]] = {}
+    if not rows:
+        return found
+    if _is_postgres(session):
+        # one statement over arrays (executemany is a round trip a row: seconds for 100k accounts)
+        cursor = _execute_arrays(
             session,
             "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "
             "debits_posted, credits_pending, credits_posted) SELECT k, u, f, d, c, 0, 0, 0, 0 "
             "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[]) "
-            "WITH ORDINALITY AS v(k, u, f, d, c, n) ORDER BY n",
+            "WITH ORDINALITY AS v(k, u, f, d, c, n) ORDER BY n RETURNING key, id, unit, flags",
             rows,
         )
-        return
-    if rows:
-        statement = (
+        for key, account_id, unit, flags in cursor.fetchall():
+            found[key] = (account_id, unit, flags)
+        return found
+    cursor = _driver_cursor(session)
+    for chunk in _chunks(rows):
+        values = ", ".join([f"{_in_list(session, 5)[:-1]}, 0, 0, 0, 0)"] * len(chunk))
+        cursor.execute(
             "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "  # noqa: S608
-            f"debits_posted, credits_pending, credits_posted) VALUES {_in_list(session, 5)[:-1]}, 0, 0, 0, 0)"
+            f"debits_posted, credits_pending, credits_posted) VALUES {values} RETURNING key, id, unit, flags",
+            [value for row in chunk for value in row],
         )
-        _driver_cursor(session).executemany(statement, rows)
+        for key, account_id, unit, flags in cursor.fetchall():
+            found[key] = (account_id, unit, flags)
+    return found
 
 
 def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, ExistingTransfer]:

@@ -66,11 +66,10 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
     if not missing:
         return {key: account_id for key, (account_id, _unit, _flags) in existing.items()}
     now = now_micros()
-    repository.insert_accounts(
+    created = repository.insert_accounts(
         session,
         [(spec.key, spec.unit, int(spec.flags), spec.description, now) for spec in missing],
     )
-    created = repository.account_meta_by_key(session, [spec.key for spec in missing])
     opened = existing | created
     repository.remember_accounts(session, epoch, opened)  # for postings later in this transaction
     return {key: meta[0] for key, meta in opened.items()}
