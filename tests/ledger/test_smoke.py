@@ -1,3 +1,5 @@
+import pytest
+
 from seagreen.ledger import service
 from seagreen.ledger.domain import AccountFlags, Outcome, TransferRequest
 from seagreen.ledger.service import AccountSpec
@@ -97,3 +99,15 @@ def test_releasing_expired_holds_is_audited(session):
         text("SELECT action FROM audit_events WHERE action = 'ledger.holds.expire'")
     ).all()
     assert actions
+
+
+@pytest.mark.postgres
+def test_account_pages_keep_room_for_balance_updates_on_postgresql(session):
+    """Each transfer rewrites two account rows; with room on the page (fill factor 70, migration
+    0410) PostgreSQL keeps those updates heap-only instead of adding index entries for each."""
+    from sqlalchemy import text
+
+    options = session.execute(
+        text("SELECT reloptions FROM pg_class WHERE relname = 'ledger_accounts'")
+    ).scalar()
+    assert options == ["fillfactor=70"]

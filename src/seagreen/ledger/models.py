@@ -7,6 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from seagreen.db.base import Base, BigIntPK
 
+ACCOUNT_FILLFACTOR = 70
+
 
 class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
@@ -21,6 +23,10 @@ class LedgerAccount(Base):
     credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
     description: Mapped[str] = mapped_column(String(200), default="")
     created_at_us: Mapped[int] = mapped_column(BigInteger)
+
+    # PostgreSQL: room on each page for the balance updates every transfer makes, so that they
+    # stay heap-only (no index entries); migration 0410
+    __table_args__ = ({"postgresql_with": {"fillfactor": ACCOUNT_FILLFACTOR}},)
 
 
 class LedgerTransfer(Base):
