@@ -177,3 +177,19 @@ def test_the_window_edges_agree(session, world):
     assert {(e.row, e.field, str(e.reason)) for e in errors} == {
         (row, f.field, str(f.reason)) for row, found in expected.errors.items() for f in found
     }
+
+
+def test_a_partners_consents_come_with_their_residents_refs(session, world):
+    """The checks' residents table is built from one read: each consent a partner was ever given,
+    with the resident's ref, in resident order (a resident authorised again has two)."""
+    from seagreen.carbon_account.repository import partners as partner_rows
+
+    rows = partner_rows.consents_of_partner(session, world.id)
+    ids = identity.resident_ids(session, ["ag-ok", "ag-ok2", "ag-revoked", "ag-again"])
+    assert [resident for resident, *_ in rows] == sorted(resident for resident, *_ in rows)
+    assert sorted({(resident, ref) for resident, ref, *_ in rows}) == sorted(
+        (i, ref) for ref, i in ids.items()
+    )
+    again = [(granted, revoked) for resident, _, granted, revoked in rows if resident == ids["ag-again"]]
+    assert len(again) == 2 and sorted(again, key=lambda r: r[0])[0][1] is not None
+    assert [revoked for resident, _, _, revoked in rows if resident == ids["ag-ok"]] == [None]

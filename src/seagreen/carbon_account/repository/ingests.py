@@ -178,14 +178,3 @@ def mark_settled(session: Session, rows: Sequence[tuple[int, int, int]]) -> None
 
 def set_quarantine_path(session: Session, ingest_id: int, path: str) -> None:
     session.execute(update(IngestRow).where(IngestRow.id == ingest_id).values(quarantine_path=path))
-
-
-def refs_by_id(session: Session, resident_ids: Sequence[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
-    for start in range(0, len(resident_ids), 5_000):
-        chunk = list(resident_ids[start : start + 5_000])
-        for resident_id, ref in session.execute(
-            select(ResidentRow.id, ResidentRow.ref).where(ResidentRow.id.in_(chunk))
-        ):
-            found[int(resident_id)] = ref
-    return found

@@ -188,10 +188,11 @@ class DuckChecks:
         # a resident with one consent interval is checked in SQL; one with several (granted,
         # revoked, granted again) is rare and goes through the Python checks
         intervals: dict[int, list[tuple[int, int | None]]] = {}
-        for resident, granted, revoked in partner_rows.consents_of_partner(session, who.id):
+        refs: dict[int, str] = {}
+        for resident, ref, granted, revoked in partner_rows.consents_of_partner(session, who.id):
             intervals.setdefault(resident, []).append((granted, revoked))
+            refs[resident] = ref
         resident_ids = sorted(intervals)
-        refs = _refs_of(session, resident_ids)
         single = [intervals[r][0] if len(intervals[r]) == 1 else (None, None) for r in resident_ids]
         self.db.register(
             "residents",
@@ -428,10 +429,6 @@ def _raw_event(record: dict[str, Any]) -> dict[str, object]:
     if record.get(TYPED_TIME) is not None:
         event["occurred_at"] = from_micros(int(record[TYPED_TIME]))
     return event
-
-
-def _refs_of(session: Session, resident_ids: list[int]) -> dict[int, str]:
-    return ingest_rows.refs_by_id(session, resident_ids)
 
 
 # -- the run -----------------------------------------------------------------------------------
