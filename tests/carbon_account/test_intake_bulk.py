@@ -583,3 +583,27 @@ def test_a_void_of_an_event_still_waiting_for_its_accounting_is_exact(database_u
     with fresh_database(database_url, tmp_path / "clean") as (url, transactions):
         ingest(url, transactions, without, group_rows=100)
         assert state(transactions)[0] == balances
+
+
+def test_a_files_first_group_is_smaller_so_that_writing_starts_sooner():
+    """Nothing can be written before the first group is checked: it is at most
+    ``FIRST_GROUP_ROWS`` rows, the others about ``group_rows``; every row and error once, in order."""
+    import pyarrow as pa
+
+    from seagreen.carbon_account.domain import RowError
+    from seagreen.carbon_account.intake_files import IntakeBatch
+
+    def batch(first: int, count: int) -> IntakeBatch:
+        numbers = pa.array(range(first, first + count), pa.int64())
+        return IntakeBatch(pa.record_batch([numbers], names=["row_number"]), [RowError(first, "row", "x")])
+
+    step = bulk.FIRST_GROUP_ROWS // 4
+    batches = [batch(1 + n * step, step) for n in range(40)]
+    groups = list(bulk._groups(iter(batches), bulk.FIRST_GROUP_ROWS * 4))
+    sizes = [table.num_rows for table, _ in groups]
+    assert sizes == [bulk.FIRST_GROUP_ROWS, *[bulk.FIRST_GROUP_ROWS * 4] * 2, bulk.FIRST_GROUP_ROWS]
+    rows = [n for table, _ in groups for n in table.column("row_number").to_pylist()]
+    assert rows == list(range(1, 1 + 40 * step))
+    assert [e.row for _, errors in groups for e in errors] == [1 + n * step for n in range(40)]
+    # groups smaller than the first group's bound are all that size (the tests' small groups)
+    assert [t.num_rows for t, _ in bulk._groups(iter(batches[:4]), step)] == [step] * 4

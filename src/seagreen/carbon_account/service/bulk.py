@@ -73,6 +73,8 @@ from seagreen.kit.clock import LOCAL_TZ, from_micros, to_micros, utcnow
 from seagreen.kit.gc_pause import cycle_collection_paused
 
 GROUP_ROWS = 524_288
+FIRST_GROUP_ROWS = 131_072
+"""A file's first group is smaller: nothing can be written before it is checked (phase 11)."""
 QUARANTINE_HEADER = ["row_number", "event_id", "field", "reason", "detail"]
 
 Transactions = Callable[..., AbstractContextManager[Session]]
@@ -435,17 +437,19 @@ def _raw_event(record: dict[str, Any]) -> dict[str, object]:
 
 
 def _groups(batches: Iterator[IntakeBatch], rows: int) -> Iterator[tuple[pa.Table, list[RowError]]]:
+    """The file's batches gathered into groups of about ``rows`` rows; the first group of at most
+    ``FIRST_GROUP_ROWS``: the writer waits for it, idle, while it is read and checked."""
     pending: list[pa.RecordBatch] = []
     errors: list[RowError] = []
-    count = 0
+    count, wanted = 0, min(rows, FIRST_GROUP_ROWS)
     for batch in batches:
         if batch.rows.num_rows:
             pending.append(batch.rows)
             count += batch.rows.num_rows
         errors.extend(batch.errors)
         del batch
-        if count >= rows:
-            count = 0
+        if count >= wanted:
+            count, wanted = 0, rows
             yield _drained(pending, errors)  # holds nothing of the group while it waits here
     if pending or errors:
         yield _drained(pending, errors)
