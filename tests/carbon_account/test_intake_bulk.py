@@ -127,7 +127,10 @@ def test_summary_keys_quarantine_and_reingest(database_url, tmp_path):
         }
         assert all(int(row["row_number"]) >= 2 for row in quarantined)
         before = state(transactions)
-        again = ingest(url, transactions, path, group_rows=128)
+        # every group of a file sent again is classified as stored, with no insert attempted
+        with mock.patch.object(sql_bulk, "insert_events", wraps=sql_bulk.insert_events) as inserts:
+            again = ingest(url, transactions, path, group_rows=128)
+        assert inserts.call_count == 0
         assert (again.accepted, again.points, again.duplicates) == (
             0,
             0,
@@ -135,6 +138,37 @@ def test_summary_keys_quarantine_and_reingest(database_url, tmp_path):
         )
         assert state(transactions) == before
         json.dumps(body)
+
+
+@pytest.mark.slow
+def test_a_file_sent_again_with_new_and_changed_rows_ends_as_one_clean_run(database_url, tmp_path):
+    """A partner's next file repeats the last one (one row changed: a conflict, the original
+    kept) and adds rows: its groups start with stored ids (classified first), the last mixes
+    stored and new rows. The end state is the one file's of the same rows."""
+    first, longer = rows(400), rows(500)
+    sent_again = [dict(row) for row in longer]
+    changed = next(
+        n
+        for n, row in enumerate(sent_again[:400])
+        if row["resident_ref"] in REFS and row["behaviour"] == "bus_trip" and row["quantity"] == "1"
+    )
+    sent_again[changed]["quantity"] = "2"
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    with fresh_database(database_url, tmp_path / "a") as (url, transactions):
+        one = ingest(
+            url, transactions, write_text(tmp_path / "a" / "one.csv", csv_text(first)), group_rows=128
+        )
+        path = write_text(tmp_path / "a" / "again.csv", csv_text(sent_again))
+        again = ingest(url, transactions, path, group_rows=128)
+        after = state(transactions)
+    with fresh_database(database_url, tmp_path / "b") as (url, transactions):
+        path = write_text(tmp_path / "b" / "once.csv", csv_text(longer))
+        once = ingest(url, transactions, path, group_rows=128)
+        expected = state(transactions)
+    assert again.conflicts == 1
+    assert again.accepted == once.accepted - one.accepted > 0
+    assert after == expected
 
 
 class Crash(Exception):

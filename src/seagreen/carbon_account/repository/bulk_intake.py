@@ -304,16 +304,28 @@ def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -
     return sql.changes()
 
 
+def first_is_stored(sql: BulkSql, stage: str, *, partner_id: int) -> bool:
+    """Whether the partner's events have the id of the staged group's first row: then the group
+    is likely part of a file sent again (one index probe)."""
+    first = f"(SELECT event_id FROM {stage} ORDER BY row_number LIMIT 1)"
+    found = sql.rows(
+        f"SELECT EXISTS (SELECT 1 FROM carbon_events e WHERE e.partner_id = {int(partner_id)} "
+        f"AND e.event_id = {first})"
+    )
+    return bool(found[0][0])
+
+
 def classify_stored(sql: BulkSql, stage: str, *, partner_id: int, row_numbers: pa.ChunkedArray) -> list[int]:
-    """PostgreSQL, before the group's events go in: classify the staged rows (``KEY_COLUMNS``,
-    ``row_numbers`` theirs) whose event id the partner's events already have (duplicate or
-    conflict) into ``OTHERS``, in one index probe a row, and return their row numbers.
-    ``classify`` then goes on from there. When every row is stored (a file sent again), the row
-    numbers are the group's own, not read back (half a million a group)."""
+    """Before the group's events go in (always on PostgreSQL; on SQLite when ``first_is_stored``):
+    classify the staged rows (``KEY_COLUMNS``, ``row_numbers`` theirs) whose event id the
+    partner's events already have (duplicate or conflict) into ``OTHERS``, in one index probe a
+    row, and return their row numbers. ``classify`` then goes on from there. When every row is
+    stored (a file sent again), the row numbers are the group's own, not read back (half a
+    million a group)."""
     _new_others(sql)
     with sql.index_probes():
-        found = sql.run(_stored_rows_statement(stage, int(partner_id)))
-    if found == len(row_numbers):  # the statement's row count, exact on PostgreSQL
+        sql.run(_stored_rows_statement(stage, int(partner_id)))
+    if sql.changes() == len(row_numbers):
         return row_numbers.to_pylist()
     return [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
 

@@ -824,11 +824,21 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             checkpoint_row=group.last_row,
         )
         return _Written(None, [], [])
-    stored_classified, repeats = False, True  # SQLite does not look for repeated ids apart
+    stored_classified, repeats = False, True  # SQLite looks for repeated ids apart only after classify_stored
     stored: list[int] | None = None
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
-        inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
+        inserted = 0
+        if sql_bulk.first_is_stored(sql, stage, partner_id=partner_id):
+            # likely a file sent again: classify the stored rows first, as on PostgreSQL, and
+            # insert only if some are not (an insert of rows that are all stored probes the key
+            # of each for nothing, and their row numbers are read back: 0005, phase 11)
+            stored = sql_bulk.classify_stored(
+                sql, stage, partner_id=partner_id, row_numbers=group.staged.column("row_number")
+            )
+            stored_classified, repeats = True, bool(_repeated(group.staged))
+        if stored is None or len(stored) < staged:
+            inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
     else:  # PostgreSQL: COPY straight in; when some ids are stored, COPY the others
         repeated = _repeated(group.staged)
         repeats = bool(repeated)
