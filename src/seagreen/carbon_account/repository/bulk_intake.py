@@ -304,15 +304,15 @@ def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -
     return sql.changes()
 
 
-def first_is_stored(sql: BulkSql, stage: str, *, partner_id: int) -> bool:
-    """Whether the partner's events have the id of the staged group's first row: then the group
-    is likely part of a file sent again (one index probe)."""
-    first = f"(SELECT event_id FROM {stage} ORDER BY row_number LIMIT 1)"
-    found = sql.rows(
-        f"SELECT EXISTS (SELECT 1 FROM carbon_events e WHERE e.partner_id = {int(partner_id)} "
-        f"AND e.event_id = {first})"
-    )
-    return bool(found[0][0])
+def first_is_stored(sql: BulkSql, events: pa.Table, *, partner_id: int) -> bool:
+    """Whether the partner's events have the id of ``events``' first row (a group, in row order):
+    then the group is likely part of a file sent again (one index probe)."""
+    if not events.num_rows:
+        return False
+    marker = "?" if sql.dialect == "sqlite" else "%s"
+    first = events.column("event_id")[0].as_py()
+    statement = f"SELECT 1 FROM carbon_events WHERE partner_id = {marker} AND event_id = {marker}"
+    return bool(sql.rows(statement, (int(partner_id), first)))
 
 
 def classify_stored(sql: BulkSql, stage: str, *, partner_id: int, row_numbers: pa.ChunkedArray) -> list[int]:
@@ -373,8 +373,7 @@ def copy_if_all_new(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id
     other writers of events out meanwhile."""
     if not events.num_rows:
         return 0
-    first = events.column("event_id")[0].as_py()
-    if sql.rows("SELECT 1 FROM carbon_events WHERE partner_id = %s AND event_id = %s", (partner_id, first)):
+    if first_is_stored(sql, events, partner_id=partner_id):
         return None  # a file sent again: no COPY that would fail at its end
     return _unless_a_key_exists(
         sql, lambda: copy_events(sql, events, partner_id=partner_id, batch_id=batch_id)

@@ -829,7 +829,7 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = 0
-        if sql_bulk.first_is_stored(sql, stage, partner_id=partner_id):
+        if sql_bulk.first_is_stored(sql, group.staged, partner_id=partner_id):
             # likely a file sent again: classify the stored rows first, as on PostgreSQL, and
             # insert only if some are not (an insert of rows that are all stored probes the key
             # of each for nothing, and their row numbers are read back: 0005, phase 11)
