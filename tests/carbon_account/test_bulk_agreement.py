@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service
+from seagreen.carbon_account.domain import WHITE_SPACE
 from seagreen.carbon_account.intake_files import BATCH_SCHEMA
 from seagreen.carbon_account.service.bulk import DuckChecks
 from seagreen.carbon_account.service.intake import check_events_python, load_catalogue, partner
@@ -26,7 +31,7 @@ PREFIX = "agreement-prefix"
 QUANTITIES = (
     "1", "1.0", "01.500", "+2", "12.5", "0.125", ".5", "5.", " 3.5 ", "0", "0.000", "-1", "-0.5",
     "1.2345", "1.0000", "1e3", "abc", "", "1,000", "999999999.999", "1000000000", "1000000000.001",
-    "NaN", "inf", "0x10", "１２", "٣", "7.25", "2.000", "00000000000001",
+    "NaN", "inf", "0x10", "１２", "٣", "7.25", "2.000", "00000000000001", "\t2\n", "\u30004.5\xa0",
 )  # fmt: skip
 TIMES = (
     "2026-05-01T08:00:00+08:00", "2026-05-01 08:00", "2026-05-01T00:00:00Z", "2026-05-01",
@@ -36,10 +41,11 @@ TIMES = (
     "2026-05-20T12:04:00+08:00", "2026-05-20T12:06:00+08:00", "2026-05-20T04:04:59Z",
     "2026-02-19T12:00:00+08:00", "2026-02-20T11:00:00Z", "2025-12-31T23:00:00", "yesterday", "",
     "2026-05-01T08:00", "2026-05-01T08:00:00.5Z", "2026-03-01T00:00:00Z", "2026-02-28T23:59:59Z",
+    "\t2026-05-01T08:00:00+08:00\r\n", "2026-05-01 08:00:00\x1c",
 )  # fmt: skip
 BEHAVIOURS = (
     "bus_trip", "ebus_km", "shared_bike_km", "online_train_ticket", " bus_trip ", "water_saved_m3",
-    "mobile_payment", "ferry_trip", "BUS_TRIP", "", "公交出行", "x" * 65,
+    "mobile_payment", "ferry_trip", "BUS_TRIP", "", "公交出行", "x" * 65, "\tbus_trip\n",
 )  # fmt: skip
 
 
@@ -55,6 +61,8 @@ def _residents():
         "long": "r" * 65,
         "chinese": "居民-1",
         "padded": " ag-ok ",
+        "tabbed": "\tag-ok2\r\n",  # str.strip() removes every kind of white space, not only spaces
+        "wide": "\u3000ag-ok\x85",
     }
 
 
@@ -91,12 +99,25 @@ def generated(seed: int, count: int) -> list[dict[str, str | None]]:
     events = []
     for index in range(count):
         event: dict[str, str | None] = {
-            "event_id": rng.choice([f"e{seed}-{index}", f"事件{index}", "", " ", "i" * 129, f" e{index} "]),
+            "event_id": rng.choice(
+                (
+                    f"e{seed}-{index}",
+                    f"事件{index}",
+                    "",
+                    " ",
+                    "\t\n",
+                    "i" * 129,
+                    f" e{index} ",
+                    f"\te{index}\x1f",
+                )
+            ),
             "resident_ref": rng.choice(refs[:2] * 6 + refs),
             "behaviour": rng.choice(list(BEHAVIOURS[:4]) * 4 + list(BEHAVIOURS)),
             "quantity": rng.choice(QUANTITIES),
             "occurred_at": rng.choice(TIMES),
-            "dedupe_key": rng.choice([None, None, f"k{index % 7}", "", "渠道-流水-1", "d" * 257]),
+            "dedupe_key": rng.choice(
+                [None, None, f"k{index % 7}", "", "渠道-流水-1", "d" * 257, f"\tk{index % 7}\u2028"]
+            ),
         }
         for name in list(event):
             if rng.random() < 0.03:
@@ -193,3 +214,14 @@ def test_a_partners_consents_come_with_their_residents_refs(session, world):
     again = [(granted, revoked) for resident, _, granted, revoked in rows if resident == ids["ag-again"]]
     assert len(again) == 2 and sorted(again, key=lambda r: r[0])[0][1] is not None
     assert [revoked for resident, _, _, revoked in rows if resident == ids["ag-ok"]] == [None]
+
+
+def test_white_space_is_what_str_strip_removes():
+    stripped = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert stripped == WHITE_SPACE
+
+
+@given(st.text(alphabet=st.one_of(st.sampled_from(WHITE_SPACE + "\u200b\ufeffa 1"), st.characters())))
+def test_arrow_strips_a_field_as_the_domain_does(text):
+    """The bulk checks strip with Arrow (``bulk._stripped``); the domain with ``str.strip()``."""
+    assert pc.utf8_trim(pa.array([text]), characters=WHITE_SPACE)[0].as_py() == text.strip()

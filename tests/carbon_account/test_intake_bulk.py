@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seagreen.carbon_account import service
+from seagreen.carbon_account.domain import Outcome
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.service import bulk, bulk_accounting
 from seagreen.db.engine import is_sqlite, make_engine, make_session_factory
@@ -641,3 +642,34 @@ def test_a_files_first_group_is_smaller_so_that_writing_starts_sooner():
     assert [e.row for _, errors in groups for e in errors] == [1 + n * step for n in range(40)]
     # groups smaller than the first group's bound are all that size (the tests' small groups)
     assert [t.num_rows for t, _ in bulk._groups(iter(batches[:4]), step)] == [step] * 4
+
+
+PADDED = ("event_id", "resident_ref", "behaviour", "dedupe_key")
+
+
+def test_a_file_padding_fields_with_tabs_repeats_the_events_the_api_took(database_url, tmp_path):
+    """The API strips every field with ``str.strip()``; a file whose fields carry tabs and line
+    breaks around the same values names the same events, residents and behaviours: all duplicates,
+    nothing counted twice (DuckDB's ``trim`` alone strips spaces only)."""
+    events = [row for row in rows(40, seed=11) if _accepted(row)]
+    # (a quantity or time written unusually goes through the domain's own checks anyway)
+    padded = [
+        {name: f"\t{value}\r\n" if value and name in PADDED else value for name, value in row.items()}
+        for row in events
+    ]
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        with transactions() as session:
+            sent = service.submit_events(
+                session,
+                partner_code="t-bus",
+                events=events,
+                prefix=DEDUPE_PREFIX,
+                actor=TEST_ACTOR,
+                now=INTAKE_NOW,
+            )
+        accepted = sent.count(Outcome.ACCEPTED)
+        before = state(transactions)
+        summary = ingest(url, transactions, write_text(tmp_path / "padded.csv", csv_text(padded)))
+        assert accepted > 10 and summary.accepted == 0 and summary.rejected == 0
+        assert summary.duplicates == len(events)
+        assert state(transactions) == before

@@ -52,6 +52,13 @@ MAX_CAP_G = 10**12
 MAX_EVENT_ID = 128
 MAX_RESIDENT_REF = 64
 MAX_DEDUPE_KEY = 256
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""What ``str.strip()`` removes from the ends of an event's text fields: every character for which
+``str.isspace()`` is true (tabs, line breaks and Unicode spaces, not only the space). A set-based
+check must strip exactly these to agree with ``check_event``."""
 
 CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 VERSION_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
