@@ -115,7 +115,7 @@ class PendingTotals:
         self._run("SET enable_progress_bar = false")
         if temp_dir is not None:
             self._run("SET temp_directory = ?", [str(temp_dir)])
-        self._table("behaviours", _catalogue_table(catalogue))
+        self.db.register("behaviours", _catalogue_table(catalogue))
         self.chunks: dict[int, list[pa.Table]] = {}  # batch id -> its new events (PENDING)
         self.batches: list[int] = []
         self.rows = 0
@@ -125,24 +125,6 @@ class PendingTotals:
 
     def use_threads(self, threads: int) -> None:
         self._run(f"SET threads = {int(threads)}")
-
-    def _table(self, name: str, rows: pa.Table) -> None:
-        """``rows`` as a DuckDB table of its own. A part reads DuckDB's tables, not Arrow's: a
-        scan of a registered Arrow table takes Python's lock, which the settlement's thread holds
-        most of the time (phase 12: a part's pivot 0.36 s beside the settlement, 0.05 s alone)."""
-        self.db.register("arrow_rows", rows)
-        try:
-            self._run(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM arrow_rows")
-        finally:
-            self.db.unregister("arrow_rows")
-
-    def stage_parts(self, parts: int) -> None:
-        """The ``pending`` events as the table ``pending_parts``, ordered by their residents' part
-        (``part_of``), so that a part reads its own row groups and no Arrow scan."""
-        self._run(
-            f"CREATE OR REPLACE TEMP TABLE pending_parts AS SELECT *, {part_of(parts)} AS part "
-            "FROM pending ORDER BY part"
-        )
 
     def _run(self, statement: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute and fetch to the end (DuckDB refuses other work while a result is unfinished)."""
@@ -195,7 +177,7 @@ class PendingTotals:
             return Accounted()
         db = self.db
         # the batches another process accounted meanwhile are left out; the registration is the
-        # only reference to the events kept (copied into ``pending_parts``, then let go of)
+        # only reference to the events kept (``_new_totals`` lets go of them once they are summed)
         db.register("pending", self._taken(todo))
         self.chunks = {}
         result = Accounted(len(todo))
@@ -211,8 +193,6 @@ class PendingTotals:
                 ).to_arrow_table()
                 db.unregister("month_keys")
                 residents = db.sql("SELECT DISTINCT resident_id FROM pending ORDER BY ALL").to_arrow_table()
-                self.stage_parts(parts)
-                db.unregister("pending")
                 result = self._new_totals(
                     sql,
                     sql_bulk.old_totals(sql, month_keys, residents),
@@ -224,7 +204,6 @@ class PendingTotals:
                 )
         finally:
             db.unregister("pending")  # (unregistering twice is no error)
-            self._run("DROP TABLE IF EXISTS pending_parts")
         sql_bulk.mark_accounted(
             sql,
             todo,
@@ -257,9 +236,7 @@ class PendingTotals:
         phase 6); the stored month rows are read a part at a time too (phase 7). Runs on the flush's
         worker thread and touches nothing but DuckDB (phase 8)."""
         where = "" if parts == 1 else f" WHERE {part_of(parts)} = {part}"
-        added = month_sql.pivot_added(
-            f"(SELECT * EXCLUDE (part) FROM pending_parts WHERE part = {int(part)})"
-        )
+        added = month_sql.pivot_added(f"(SELECT * FROM pending{where})")
         self._run(f"CREATE OR REPLACE TEMP TABLE added AS {added}")
         self.db.register("old_months_packed", stored)
         try:
@@ -333,16 +310,16 @@ class PendingTotals:
         ingest_id: int,
         settle: bool,
     ) -> Accounted:
-        """``month_sql`` over ``pending_parts`` and the stored rows, part by part; the points owed
-        posted (``settle``); the new totals written.
+        """``month_sql`` over ``pending`` and the stored rows, part by part; the points owed posted
+        (``settle``); the new totals written.
 
         DuckDB computes a part on a worker thread while this thread reads the next part's stored
         month rows and posts the previous part's points to the ledger (Python and the database,
         which DuckDB does not wait for): the settlement of a file's residents took as long as
         its accounting, one after the other, on one core (docs/decisions/0005, phase 8)."""
         db = self.db
-        self._table("old_versions", old.versions)
-        self._table("old_points", old.points)
+        db.register("old_versions", old.versions)
+        db.register("old_points", old.points)
         for name in ("new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
         with ThreadPoolExecutor(1, thread_name_prefix="seagreen-accounting") as worker:
@@ -357,8 +334,11 @@ class PendingTotals:
                 if owed is not None and owed.num_rows:
                     self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
         del old  # the registrations hold what is still needed of it
-        for name in ("pending_parts", "old_versions", "old_points"):  # pending_parts: the largest input
-            self._run(f"DROP TABLE {name}")
+        # the largest input, no longer needed (20M events: the flush's peak, while the new totals
+        # are written, 1.26 -> 1.1 GB)
+        db.unregister("pending")
+        for name in ("old_versions", "old_points"):
+            db.unregister(name)
         versions = db.sql("SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL")
         residents = db.sql(
             "SELECT resident_id, added_reduction, added_credited, points, settled_now FROM new_residents "
