@@ -152,15 +152,21 @@ def python_reference(session, who, events):
     return check_events_python(session, catalogue, who, numbered, now=NOW, prefix=PREFIX, backfill_days=90)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_duckdb_checks_agree_with_the_domain(session, world, seed):
-    events = generated(seed, 1_500)
-    expected = python_reference(session, world, events)
+def bulk_checked(session, world, events):
+    """The bulk path's checks of ``events``: (staged rows, row errors)."""
     checks = DuckChecks(session, load_catalogue(session), world, now=NOW, prefix=PREFIX, backfill_days=90)
     try:
         staged, errors, _ids = checks.check(as_raw_table(events), session)
     finally:
         checks.close()
+    return staged, errors
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_duckdb_checks_agree_with_the_domain(session, world, seed):
+    events = generated(seed, 1_500)
+    expected = python_reference(session, world, events)
+    staged, errors = bulk_checked(session, world, events)
 
     got_rows = staged.sort_by("row_number").to_pylist()
     want_rows = expected.staged.sort_by("row_number").to_pylist()
@@ -191,11 +197,7 @@ def test_the_window_edges_agree(session, world):
         for i, moment in enumerate(edges)
     ]  # fmt: skip
     expected = python_reference(session, world, events)
-    checks = DuckChecks(session, load_catalogue(session), world, now=NOW, prefix=PREFIX, backfill_days=90)
-    try:
-        staged, errors, _ = checks.check(as_raw_table(events), session)
-    finally:
-        checks.close()
+    staged, errors = bulk_checked(session, world, events)
     assert staged.column("row_number").to_pylist() == expected.staged.column("row_number").to_pylist()
     assert {(e.row, e.field, str(e.reason)) for e in errors} == {
         (row, f.field, str(f.reason)) for row, found in expected.errors.items() for f in found
@@ -227,3 +229,47 @@ def test_white_space_is_what_str_strip_removes():
 def test_arrow_strips_a_field_as_the_domain_does(text):
     """The bulk checks strip with Arrow (``bulk._stripped``); the domain with ``str.strip()``."""
     assert pc.utf8_trim(pa.array([text]), characters=WHITE_SPACE)[0].as_py() == text.strip()
+
+
+def _plain_quantity(rng: random.Random) -> str:
+    sign = rng.choice(("", "", "+", "-"))
+    whole = rng.choice(
+        ("", "0", "00", "1", "01", "7", "999999999", "1000000000", "0001000000000", "12345678901")
+    )
+    fraction = rng.choice((None, "", "0", "000", "0000", "5", "125", "1250", "001", "999", "9995"))
+    return sign + whole + ("" if fraction is None else "." + fraction)
+
+
+def _plain_time(rng: random.Random) -> str:
+    day = rng.choice(("2026-05-01", "2026-05-19", "2026-02-28", "2026-05-20", "2026-04-30"))
+    if rng.random() < 0.1:
+        return day
+    clock = f"{rng.randint(0, 23):02d}:{rng.choice((0, 15, 59)):02d}"
+    seconds = rng.choice(("", f":{rng.choice((0, 30, 59)):02d}"))
+    fraction = rng.choice(("", ".5", ".123456", ".000001")) if seconds else ""
+    zone = rng.choice(
+        ("", "Z", "+08:00", "+0800", "+08", "-05:00", "-0530", "+14:00", "-12:00", "+00:30", "-00")
+    )
+    return day + rng.choice(("T", " ")) + clock + seconds + fraction + zone
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_plain_quantities_and_times_agree_with_the_domain(session, world, seed):
+    """The plain forms the SQL takes apart itself (signs, leading zeros, points, fractions, every
+    zone form), many combinations: the same milli-quantities, instants and reasons as the domain."""
+    rng = random.Random(seed)
+    events = [
+        {"event_id": f"p{seed}-{n}", "resident_ref": "ag-ok", "behaviour": "bus_trip",
+         "quantity": _plain_quantity(rng), "occurred_at": _plain_time(rng), "dedupe_key": None}
+        for n in range(1_500)
+    ]  # fmt: skip
+    expected = python_reference(session, world, events)
+    staged, errors = bulk_checked(session, world, events)
+    assert staged.sort_by("row_number").to_pylist() == expected.staged.sort_by("row_number").to_pylist()
+    got_errors: dict[int, set[tuple[str, str]]] = {}
+    for error in errors:
+        got_errors.setdefault(error.row, set()).add((error.field, str(error.reason)))
+    assert got_errors == {
+        row: {(e.field, str(e.reason)) for e in found} for row, found in expected.errors.items()
+    }
+    assert expected.staged.num_rows > 300 and len(expected.errors) > 300
