@@ -225,7 +225,13 @@ def test_white_space_is_what_str_strip_removes():
     assert stripped == WHITE_SPACE
 
 
-@given(st.text(alphabet=st.one_of(st.sampled_from(WHITE_SPACE + "\u200b\ufeffa 1"), st.characters())))
+_FIELD_CHARACTERS = st.one_of(
+    st.sampled_from(WHITE_SPACE + "\u200b\ufeffa 1"),
+    st.characters(exclude_categories=("Cs",)),  # a surrogate is no UTF-8: no file or request holds one
+)
+
+
+@given(st.text(alphabet=_FIELD_CHARACTERS))
 def test_arrow_strips_a_field_as_the_domain_does(text):
     """The bulk checks strip with Arrow (``bulk._stripped``); the domain with ``str.strip()``."""
     assert pc.utf8_trim(pa.array([text]), characters=WHITE_SPACE)[0].as_py() == text.strip()
