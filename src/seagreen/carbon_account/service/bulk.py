@@ -49,6 +49,7 @@ from seagreen.carbon_account.domain import (
 from seagreen.carbon_account.intake_files import (
     ATTRIBUTES,
     DEFAULT_BLOCK_BYTES,
+    EVENT_COLUMNS,
     LOCAL_OFFSET_US,
     TYPED_TIME,
     IntakeBatch,
@@ -409,15 +410,12 @@ FROM (SELECT *, DATE '1970-01-01' + CAST(day AS INTEGER) AS local_date FROM c) c
 """  # noqa: S608
 
 
-_STRIPPED = ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at", "dedupe_key")
-
-
 def _stripped(raw: pa.Table) -> pa.Table:
     """``raw`` with its text fields stripped as ``str.strip()`` strips them (``domain.WHITE_SPACE``).
     Arrow does it before the checks' query: DuckDB's ``trim`` leaves tabs and line breaks, which let
     a file's ``"e1\\t"`` be another event than the API's ``"e1"``; and a sixth of the query's time
     went to its six ``trim`` calls (docs/decisions/0005, phase 12)."""
-    for name in _STRIPPED:
+    for name in EVENT_COLUMNS:
         index = raw.schema.get_field_index(name)
         raw = raw.set_column(index, name, pc.utf8_trim(raw.column(index), characters=WHITE_SPACE))
     return raw
