@@ -10,7 +10,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,7 +17,8 @@ from hypothesis import strategies as st
 from seagreen.audit.domain import Actor
 from seagreen.carbon_account import service
 from seagreen.carbon_account.domain import WHITE_SPACE
-from seagreen.carbon_account.intake_files import BATCH_SCHEMA
+from seagreen.carbon_account.intake_files import BATCH_SCHEMA, EVENT_COLUMNS
+from seagreen.carbon_account.service import bulk
 from seagreen.carbon_account.service.bulk import DuckChecks
 from seagreen.carbon_account.service.intake import check_events_python, load_catalogue, partner
 from seagreen.identity import service as identity
@@ -162,6 +162,19 @@ def bulk_checked(session, world, events):
     return staged, errors
 
 
+def reasons_by_row(errors) -> dict[int, set[tuple[str, str]]]:
+    """The bulk checks' ``RowError`` s as {row: {(field, reason)}}."""
+    found: dict[int, set[tuple[str, str]]] = {}
+    for error in errors:
+        found.setdefault(error.row, set()).add((error.field, str(error.reason)))
+    return found
+
+
+def expected_reasons(expected) -> dict[int, set[tuple[str, str]]]:
+    """The domain's errors (``CheckedBatch.errors``) in the same form."""
+    return {row: {(e.field, str(e.reason)) for e in found} for row, found in expected.errors.items()}
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_duckdb_checks_agree_with_the_domain(session, world, seed):
     events = generated(seed, 1_500)
@@ -172,11 +185,8 @@ def test_duckdb_checks_agree_with_the_domain(session, world, seed):
     want_rows = expected.staged.sort_by("row_number").to_pylist()
     assert [r["row_number"] for r in got_rows] == [r["row_number"] for r in want_rows]
     assert got_rows == want_rows  # reductions, days, months, milli-quantities, hashes, ids
-    got_errors: dict[int, set[tuple[str, str]]] = {}
-    for error in errors:
-        got_errors.setdefault(error.row, set()).add((error.field, str(error.reason)))
-    want_errors = {row: {(e.field, str(e.reason)) for e in found} for row, found in expected.errors.items()}
-    assert got_errors == want_errors
+    want_errors = expected_reasons(expected)
+    assert reasons_by_row(errors) == want_errors
     # the generator reaches every branch worth reaching
     reasons = {reason for found in want_errors.values() for _, reason in found}
     assert len(got_rows) > 50
@@ -232,9 +242,12 @@ _FIELD_CHARACTERS = st.one_of(
 
 
 @given(st.text(alphabet=_FIELD_CHARACTERS))
-def test_arrow_strips_a_field_as_the_domain_does(text):
-    """The bulk checks strip with Arrow (``bulk._stripped``); the domain with ``str.strip()``."""
-    assert pc.utf8_trim(pa.array([text]), characters=WHITE_SPACE)[0].as_py() == text.strip()
+def test_the_bulk_checks_strip_a_field_as_the_domain_does(text):
+    """The bulk checks strip every text field with Arrow (``bulk._stripped``); the domain with
+    ``str.strip()``."""
+    raw = as_raw_table([dict.fromkeys(EVENT_COLUMNS, text)])
+    stripped = bulk._stripped(raw)
+    assert [stripped.column(name)[0].as_py() for name in EVENT_COLUMNS] == [text.strip()] * len(EVENT_COLUMNS)
 
 
 def _plain_quantity(rng: random.Random) -> str:
@@ -272,10 +285,5 @@ def test_plain_quantities_and_times_agree_with_the_domain(session, world, seed):
     expected = python_reference(session, world, events)
     staged, errors = bulk_checked(session, world, events)
     assert staged.sort_by("row_number").to_pylist() == expected.staged.sort_by("row_number").to_pylist()
-    got_errors: dict[int, set[tuple[str, str]]] = {}
-    for error in errors:
-        got_errors.setdefault(error.row, set()).add((error.field, str(error.reason)))
-    assert got_errors == {
-        row: {(e.field, str(e.reason)) for e in found} for row, found in expected.errors.items()
-    }
+    assert reasons_by_row(errors) == expected_reasons(expected)
     assert expected.staged.num_rows > 300 and len(expected.errors) > 300
