@@ -231,6 +231,11 @@ def residents_import(
         raise typer.Exit(code=2)
 
 
+READ_ALL = "已读完，记账并发放积分 / read; accounting and issuing points…"
+"""The progress line once the whole file is read: on a file of millions of rows the last groups'
+writes, the residents' totals and the points' postings take seconds after that."""
+
+
 def ingest(
     file: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="CSV, JSON Lines or Parquet file.")
@@ -257,6 +262,8 @@ def ingest(
 
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
+                if total and done >= total:  # the last groups, the totals and the points take a while yet
+                    progress.update(task, description=f"{file.name}: {READ_ALL}")
 
             summary = service.ingest_file(
                 rt.transaction,
