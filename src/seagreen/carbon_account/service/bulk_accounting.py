@@ -33,6 +33,7 @@ from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.service import month_sql
 from seagreen.carbon_account.service.intake import Catalogue
 from seagreen.carbon_account.service.points import post_points
+from seagreen.kit import heap
 from seagreen.kit.clock import now_micros
 
 Transactions = Callable[..., AbstractContextManager[Session]]
@@ -339,6 +340,7 @@ class PendingTotals:
         db.unregister("pending")
         for name in ("old_versions", "old_points"):
             db.unregister(name)
+        heap.release_free_heap()  # what the parts and the settlement freed, before the totals are written
         versions = db.sql("SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL")
         residents = db.sql(
             "SELECT resident_id, added_reduction, added_credited, points, settled_now FROM new_residents "
