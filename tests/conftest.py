@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from seagreen.config import Settings
+from seagreen.config import Settings, get_settings
 from seagreen.db.engine import is_sqlite, make_engine, normalise_url
 from seagreen.db.migrate import upgrade
 from tests.db.scratch import scratch_database
@@ -56,6 +56,20 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         pii_hash_key="test-pii-hash-key-test-pii-hash-key",
         pii_encryption_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
     )
+
+
+@pytest.fixture()
+def cli_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A command run in the test reads its keys from a file of the test's own
+    (``SEAGREEN_KEY_FILE``, under ``var/`` as in a deployment); the cached settings are dropped
+    before and after, so neither the test nor the next one sees another's."""
+    path = tmp_path / "var" / "keys.json"
+    monkeypatch.setenv("SEAGREEN_KEY_FILE", str(path))
+    get_settings.cache_clear()
+    try:
+        yield path
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.fixture()

@@ -16,22 +16,16 @@ from typer.testing import CliRunner
 
 from seagreen.carbon_account.cli import READ_ALL
 from seagreen.cli import app
-from seagreen.config import get_settings
 from tests.factories.carbon_account import csv_text, write_text
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("SEAGREEN_KEY_FILE", str(tmp_path / "var" / "keys.json"))
-    get_settings.cache_clear()
+def db_url(tmp_path: Path, cli_key_file: Path) -> str:
     url = f"sqlite:///{tmp_path / 'operator.db'}"
-    try:
-        assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
-        yield url
-    finally:
-        get_settings.cache_clear()
+    assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
+    return url
 
 
 def run(*args: str) -> dict | list:
@@ -46,6 +40,7 @@ def test_an_operators_script_registers_imports_ingests_and_reads_balances(db_url
     )
     assert added.exit_code == 0, added.output
     assert re.search(r"^\s+sg_\S{20,}$", added.stdout, re.MULTILINE), added.stdout  # the key, once
+    assert added.stdout.count("sg_") == 1
     assert "shown once" in added.stdout
     run("partners", "add", "wh-water", "--kind", "utility", "--name", "威海水务", "--db", db_url, "--json")
 

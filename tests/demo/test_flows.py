@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from seagreen.carbon_account import service as carbon
 from seagreen.cli import app
-from seagreen.config import get_settings
 from seagreen.demo.flows import CARBON_PARTNERS, ORGANISATIONS, USERS, demo_resident_ref, load_demo
 from seagreen.demo.residents import PROVIDERS
 from seagreen.identity import service as identity
@@ -127,27 +126,22 @@ def test_carbon_demo_adds_nothing_when_run_again_and_only_new_days_later(session
     )
 
 
-def test_demo_command_shows_new_passwords_once_and_keeps_them_private(tmp_path, monkeypatch):
-    monkeypatch.setenv("SEAGREEN_KEY_FILE", str(tmp_path / "var" / "keys.json"))
-    get_settings.cache_clear()
-    try:
-        url = f"sqlite:///{tmp_path / 'demo.db'}"
-        runner = CliRunner()
-        assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
-        first = runner.invoke(app, ["demo", "--db", url])
-        assert first.exit_code == 0, first.output
-        assert "admin" in first.output and "API key" in first.output
-        saved = tmp_path / "var" / "demo-credentials.txt"
-        assert saved.stat().st_mode & 0o077 == 0
-        assert len(saved.read_text().splitlines()) == len(USERS) + len(CARBON_PARTNERS)
-        second = runner.invoke(app, ["demo", "--db", url])
-        assert "0 organisations and 0 users created" in second.output
-        assert "0 API requests" in second.output
-        assert len(saved.read_text().splitlines()) == len(USERS) + len(CARBON_PARTNERS)
-        listed = json.loads(runner.invoke(app, ["orgs", "list", "--db", url, "--json"]).output)
-        # the benefit providers of seagreen.demo.residents join the demo organisations
-        assert {o["code"] for o in listed} == {o.code for o in ORGANISATIONS} | {p.code for p in PROVIDERS}
-        balances = json.loads(runner.invoke(app, ["balances", "--db", url, "--json"]).output)
-        assert len(balances) > 500 and all(b["points"] >= 0 for b in balances)
-    finally:
-        get_settings.cache_clear()
+def test_demo_command_shows_new_passwords_once_and_keeps_them_private(tmp_path, cli_key_file):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["init", "--db", url]).exit_code == 0
+    first = runner.invoke(app, ["demo", "--db", url])
+    assert first.exit_code == 0, first.output
+    assert "admin" in first.output and "API key" in first.output
+    saved = tmp_path / "var" / "demo-credentials.txt"
+    assert saved.stat().st_mode & 0o077 == 0
+    assert len(saved.read_text().splitlines()) == len(USERS) + len(CARBON_PARTNERS)
+    second = runner.invoke(app, ["demo", "--db", url])
+    assert "0 organisations and 0 users created" in second.output
+    assert "0 API requests" in second.output
+    assert len(saved.read_text().splitlines()) == len(USERS) + len(CARBON_PARTNERS)
+    listed = json.loads(runner.invoke(app, ["orgs", "list", "--db", url, "--json"]).output)
+    # the benefit providers of seagreen.demo.residents join the demo organisations
+    assert {o["code"] for o in listed} == {o.code for o in ORGANISATIONS} | {p.code for p in PROVIDERS}
+    balances = json.loads(runner.invoke(app, ["balances", "--db", url, "--json"]).output)
+    assert len(balances) > 500 and all(b["points"] >= 0 for b in balances)

@@ -9,7 +9,6 @@ import json
 from typer.testing import CliRunner
 
 from seagreen.cli import app
-from seagreen.config import get_settings
 from seagreen.registry import service
 from seagreen.registry.service.methodologies import DEMO_DIR
 from seagreen.registry.signing import Signer
@@ -93,14 +92,9 @@ def test_verify_certificate_refuses_another_registrys_key(session, tmp_path):
     assert result.exit_code == 1 and "not with this registry's key" in result.output
 
 
-def test_public_key_prints_base64_or_pem(monkeypatch, tmp_path):
-    monkeypatch.setenv("SEAGREEN_KEY_FILE", str(tmp_path / "keys.json"))
-    get_settings.cache_clear()
-    try:
-        plain = runner.invoke(app, ["registry", "public-key"])
-        pem = runner.invoke(app, ["registry", "public-key", "--pem"])
-    finally:
-        get_settings.cache_clear()
+def test_public_key_prints_base64_or_pem(cli_key_file):
+    plain = runner.invoke(app, ["registry", "public-key"])
+    pem = runner.invoke(app, ["registry", "public-key", "--pem"])
     assert plain.exit_code == 0 and len(plain.output.strip()) == 44
     assert pem.output.startswith("-----BEGIN PUBLIC KEY-----")
 
