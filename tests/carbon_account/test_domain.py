@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from seagreen.carbon_account.domain import (
     Totals,
     account,
     apply_reductions,
+    attribute_text,
     check_event,
     check_new_version,
     decimal_text,
@@ -359,3 +361,30 @@ def test_local_day_is_the_asia_shanghai_date(moment):
     from seagreen.carbon_account.domain import local_day
 
     assert local_day(moment) == moment.astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("K1", "K1"),
+        (" 1 路 ", " 1 路 "),  # an attribute's text is kept as sent
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        (1.5, "1.5"),
+        (1.0, "1.0"),
+        (1e20, "1e+20"),
+        (Decimal("1.50"), "1.5"),  # JSON Lines read 1.50 exactly; the API's parser gives 1.5
+        (Decimal("1E+5"), "100000.0"),
+        ({"b": [1, True], "a": None}, '{"a":null,"b":[1,true]}'),
+        ([{"x": Decimal("0.10")}], '[{"x":0.1}]'),
+        ({"站": "威海"}, '{"站":"威海"}'),
+    ],
+)
+def test_an_attribute_value_has_one_text_whichever_channel_it_came_by(value, text):
+    """The text is hashed into the event's content: a value sent by the API and by a file must give
+    the same text, or a resend by the other channel is a conflict instead of a duplicate."""
+    assert attribute_text(value) == text
+    # the API's JSON parser and the JSON Lines reader see the same JSON number alike
+    if isinstance(value, float):
+        assert attribute_text(Decimal(json.dumps(value))) == text

@@ -13,13 +13,17 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from unittest import mock
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from seagreen.carbon_account import service
 from seagreen.carbon_account.domain import Outcome
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
+from seagreen.carbon_account.schemas import EventsIn, raw_event
 from seagreen.carbon_account.service import bulk, bulk_accounting
 from seagreen.db.engine import is_sqlite, make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
@@ -30,6 +34,7 @@ from tests.factories.carbon_account import (
     DEDUPE_PREFIX,
     INTAKE_NOW,
     csv_text,
+    jsonl_text,
     make_partner,
     make_residents,
     write_text,
@@ -672,4 +677,54 @@ def test_a_file_padding_fields_with_tabs_repeats_the_events_the_api_took(databas
         summary = ingest(url, transactions, write_text(tmp_path / "padded.csv", csv_text(padded)))
         assert accepted > 10 and summary.accepted == 0 and summary.rejected == 0
         assert summary.duplicates == len(events)
+        assert state(transactions) == before
+
+
+def test_events_the_api_took_with_typed_attributes_are_duplicates_in_json_lines_and_parquet(
+    database_url, tmp_path
+):
+    """Attributes are hashed into an event's content, so a partner resending by file what it sent
+    by the API (true/false, numbers with a fraction, a list, an ``attributes`` object) must get
+    duplicates, not conflicts: each channel writes the same values as the same text."""
+    api_events = [
+        {
+            "event_id": f"typed-{n}",
+            "resident_ref": REFS[n],
+            "behaviour": "bus_trip",
+            "quantity": "1",
+            "occurred_at": f"2024-06-0{n + 1}T08:15:00+08:00",
+            "attributes": {"line": f"K{n}", "low_floor": n % 2 == 0, "speed_kmh": 20.5 + n},
+            "stops": [n, n + 1],
+            "fare_fen": 100,
+        }
+        for n in range(4)
+    ]
+    body = TypeAdapter(EventsIn).validate_json(json.dumps({"events": api_events}))  # as FastAPI reads it
+    fields = ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at")
+    parquet_rows = {
+        **{name: [e[name] for e in api_events] for name in fields},
+        "line": [e["attributes"]["line"] for e in api_events],
+        "low_floor": [e["attributes"]["low_floor"] for e in api_events],
+        "speed_kmh": pa.array([e["attributes"]["speed_kmh"] for e in api_events], pa.float64()),
+        "stops": [e["stops"] for e in api_events],
+        "fare_fen": pa.array([100] * 4, pa.int32()),
+    }
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        with transactions() as session:
+            sent = service.submit_events(
+                session,
+                partner_code="t-bus",
+                events=[raw_event(event) for event in body["events"]],
+                prefix=DEDUPE_PREFIX,
+                actor=TEST_ACTOR,
+                now=INTAKE_NOW,
+            )
+        assert sent.count(Outcome.ACCEPTED) == 4
+        before = state(transactions)
+        lines = ingest(url, transactions, write_text(tmp_path / "resent.jsonl", jsonl_text(api_events)))
+        parquet = tmp_path / "resent.parquet"
+        pq.write_table(pa.table(parquet_rows), parquet)
+        columns = ingest(url, transactions, parquet)
+        for summary in (lines, columns):
+            assert (summary.accepted, summary.duplicates, summary.conflicts, summary.rejected) == (0, 4, 0, 0)
         assert state(transactions) == before

@@ -6,6 +6,7 @@ import codecs
 import hashlib
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -241,6 +242,76 @@ def test_parquet_with_a_nested_column_is_refused(tmp_path):
     pq.write_table(table, path)
     with pytest.raises(IntakeFileInvalid, match="quantity"):
         list(read_events(path))
+
+
+def test_parquet_extra_columns_of_any_kind_are_kept_as_the_api_would_keep_them(tmp_path):
+    """True/false, lists, structures, maps and doubles in extra columns are attributes, written
+    as the API writes the same values (``domain.attribute_text``); an event column must still be a
+    scalar, and an extra column of a type that is no value (bytes) refuses the file, naming it."""
+    base = {
+        "event_id": ["e-1", "e-2"],
+        "resident_ref": ["r-1", "r-2"],
+        "behaviour": ["bus_trip"] * 2,
+        "quantity": ["1", "2"],
+        "occurred_at": ["2024-06-01T08:00:00"] * 2,
+    }
+    extra = {
+        "low_floor": pa.array([True, None]),
+        "speed_kmh": pa.array([1.0, 22.5]),
+        "fare": pa.array([Decimal("1.50"), None], pa.decimal128(5, 2)),
+        "line": pa.array([2.0, None]).dictionary_encode(),
+        "load": pa.array([0.5, None], pa.float32()),
+        "stops": pa.array([[3, 4], []]),
+        "stop": pa.array([{"name": "威海站", "no": 7}, None]),
+        "fares": pa.array([[("adult", 1)], None], pa.map_(pa.string(), pa.int64())),
+    }
+    path = tmp_path / "typed-extras.parquet"
+    pq.write_table(pa.table({**base, **extra}), path)
+    reader, rows, errors = read_all(path)
+    assert errors == []
+    assert reader.extra_columns == list(extra)
+    assert [json.loads(text) for text in rows["attributes"]] == [
+        {
+            "fare": "1.5",
+            "fares": '[["adult",1]]',
+            "line": "2.0",
+            "load": "0.5",
+            "low_floor": "true",
+            "speed_kmh": "1.0",
+            "stop": '{"name":"威海站","no":7}',
+            "stops": "[3,4]",
+        },
+        {"speed_kmh": "22.5", "stops": "[]"},
+    ]
+    pq.write_table(pa.table({**base, "photo": pa.array([b"\x89PNG", None])}), path)
+    with pytest.raises(IntakeFileInvalid, match="photo"):
+        list(read_events(path))
+
+
+def test_json_lines_attributes_object_is_merged_as_the_api_merges_it(tmp_path):
+    """A line may be an event exactly as the API takes it: the members of its ``attributes``
+    object are attributes, beside any other field (which wins over a member of the same name);
+    an ``attributes`` that is not an object is the row's error."""
+    event = {
+        "event_id": "e-1", "resident_ref": "r-1", "behaviour": "bus_trip", "quantity": "1",
+        "occurred_at": "2024-06-01T08:00:00",
+    }  # fmt: skip
+    records = [
+        {**event, "attributes": {"line": "K1", "low_floor": True, "speed": 1.50}, "vehicle": 3},
+        {**event, "event_id": "e-2", "attributes": {"line": "K1"}, "line": "K2"},
+        {**event, "event_id": "e-3", "attributes": "K1"},
+        {**event, "event_id": "e-4", "attributes": None},
+    ]
+    path = write_text(tmp_path / "api-shaped.jsonl", jsonl_text(records))
+    reader, rows, errors = read_all(path)
+    assert rows["event_id"] == ["e-1", "e-2", "e-4"]
+    assert [None if text is None else json.loads(text) for text in rows["attributes"]] == [
+        {"line": "K1", "low_floor": "true", "speed": "1.5", "vehicle": "3"},
+        {"line": "K2"},
+        None,
+    ]
+    assert [(e.row, e.field, e.reason) for e in errors] == [(3, "attributes", "not_an_object")]
+    assert reader.extra_columns == ["line", "low_floor", "speed", "vehicle"]
 
 
 def test_format_is_told_by_suffix_or_content(tmp_path):

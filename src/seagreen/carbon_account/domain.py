@@ -649,7 +649,7 @@ def check_event(
             version=version.code,
             reduction_g=behaviour.reduction_g(quantity),
             dedupe_key=dedupe_key,
-            attributes={str(k): str(v) for k, v in attributes.items() if v is not None} if attributes else {},
+            attributes=_attribute_texts(attributes) if attributes else {},
         )
     )
 
@@ -951,10 +951,36 @@ def epoch_micros(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def attributes_text(attributes: Mapping[str, object]) -> str | None:
-    """Extra attributes as compact JSON with sorted keys (the form bulk files produce)."""
-    values = {str(key): str(value) for key, value in sorted(attributes.items()) if value is not None}
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")) if values else None
+_COMPACT = (",", ":")
+
+
+def attribute_text(value: object) -> str:
+    """One extra attribute's value (present, not ``None``) as the text kept with the event and
+    hashed into its content, the same whichever way it arrived (API, CSV, JSON Lines, Parquet),
+    so that an event sent again by another channel is a duplicate and not a conflict: ``true`` /
+    ``false`` for a boolean; a JSON number with a fraction (a ``float``, or the ``Decimal`` JSON
+    Lines are read into) in Python's shortest form of its binary value, as the API's JSON parser
+    gives it (``1.50`` → ``1.5``, ``1.0`` → ``1.0``); compact JSON with sorted keys for an object or
+    a list; the text itself for anything else."""
+    if isinstance(value, str):
+        return value
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=_COMPACT, sort_keys=True, default=_json_value)
+    if isinstance(value, Decimal):  # a JSON number with a fraction, read exactly: as the API reads it
+        return str(float(value))
+    return str(value)  # str(float) is its shortest round-trip form
+
+
+def _json_value(value: object) -> object:
+    """What ``json`` cannot write inside a nested attribute: a decimal as its number (as a JSON
+    number it was), anything else (a time, bytes) as its text."""
+    return float(value) if isinstance(value, Decimal) else str(value)
+
+
+def _attribute_texts(attributes: Mapping[str, object]) -> dict[str, str]:
+    return {str(key): attribute_text(value) for key, value in attributes.items() if value is not None}
 
 
 def intake_content_hash(

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from seagreen.carbon_account.domain import RowError
+from seagreen.carbon_account.domain import RowError, attribute_text
 from seagreen.carbon_account.encodings import REPLACEMENT, detect_encoding
 from seagreen.carbon_account.errors import IntakeFileInvalid
 
@@ -44,6 +44,7 @@ OPTIONAL_COLUMNS = ("dedupe_key",)
 EVENT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 ROW_NUMBER = "row_number"
 ATTRIBUTES = "attributes"
+_NOT_ATTRIBUTES = frozenset((*EVENT_COLUMNS, ATTRIBUTES))
 TYPED_TIME = "occurred_at_us"
 """A Parquet file's typed ``occurred_at`` as µs since the epoch (UTC); its text is then NULL."""
 LOCAL_OFFSET_US = 8 * 3600 * 1_000_000  # Asia/Shanghai: UTC+8 all year since 1991
@@ -174,7 +175,8 @@ class _Utf8Stream(io.RawIOBase):
         return text.encode("utf-8")
 
 
-def _attributes_json(columns: dict[str, list[Any]], count: int) -> pa.Array:
+def _attributes_json(columns: dict[str, list[str | None]], count: int) -> pa.Array:
+    """Each row's extra columns (their values already as text) as compact JSON, sorted by name."""
     if not columns:
         return pa.nulls(count, pa.string())
     names = sorted(columns)
@@ -186,13 +188,17 @@ def _attributes_json(columns: dict[str, list[Any]], count: int) -> pa.Array:
 
 
 def _assemble(
-    row_numbers: pa.Array, source: pa.RecordBatch, extra: list[str], typed_time: pa.Array | None = None
+    row_numbers: pa.Array,
+    source: pa.RecordBatch,
+    extra_values: dict[str, list[str | None]],
+    typed_time: pa.Array | None = None,
 ) -> pa.RecordBatch:
+    """The batch as the checks read it: ``source``'s event columns (text), the extra columns'
+    values (text, by column name) as one JSON attribute, and the typed time if there is one."""
     count = len(row_numbers)
     arrays: list[pa.Array] = [row_numbers]
     for name in EVENT_COLUMNS:
         arrays.append(source.column(name) if name in source.schema.names else pa.nulls(count, pa.string()))
-    extra_values = {name: source.column(name).to_pylist() for name in extra}
     arrays.append(_attributes_json(extra_values, count))
     arrays.append(pa.nulls(count, pa.int64()) if typed_time is None else typed_time)
     return pa.RecordBatch.from_arrays(arrays, schema=BATCH_SCHEMA)
@@ -351,7 +357,8 @@ class EventFileReader:
             while next_row in rejected:  # rejected rows right after this batch's last one
                 errors.append(rejected.pop(next_row))
                 next_row += 1
-            batch = _drop_blank_rows(_assemble(row_numbers, record_batch, self.extra_columns), record_batch)
+            extra = {name: record_batch.column(name).to_pylist() for name in self.extra_columns}
+            batch = _drop_blank_rows(_assemble(row_numbers, record_batch, extra), record_batch)
             if stream.replaced:
                 batch = _drop_encoding_errors(batch, errors)
             self.encoding = stream.encoding
@@ -402,8 +409,7 @@ class EventFileReader:
             numbers.append(number)
             for name in EVENT_COLUMNS:
                 columns[name].append(_scalar_text(record.get(name)))
-            extra = {key: _attribute_text(value) for key, value in record.items() if key not in EVENT_COLUMNS}
-            extra = {key: value for key, value in sorted(extra.items()) if value is not None}
+            extra = _json_attributes(record)
             seen_extra.update(extra)
             attributes.append(json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None)
             if len(numbers) >= self.batch_rows:
@@ -428,8 +434,15 @@ class EventFileReader:
         self.columns = names
         self.extra_columns = _check_header(names)
         for name in names:
-            if not _text_castable(schema.field(name).type):
-                kind = schema.field(name).type
+            kind = schema.field(name).type
+            if name in self.extra_columns:
+                if not (_text_castable(kind) or _attribute_type(kind)):
+                    raise IntakeFileInvalid(
+                        f"column {name!r} has type {kind}, which is not text, a number, a time, "
+                        "true/false, a list or a structure",
+                        column=name,
+                    )
+            elif not _text_castable(kind):
                 raise IntakeFileInvalid(
                     f"column {name!r} has type {kind}, which is not text, a number or a time", column=name
                 )
@@ -439,15 +452,16 @@ class EventFileReader:
             count = record_batch.num_rows
             row_numbers = pa.array(range(next_row, next_row + count), pa.int64())
             next_row += count
-            columns = dict(zip(record_batch.schema.names, record_batch.columns, strict=True))
+            columns = {name: record_batch.column(name) for name in EVENT_COLUMNS if name in names}
             typed = _typed_time(columns["occurred_at"])
             if typed is not None:  # kept as a number: no text to format here and parse again
                 columns["occurred_at"] = pa.nulls(count, pa.string())
             as_text = pa.RecordBatch.from_arrays(
                 [_to_text(column) for column in columns.values()], names=list(columns)
             )
+            extra = {name: _attribute_values(record_batch.column(name)) for name in self.extra_columns}
             raw.bytes_read = self.total_bytes * (next_row - 1) // total_rows  # Parquet is read by seeking
-            yield IntakeBatch(_assemble(row_numbers, as_text, self.extra_columns, typed))
+            yield IntakeBatch(_assemble(row_numbers, as_text, extra, typed))
 
 
 def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[RowError]]:
@@ -465,9 +479,20 @@ def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[Ro
         for name in EVENT_COLUMNS
         if isinstance(record.get(name), dict | list)
     ]
+    if record.get(ATTRIBUTES) is not None and not isinstance(record[ATTRIBUTES], dict):
+        nested.append(RowError(number, ATTRIBUTES, "not_an_object"))
     if nested:
         return None, nested
     return record, []
+
+
+def _json_attributes(record: dict[str, Any]) -> dict[str, str]:
+    """A JSON Lines record's attributes, as the API takes them from the same object: the members of
+    its ``attributes`` object and every other field that is not an event field (which replaces an
+    attribute of the same name), each value as :func:`domain.attribute_text` writes it."""
+    merged = dict(record.get(ATTRIBUTES) or {})
+    merged.update((key, value) for key, value in record.items() if key not in _NOT_ATTRIBUTES)
+    return {key: attribute_text(value) for key, value in sorted(merged.items()) if value is not None}
 
 
 def _scalar_text(value: Any) -> str | None:
@@ -476,12 +501,6 @@ def _scalar_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _attribute_text(value: Any) -> str | None:
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=float)
-    return _scalar_text(value)
 
 
 def _text_castable(kind: pa.DataType) -> bool:
@@ -497,6 +516,35 @@ def _text_castable(kind: pa.DataType) -> bool:
         or pa.types.is_date(kind)
         or pa.types.is_null(kind)
     )
+
+
+def _attribute_type(kind: pa.DataType) -> bool:
+    """An extra Parquet column's type that is kept as attribute text though it is no event field's."""
+    return pa.types.is_boolean(kind) or _nested_type(kind)
+
+
+def _nested_type(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_list(kind)
+        or pa.types.is_large_list(kind)
+        or pa.types.is_fixed_size_list(kind)
+        or pa.types.is_struct(kind)
+        or pa.types.is_map(kind)
+    )
+
+
+def _attribute_values(column: pa.Array) -> list[str | None]:
+    """An extra Parquet column's values as the text the API would keep for the same values
+    (``domain.attribute_text``): a double, a decimal or a nested value through Python (``1.0``
+    stays ``1.0``, a decimal ``1.50`` is the number ``1.5`` as JSON's, a list is JSON); any other
+    type as Arrow writes it as text (a bool ``true``, an integer ``7``)."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    kind = column.type
+    if pa.types.is_float64(kind) or pa.types.is_decimal(kind) or _nested_type(kind):
+        return [None if value is None else attribute_text(value) for value in column.to_pylist()]
+    texts: list[str | None] = _to_text(column).to_pylist()
+    return texts
 
 
 def _typed_time(column: pa.Array) -> pa.Array | None:
