@@ -11,7 +11,11 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
+from seagreen.carbon_account.domain import check_event
 from seagreen.carbon_account.encodings import decode_text, detect_encoding
 from seagreen.carbon_account.errors import IntakeFileInvalid
 from seagreen.carbon_account.intake_files import (
@@ -21,8 +25,13 @@ from seagreen.carbon_account.intake_files import (
     detect_format,
     read_events,
 )
+from seagreen.carbon_account.schemas import EventsIn, raw_event
 from seagreen.kit.clock import LOCAL_TZ, to_micros
-from tests.factories.carbon_account import csv_text, event_rows, jsonl_text, write_text
+from tests.factories.carbon_account import csv_text, event_rows, jsonl_text, methodology, write_text
+from tests.factories.carbon_account import event as factory_event
+
+NOW = datetime(2024, 6, 10, 4, 0, tzinfo=UTC)
+EVENT_FIELDS = ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at", "dedupe_key")
 
 CHINESE_ROWS = [
     {
@@ -397,3 +406,45 @@ def test_a_header_only_file_has_no_rows_and_an_empty_file_is_refused(tmp_path):
     assert list(read_events(header_only)) == []
     with pytest.raises(IntakeFileInvalid, match="no header"):
         list(read_events(write_text(tmp_path / "empty.csv", "")))
+
+
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6)
+)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+_NAMES = st.text(min_size=1, max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    members=st.dictionaries(_NAMES, _JSON_SCALARS, max_size=4),
+    fields=st.dictionaries(
+        _NAMES.filter(lambda name: name not in {*EVENT_FIELDS, "attributes"}), _JSON_VALUES, max_size=4
+    ),
+)
+def test_json_lines_keep_any_attributes_as_the_api_keeps_the_same_json(tmp_path, members, fields):
+    """The same JSON event, as an API request and as a JSON Lines line, gives the same attribute
+    text (which is hashed into its content): whatever the values' types, a resend through the other
+    channel is a duplicate."""
+    sent = {**factory_event(), "attributes": members, **fields}
+    body = TypeAdapter(EventsIn).validate_json(json.dumps({"events": [sent]}))  # as FastAPI reads it
+    checked = check_event(
+        raw_event(body["events"][0]), partner_kind="transit", methodology=methodology(), now=NOW
+    )
+    assert checked.event is not None
+    kept = checked.event.attributes
+    api_text = (
+        json.dumps(dict(sorted(kept.items())), ensure_ascii=False, separators=(",", ":")) if kept else None
+    )
+    path = write_text(tmp_path / "same.jsonl", json.dumps(sent) + "\n")  # ASCII: no encoding to detect
+    _, rows, errors = read_all(path)
+    assert errors == []
+    assert rows["attributes"] == [api_text]
