@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from seagreen.carbon_account.domain import check_event
+from seagreen.carbon_account.domain import check_event, parse_occurred_at
 from seagreen.carbon_account.encodings import decode_text, detect_encoding
 from seagreen.carbon_account.errors import IntakeFileInvalid
 from seagreen.carbon_account.intake_files import (
     BATCH_SCHEMA,
+    LOCAL_OFFSET_US,
     EventFileReader,
     FileFormat,
     detect_format,
@@ -235,6 +236,38 @@ def test_parquet_time_without_zone_is_local_time(tmp_path):
     # a time without zone is Asia/Shanghai's
     assert rows["occurred_at_us"] == [to_micros(datetime(2024, 6, 1, 8, 0, tzinfo=LOCAL_TZ))]
     assert rows["quantity"] == ["1"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", None])
+def test_parquet_nanosecond_times_are_read_to_the_microsecond_as_their_text_would_be(tmp_path, zone):
+    """pandas writes times in nanoseconds; the platform keeps microseconds. The extra digits go
+    as they go when the same time is read as text: the last nanosecond of a day stays that day."""
+    texts = [
+        "2024-06-08T23:59:59.999999999",
+        "2024-06-09T08:00:00.000000500",
+        "2024-06-09T08:00:01.123456789",
+    ]
+    nanos = [
+        (to_micros(datetime.fromisoformat(text[:26]).replace(tzinfo=LOCAL_TZ)) * 1000 + int(text[26:]))
+        for text in texts
+    ]
+    table = pa.table(
+        {
+            "event_id": ["e-1", "e-2", "e-3"],
+            "resident_ref": ["r-1"] * 3,
+            "behaviour": ["bus_trip"] * 3,
+            "quantity": ["1"] * 3,
+            # a time without zone holds the local wall time (UTC+8) counted as if it were UTC
+            "occurred_at": pa.array(
+                nanos if zone else [n + LOCAL_OFFSET_US * 1000 for n in nanos], pa.timestamp("ns", zone)
+            ),
+        }
+    )
+    path = tmp_path / "pandas.parquet"
+    pq.write_table(table, path)
+    _, rows, errors = read_all(path)
+    assert errors == []
+    assert rows["occurred_at_us"] == [to_micros(parse_occurred_at(text)[0]) for text in texts]
 
 
 def test_parquet_with_a_nested_column_is_refused(tmp_path):

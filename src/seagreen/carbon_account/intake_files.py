@@ -552,7 +552,11 @@ def _typed_time(column: pa.Array) -> pa.Array | None:
     kind = column.type
     if pa.types.is_dictionary(kind) or not pa.types.is_timestamp(kind):
         return None
-    micros = pc.cast(pc.cast(column, pa.timestamp("us", kind.tz)), pa.int64())
+    # nanoseconds (pandas's unit) lose their last three digits, as a text time's do when it is
+    # read (``…59.999999999`` is still that second, never the next day's first); a coarser unit
+    # is multiplied, checked for overflow
+    as_us = pc.cast(column, pa.timestamp("us", kind.tz), safe=kind.unit != "ns")
+    micros = pc.cast(as_us, pa.int64())
     return micros if kind.tz is not None else pc.subtract(micros, LOCAL_OFFSET_US)
 
 
