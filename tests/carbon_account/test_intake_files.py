@@ -458,7 +458,7 @@ _NAMES = st.text(min_size=1, max_size=6)
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    members=st.dictionaries(_NAMES, _JSON_SCALARS, max_size=4),
+    members=st.dictionaries(_NAMES, _JSON_VALUES, max_size=4),
     fields=st.dictionaries(
         _NAMES.filter(lambda name: name not in {*EVENT_FIELDS, "attributes"}), _JSON_VALUES, max_size=4
     ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, with_config
 from typing_extensions import TypedDict
 
 from seagreen.carbon_account.domain import Behaviour, MethodologyVersion, decimal_text
@@ -116,7 +116,13 @@ class EventIn(TypedDict, total=False):
     dedupe_key: Annotated[
         str | None, Field(description="Shared id across partners (e.g. a clearing txn id).")
     ]
-    attributes: Annotated[dict[str, str | int | float | bool | None] | None, Field(description="Extra data.")]
+    attributes: Annotated[
+        dict[str, JsonValue] | None,
+        Field(
+            description="Extra data kept with the event: text, numbers, true/false, lists or objects"
+            " (kept as the same text a file's attribute of the same value gets)."
+        ),
+    ]
 
 
 class EventsIn(TypedDict):
