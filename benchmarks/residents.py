@@ -172,15 +172,15 @@ def build(path: Path, residents: int, per_resident: int) -> None:
     # day of event k of resident r: spread over the year; behaviour: bus trips mostly
     db.execute(
         "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
-        "quantity_milli, occurred_at_us, day, reduction_g, content_hash, dedupe_hash, attributes, "
+        "quantity_milli, occurred_at_us, day, reduction_g, dedupe_hash, attributes, "
         "duplicate_of_partner_id, duplicate_of_event_id) "
         "SELECT b.partner_id, printf('e%011d', r.id * ? + k.k), 1, r.id * ? + k.k, r.id, b.behaviour_id, "
         "1000, "
         "((? + (r.id * 7 + k.k * 11) % ?) * 86400 - 28800 + 30000 + (k.k % 7) * 3600) * 1000000, "
-        "? + (r.id * 7 + k.k * 11) % ?, b.grams, r.id * ? + k.k, NULL, NULL, NULL, NULL "
+        "? + (r.id * 7 + k.k * 11) % ?, b.grams, NULL, NULL, NULL, NULL "
         "FROM residents r JOIN k JOIN b ON b.i = (CASE WHEN k.k % 10 < 6 THEN 0 WHEN k.k % 10 < 7 THEN 1 "
         "WHEN k.k % 10 < 8 THEN 2 ELSE 3 END) WHERE r.id BETWEEN ? AND ? ORDER BY r.id, k.k",
-        (per_resident, per_resident, first, DAYS, first, DAYS, per_resident, low, high),
+        (per_resident, per_resident, first, DAYS, first, DAYS, low, high),
     )
     log("month rows (GROUP BY over the events: each day's sum packed in its month's row)")
     month = (

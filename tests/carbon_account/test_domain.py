@@ -27,10 +27,12 @@ from seagreen.carbon_account.domain import (
     check_event,
     check_new_version,
     decimal_text,
+    epoch_micros,
     parse_catalogue,
     parse_occurred_at,
     parse_quantity,
     points_for,
+    quantity_milli,
     reduction_g,
 )
 from tests.factories.carbon_account import behaviour, catalogue_row, event, methodology, version
@@ -263,12 +265,15 @@ def test_overlong_identifiers_are_rejected():
     assert reasons(check(event(dedupe_key="k" * 257))) == {("dedupe_key", Reason.TOO_LONG)}
 
 
-def test_content_hash_compares_normalised_values():
+def test_an_event_is_kept_in_normalised_values_that_a_resend_is_compared_with():
+    """A resend is compared with the stored event's columns (``repository.intake.same_content``):
+    the quantity in thousandths and the instant, so ``1.50`` is ``1.5`` and an offset is a form."""
     first = check(event(quantity="1.50", occurred_at="2024-06-01T08:00:00+08:00")).event
     same = check(event(quantity="1.5", occurred_at="2024-06-01T00:00:00Z")).event
     other = check(event(quantity="2", occurred_at="2024-06-01T08:00:00+08:00")).event
-    assert first.content_hash() == same.content_hash()
-    assert first.content_hash() != other.content_hash()
+    assert quantity_milli(first.quantity) == quantity_milli(same.quantity) == 1500
+    assert epoch_micros(first.occurred_at) == epoch_micros(same.occurred_at)
+    assert quantity_milli(other.quantity) != quantity_milli(first.quantity)
 
 
 # -- accounting examples --------------------------------------------------------------------------
@@ -382,7 +387,7 @@ def test_local_day_is_the_asia_shanghai_date(moment):
     ],
 )
 def test_an_attribute_value_has_one_text_whichever_channel_it_came_by(value, text):
-    """The text is hashed into the event's content: a value sent by the API and by a file must give
+    """The text is part of the event's content: a value sent by the API and by a file must give
     the same text, or a resend by the other channel is a conflict instead of a duplicate."""
     assert attribute_text(value) == text
     # the API's JSON parser and the JSON Lines reader see the same JSON number alike

@@ -683,7 +683,7 @@ def test_a_file_padding_fields_with_tabs_repeats_the_events_the_api_took(databas
 def test_events_the_api_took_with_typed_attributes_are_duplicates_in_json_lines_and_parquet(
     database_url, tmp_path
 ):
-    """Attributes are hashed into an event's content, so a partner resending by file what it sent
+    """Attributes are part of an event's content, so a partner resending by file what it sent
     by the API (true/false, numbers with a fraction, a list, an ``attributes`` object) must get
     duplicates, not conflicts: each channel writes the same values as the same text."""
     api_events = [

@@ -465,7 +465,7 @@ _NAMES = st.text(min_size=1, max_size=6)
 )
 def test_json_lines_keep_any_attributes_as_the_api_keeps_the_same_json(tmp_path, members, fields):
     """The same JSON event, as an API request and as a JSON Lines line, gives the same attribute
-    text (which is hashed into its content): whatever the values' types, a resend through the other
+    text (part of its content): whatever the values' types, a resend through the other
     channel is a duplicate."""
     sent = {**factory_event(), "attributes": members, **fields}
     body = TypeAdapter(EventsIn).validate_json(json.dumps({"events": [sent]}))  # as FastAPI reads it

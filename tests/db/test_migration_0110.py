@@ -1,17 +1,26 @@
 """Migration 0110 carries the stored accounting over: day totals fold into their month rows, and
-event content hashes become 60-bit integers that still compare equal for a resend."""
+event content hashes become 60-bit integers that still compare equal for a resend (until 0420
+drops them: test_migration_0420)."""
 
 from __future__ import annotations
+
+import hashlib
 
 import pytest
 from sqlalchemy import text
 
-from seagreen.carbon_account.domain import intake_content_hash, unpack_days
+from seagreen.carbon_account.domain import unpack_days
 from seagreen.db.engine import make_engine
 from seagreen.db.migrate import downgrade, upgrade
 from tests.db.scratch import scratch_database
 
-HASH = intake_content_hash("r-1", "bus_trip", 1000, 1_717_200_000_000_000, None, None)
+
+def _hash(*fields: str) -> int:
+    """The content hash of revisions 0110 to 0410 (``domain.intake_content_hash`` until 0420)."""
+    return int(hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:15], 16)
+
+
+HASH = _hash("r-1", "bus_trip", "1000", "1717200000000000", "", "")
 
 
 @pytest.fixture()
@@ -48,7 +57,7 @@ def test_day_totals_move_into_months_and_hashes_become_integers_and_back(engine)
             ),
             {"h": format(HASH, "015x") + "0" * 17},  # the old 32 hex digits begin with the new 15
         )
-    upgrade(engine)
+    upgrade(engine, "0410_ledger_fillfactor")
     with engine.connect() as connection:
         months = connection.execute(
             text(
@@ -62,6 +71,7 @@ def test_day_totals_move_into_months_and_hashes_become_integers_and_back(engine)
     assert unpack_days(may[4])[30] == 700 and sum(d or 0 for d in unpack_days(may[4])) == 700
     assert unpack_days(june[4])[:3] == [300, None, 50] and june[1] == 350
     assert int(stored_hash) == HASH  # a resend hashes to the same value
+    upgrade(engine)
     downgrade(engine, "0100_taxonomy")
     with engine.connect() as connection:
         days = connection.execute(

@@ -536,24 +536,6 @@ class AcceptedEvent:
     dedupe_key: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
 
-    def content_hash(self) -> str:
-        """Hash of the normalised content, to tell a retry (same hash) from a conflicting resend.
-
-        Values are compared normalised: ``1.50`` equals ``1.5``, and the same instant written
-        with another offset is the same time.
-        """
-        micros = int((self.occurred_at - EPOCH_UTC) / timedelta(microseconds=1))
-        body = [
-            self.resident_ref,
-            self.behaviour,
-            decimal_text(self.quantity),
-            micros,
-            self.dedupe_key,
-            sorted(self.attributes.items()),
-        ]
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
-
 
 @dataclass(frozen=True)
 class EventCheck:
@@ -910,8 +892,6 @@ def _behaviour(methodology: Methodology, version_code: str, behaviour_code: str)
 
 EPOCH_DAY = date(1970, 1, 1)
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)  # made once: building it took most of an ``epoch_micros``
-FIELD_SEPARATOR = "\x1f"  # ASCII unit separator: never in a CSV cell a partner means to send
-CONTENT_HASH_HEX = 15  # 60 bits
 
 
 class Outcome(StrEnum):
@@ -956,7 +936,7 @@ _COMPACT = (",", ":")
 
 def attribute_text(value: object) -> str:
     """One extra attribute's value (present, not ``None``) as the text kept with the event and
-    hashed into its content, the same whichever way it arrived (API, CSV, JSON Lines, Parquet),
+    compared with a resend's, the same whichever way it arrived (API, CSV, JSON Lines, Parquet),
     so that an event sent again by another channel is a duplicate and not a conflict: ``true`` /
     ``false`` for a boolean; a JSON number with a fraction (a ``float``, or the ``Decimal`` JSON
     Lines are read into) in Python's shortest form of its binary value, as the API's JSON parser
@@ -981,27 +961,6 @@ def _json_value(value: object) -> object:
 
 def _attribute_texts(attributes: Mapping[str, object]) -> dict[str, str]:
     return {str(key): attribute_text(value) for key, value in attributes.items() if value is not None}
-
-
-def intake_content_hash(
-    resident_ref: str,
-    behaviour: str,
-    milli: int,
-    occurred_at_us: int,
-    dedupe_key: str | None,
-    attributes: str | None,
-) -> int:
-    """The normalised content of an event, hashed: a resend with the same hash is a duplicate,
-    with another hash a conflict. ``1.50`` and ``1.5``, or one instant in two offsets, are equal.
-
-    The hash is the first 60 bits of SHA-256 as an integer (it fits a signed 64-bit column; it is
-    only ever compared with the stored hash of the same partner's same event id, where 60 bits
-    leave no practical chance of a collision). The bulk path computes the same in SQL
-    (``concat_ws`` with the unit separator)."""
-    text = FIELD_SEPARATOR.join(
-        (resident_ref, behaviour, str(milli), str(occurred_at_us), dedupe_key or "", attributes or "")
-    )
-    return int(hashlib.sha256(text.encode()).hexdigest()[:CONTENT_HASH_HEX], 16)
 
 
 def dedupe_hash(key_prefix: str, dedupe_key: str) -> str:

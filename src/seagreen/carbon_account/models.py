@@ -179,7 +179,6 @@ class EventRow(Base):
     occurred_at_us: Mapped[int] = mapped_column(BigInteger)
     day: Mapped[int] = mapped_column(Integer)
     reduction_g: Mapped[int] = mapped_column(BigInteger)
-    content_hash: Mapped[int] = mapped_column(BigInteger)
     dedupe_hash: Mapped[str | None] = mapped_column(String(64))
     attributes: Mapped[str | None] = mapped_column(Text)
     duplicate_of_partner_id: Mapped[int | None] = mapped_column(BigInteger)

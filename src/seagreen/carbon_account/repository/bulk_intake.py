@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy.orm import Session
 
-from seagreen.carbon_account.repository.intake import EVENT_INSERT_COLUMNS
+from seagreen.carbon_account.repository.intake import CONTENT_COLUMNS, EVENT_INSERT_COLUMNS, same_content
 from seagreen.db.checkpoints import BackgroundCheckpoints
 from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_CACHE_KIB
 
@@ -51,7 +51,7 @@ def _sql_type(kind: pa.DataType, integer: str) -> str:
     raise TypeError(f"no column type for {kind}")
 
 
-KEY_COLUMNS = ("row_number", "event_id", "content_hash", "dedupe_hash")
+KEY_COLUMNS = ("row_number", "event_id", *CONTENT_COLUMNS)
 
 
 def _adbc_sqlite() -> Any:
@@ -350,7 +350,7 @@ def _stored_rows_statement(stage: str, partner_id: int, batch_id: int | None = N
     )
     return (
         f"INSERT INTO {OTHERS} (row_number, outcome) SELECT s.row_number, "
-        f"CASE WHEN e.content_hash = s.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
+        f"CASE WHEN {same_content('e', 's')} THEN {DUPLICATE} ELSE {CONFLICT} END "
         f"FROM {stage} s JOIN carbon_events e ON e.partner_id = {int(partner_id)} "
         f"AND e.event_id = s.event_id {where}"
     )
@@ -429,7 +429,7 @@ def classify(
     """Classify the staged rows that are not new events of this batch: same key and content
     (duplicate), same key and other content (conflict); then let the new rows claim their dedupe
     keys, first claim winning, and link a row whose key another event holds to that winner.
-    ``stage`` has ``row_number, event_id, content_hash, dedupe_hash``. After ``classify_stored``
+    ``stage`` has ``KEY_COLUMNS`` (the event id and content). After ``classify_stored``
     (``stored_classified``) only rows repeating an id of the group itself are left to look up,
     if there are any (``repeated``); ``stored_rows`` are the row numbers it returned, the rows
     not new unless more are classified here (then they are read back)."""

@@ -48,7 +48,6 @@ STAGE_SCHEMA = pa.schema(
         ("quantity_milli", pa.int64()),
         ("occurred_at_us", pa.int64()),
         ("reduction_g", pa.int64()),
-        ("content_hash", pa.int64()),
         ("dedupe_hash", pa.string()),
         ("attributes", pa.string()),
     ]
@@ -146,12 +145,40 @@ EVENT_INSERT_COLUMNS = (
     "occurred_at_us",
     "day",
     "reduction_g",
-    "content_hash",
     "dedupe_hash",
     "attributes",
 )
 """The columns of ``carbon_events`` that come from a batch's checked rows (the batch's partner and
 id are the others it writes); the bulk path writes the same (``bulk_intake``)."""
+CONTENT_COLUMNS = (
+    "resident_id",
+    "behaviour_id",
+    "quantity_milli",
+    "occurred_at_us",
+    "dedupe_hash",
+    "attributes",
+)
+"""What an event says, normalised: the same (partner, event id) sent again with all of these equal
+is a duplicate, with any other a conflict. The resident and behaviour as their ids (one resident a
+reference, one behaviour a code, and an instant's version never changes: versions start after the
+day they are published), the quantity in thousandths, the instant in µs, the dedupe key's keyed
+hash, the attributes' text (``domain.attribute_text``). Compared column by column with the stored
+event (``same_content``) instead of through a stored hash of them: hashing every event cost the
+bulk checks a fifth of their CPU (docs/decisions/0005, phase 14)."""
+_NULLABLE_CONTENT = frozenset(("dedupe_hash", "attributes"))
+
+
+def same_content(stored: str, staged: str) -> str:
+    """SQL: the event ``stored`` and the row ``staged`` (table aliases) say the same (NULLs equal;
+    neither text column ever holds ``''``)."""
+    return " AND ".join(
+        f"coalesce({stored}.{name}, '') = coalesce({staged}.{name}, '')"
+        if name in _NULLABLE_CONTENT
+        else f"{stored}.{name} = {staged}.{name}"
+        for name in CONTENT_COLUMNS
+    )
+
+
 _EVENT_COLUMNS = ("partner_id", "batch_id", *EVENT_INSERT_COLUMNS)
 
 
@@ -220,7 +247,7 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
     if classified:
         sql.run(
             f"UPDATE {STAGE} SET outcome = CASE WHEN e.batch_id = {b} AND e.row_number = {STAGE}.row_number "
-            f"THEN {NEW} WHEN e.content_hash = {STAGE}.content_hash THEN {DUPLICATE} ELSE {CONFLICT} END "
+            f"THEN {NEW} WHEN {same_content('e', STAGE)} THEN {DUPLICATE} ELSE {CONFLICT} END "
             f"FROM carbon_events e WHERE e.partner_id = {p} AND e.event_id = {STAGE}.event_id"
         )
     if has_dedupe and sql.rows(

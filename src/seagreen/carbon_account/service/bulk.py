@@ -401,9 +401,6 @@ SELECT row_number, event_id, resident_ref, unusual OR several AS unusual,
   CAST(dayofmonth(local_date) AS BIGINT) AS dom,
   milli AS quantity_milli, at_us AS occurred_at_us,
   CAST((CAST(factor_micro AS HUGEINT) * milli) // 1000000000 AS BIGINT) AS reduction_g,
-  CAST('0x' || left(sha256(concat_ws(chr(31), resident_ref, behaviour, CAST(milli AS VARCHAR),
-    CAST(at_us AS VARCHAR), coalesce(dedupe_key, ''), coalesce(attributes, ''))), 15) AS BIGINT)
-    AS content_hash,
   CASE WHEN dedupe_key IS NOT NULL THEN sha256($1 || dedupe_key) END AS dedupe_hash,
   attributes
 FROM (SELECT *, DATE '1970-01-01' + CAST(day AS INTEGER) AS local_date FROM c) c

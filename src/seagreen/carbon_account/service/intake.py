@@ -30,7 +30,6 @@ from seagreen.carbon_account.domain import (
     day_number,
     dedupe_hash,
     epoch_micros,
-    intake_content_hash,
     month_number,
     quantity_milli,
 )
@@ -185,9 +184,6 @@ def check_events_python(
                 milli,
                 at_us,
                 event.reduction_g,
-                intake_content_hash(
-                    event.resident_ref, event.behaviour, milli, at_us, event.dedupe_key, attributes
-                ),
                 None if event.dedupe_key is None else dedupe_hash(prefix, event.dedupe_key),
                 attributes,
             )
