@@ -728,3 +728,49 @@ def test_events_the_api_took_with_typed_attributes_are_duplicates_in_json_lines_
         for summary in (lines, columns):
             assert (summary.accepted, summary.duplicates, summary.conflicts, summary.rejected) == (0, 4, 0, 0)
         assert state(transactions) == before
+
+
+CHANGES = {
+    "resident_ref": "r-2",
+    "behaviour": "ebus_km",
+    "quantity": "2",
+    "occurred_at": "2024-06-05T08:00:01+08:00",
+    "dedupe_key": "UP-9",
+    "line": "K2",  # an attribute
+}
+
+
+@pytest.mark.slow
+def test_a_resend_differing_in_any_one_field_is_a_conflict_by_the_api_and_by_file(database_url, tmp_path):
+    """A resend is compared with the stored event field by field (no hash stands for the content):
+    each field, attributes included, alone makes the difference between a duplicate and a
+    conflict, whether the resend comes by the API (``repository.intake``) or in a file
+    (``repository.bulk_intake``)."""
+    base = {"resident_ref": "r-1", "behaviour": "bus_trip", "quantity": "1",
+            "occurred_at": "2024-06-05T08:00:00+08:00", "dedupe_key": "UP-1", "line": "K1"}  # fmt: skip
+    originals = [{**base, "event_id": f"c-{name}"} for name in CHANGES]
+    resent = [{**event, name: CHANGES[name]} for event, name in zip(originals, CHANGES, strict=True)]
+    resent.append({**originals[0], "quantity": "1.000", "occurred_at": "2024-06-05T00:00:00Z"})  # the same
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        with transactions() as session:
+            first = service.submit_events(
+                session,
+                partner_code="t-bus",
+                events=[raw_event(event) for event in originals],
+                prefix=DEDUPE_PREFIX,
+                actor=TEST_ACTOR,
+                now=INTAKE_NOW,
+            )
+            assert first.count(Outcome.ACCEPTED) == 1  # the others share its dedupe key
+            by_api = service.submit_events(
+                session,
+                partner_code="t-bus",
+                events=[raw_event(event) for event in resent],
+                prefix=DEDUPE_PREFIX,
+                actor=TEST_ACTOR,
+                now=INTAKE_NOW,
+            )
+        assert [r.status for r in by_api.results] == [Outcome.CONFLICT] * len(CHANGES) + [Outcome.DUPLICATE]
+        header = [*resent[0]]  # the attribute's column too
+        by_file = ingest(url, transactions, write_text(tmp_path / "resent.csv", csv_text(resent, header)))
+        assert (by_file.accepted, by_file.conflicts, by_file.duplicates) == (0, len(CHANGES), 1)
