@@ -4,8 +4,8 @@ A resend of a (partner, event id) is a duplicate when it says the same, a confli
 was decided by a 60-bit SHA-256 of the event's normalised content, computed for every event as it
 came in and stored with it. The stored event already holds that content (resident, behaviour,
 quantity, instant, the dedupe key's keyed hash, attributes), so a resend is now compared with it
-column by column (``repository.intake.same_content``), and nothing is hashed: the hash cost the
-bulk checks about a fifth of their CPU (docs/decisions/0005, phase 14).
+column by column (``repository.intake.same_content``), and nothing is hashed: the hash took a third of the
+bulk checks' time (docs/decisions/0005, phase 14).
 
 Downgrade recomputes the old hash from the stored columns. It covered the dedupe key's own text,
 which is stored only as its keyed hash: for an event with a dedupe key the recomputed hash cannot
