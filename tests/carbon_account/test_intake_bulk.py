@@ -94,6 +94,13 @@ def rows(count, seed=1):
     ]
 
 
+def by_api(session, events):
+    """The events sent by ``t-bus`` through the real-time path, at ``INTAKE_NOW``."""
+    return service.submit_events(
+        session, partner_code="t-bus", events=events, prefix=DEDUPE_PREFIX, actor=TEST_ACTOR, now=INTAKE_NOW
+    )
+
+
 def state(transactions):
     with transactions(read_only=True) as session:
         balances = [
@@ -412,14 +419,7 @@ def test_order_and_batching_do_not_change_the_result(
             part += 1
             if via_api and part % 2:
                 with transactions() as session:
-                    service.submit_events(
-                        session,
-                        partner_code="t-bus",
-                        events=chunk,
-                        prefix=DEDUPE_PREFIX,
-                        actor=TEST_ACTOR,
-                        now=INTAKE_NOW,
-                    )
+                    by_api(session, chunk)
             else:
                 path = write_text(directory / f"part-{part}.csv", csv_text(chunk))
                 # a flush's month rows computed in parts of the residents
@@ -515,14 +515,7 @@ def test_two_versions_with_different_points_rates_agree_between_api_and_bulk(dat
             if via_api:
                 for start in range(0, len(events), 50):
                     with transactions() as session:
-                        service.submit_events(
-                            session,
-                            partner_code="t-bus",
-                            events=events[start : start + 50],
-                            prefix=DEDUPE_PREFIX,
-                            actor=TEST_ACTOR,
-                            now=INTAKE_NOW,
-                        )
+                        by_api(session, events[start : start + 50])
             else:
                 ingest(url, transactions, write_text(tmp_path / "both.csv", csv_text(events)), group_rows=60)
             states.append(state(transactions))
@@ -664,14 +657,7 @@ def test_a_file_padding_fields_with_tabs_repeats_the_events_the_api_took(databas
     ]
     with fresh_database(database_url, tmp_path) as (url, transactions):
         with transactions() as session:
-            sent = service.submit_events(
-                session,
-                partner_code="t-bus",
-                events=events,
-                prefix=DEDUPE_PREFIX,
-                actor=TEST_ACTOR,
-                now=INTAKE_NOW,
-            )
+            sent = by_api(session, events)
         accepted = sent.count(Outcome.ACCEPTED)
         before = state(transactions)
         summary = ingest(url, transactions, write_text(tmp_path / "padded.csv", csv_text(padded)))
@@ -711,14 +697,7 @@ def test_events_the_api_took_with_typed_attributes_are_duplicates_in_json_lines_
     }
     with fresh_database(database_url, tmp_path) as (url, transactions):
         with transactions() as session:
-            sent = service.submit_events(
-                session,
-                partner_code="t-bus",
-                events=[raw_event(event) for event in body["events"]],
-                prefix=DEDUPE_PREFIX,
-                actor=TEST_ACTOR,
-                now=INTAKE_NOW,
-            )
+            sent = by_api(session, [raw_event(event) for event in body["events"]])
         assert sent.count(Outcome.ACCEPTED) == 4
         before = state(transactions)
         lines = ingest(url, transactions, write_text(tmp_path / "resent.jsonl", jsonl_text(api_events)))
@@ -753,24 +732,10 @@ def test_a_resend_differing_in_any_one_field_is_a_conflict_by_the_api_and_by_fil
     resent.append({**originals[0], "quantity": "1.000", "occurred_at": "2024-06-05T00:00:00Z"})  # the same
     with fresh_database(database_url, tmp_path) as (url, transactions):
         with transactions() as session:
-            first = service.submit_events(
-                session,
-                partner_code="t-bus",
-                events=[raw_event(event) for event in originals],
-                prefix=DEDUPE_PREFIX,
-                actor=TEST_ACTOR,
-                now=INTAKE_NOW,
-            )
+            first = by_api(session, [raw_event(event) for event in originals])
             assert first.count(Outcome.ACCEPTED) == 1  # the others share its dedupe key
-            by_api = service.submit_events(
-                session,
-                partner_code="t-bus",
-                events=[raw_event(event) for event in resent],
-                prefix=DEDUPE_PREFIX,
-                actor=TEST_ACTOR,
-                now=INTAKE_NOW,
-            )
-        assert [r.status for r in by_api.results] == [Outcome.CONFLICT] * len(CHANGES) + [Outcome.DUPLICATE]
+            again = by_api(session, [raw_event(event) for event in resent])
+        assert [r.status for r in again.results] == [Outcome.CONFLICT] * len(CHANGES) + [Outcome.DUPLICATE]
         header = [*resent[0]]  # the attribute's column too
         by_file = ingest(url, transactions, write_text(tmp_path / "resent.csv", csv_text(resent, header)))
         assert (by_file.accepted, by_file.conflicts, by_file.duplicates) == (0, len(CHANGES), 1)

@@ -959,6 +959,15 @@ def _json_value(value: object) -> object:
     return float(value) if isinstance(value, Decimal) else str(value)
 
 
+def attributes_json(texts: Mapping[str, str]) -> str | None:
+    """An event's attributes (each value's text by :func:`attribute_text`) as they are stored and
+    compared with a resend's: compact JSON, keys sorted, UTF-8 as is; ``None`` when there is none.
+    Every channel writes them through here, so the form is one."""
+    if not texts:
+        return None
+    return json.dumps(texts, ensure_ascii=False, separators=_COMPACT, sort_keys=True)
+
+
 def _attribute_texts(attributes: Mapping[str, object]) -> dict[str, str]:
     return {str(key): attribute_text(value) for key, value in attributes.items() if value is not None}
 

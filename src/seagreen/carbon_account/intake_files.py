@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from seagreen.carbon_account.domain import RowError, attribute_text
+from seagreen.carbon_account.domain import RowError, attribute_text, attributes_json
 from seagreen.carbon_account.encodings import REPLACEMENT, detect_encoding
 from seagreen.carbon_account.errors import IntakeFileInvalid
 
@@ -179,11 +179,11 @@ def _attributes_json(columns: dict[str, list[str | None]], count: int) -> pa.Arr
     """Each row's extra columns (their values already as text) as compact JSON, sorted by name."""
     if not columns:
         return pa.nulls(count, pa.string())
-    names = sorted(columns)
-    values: list[str | None] = []
-    for index in range(count):
-        row = {name: columns[name][index] for name in names if columns[name][index] is not None}
-        values.append(json.dumps(row, ensure_ascii=False, separators=(",", ":")) if row else None)
+    names = list(columns)
+    values = [
+        attributes_json({name: text for name, text in zip(names, row, strict=True) if text is not None})
+        for row in zip(*columns.values(), strict=True)
+    ]
     return pa.array(values, pa.string())
 
 
@@ -411,7 +411,7 @@ class EventFileReader:
                 columns[name].append(_scalar_text(record.get(name)))
             extra = _json_attributes(record)
             seen_extra.update(extra)
-            attributes.append(json.dumps(extra, ensure_ascii=False, separators=(",", ":")) if extra else None)
+            attributes.append(attributes_json(extra))
             if len(numbers) >= self.batch_rows:
                 yield flush()
         if numbers or errors:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from seagreen.carbon_account.domain import (
     PartnerKind,
     accepted_window,
     add_to_packed_month,
+    attributes_json,
     check_event,
     day_number,
     dedupe_hash,
@@ -169,7 +169,7 @@ def check_events_python(
             errors[number] = [FieldError("resident_ref", IntakeReason.NO_CONSENT)]
             continue
         milli = quantity_milli(event.quantity)
-        attributes = _attributes(event.attributes)
+        attributes = attributes_json(event.attributes)
         day = event.day
         rows.append(
             (
@@ -192,12 +192,6 @@ def check_events_python(
     columns = zip(*rows, strict=True) if rows else [()] * len(schema)
     staged = pa.table([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
     return CheckedBatch(staged, errors, event_ids)
-
-
-def _attributes(attributes: Mapping[str, str]) -> str | None:
-    if not attributes:
-        return None
-    return json.dumps(dict(sorted(attributes.items())), ensure_ascii=False, separators=(",", ":"))
 
 
 def write_batch(
