@@ -108,6 +108,36 @@ def test_undecodable_bytes_reject_only_their_row(tmp_path):
     assert rows["event_id"] == ["e-1"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_replacement_character_in_a_file_is_text_kept_as_the_api_keeps_it(tmp_path, encoding):
+    """U+FFFD is a character like any other (an earlier system's conversion often leaves one): it
+    is kept in every field and attribute, in CSV and JSON Lines; only bytes that do not decode
+    reject their row."""
+    replaced = [
+        {**CHINESE_ROWS[0], "resident_ref": "威海居民-\ufffd", "线路": "\ufffd 路"},
+        {**CHINESE_ROWS[1], "event_id": "e-\ufffd"},
+    ]
+    csv_path = write_text(tmp_path / "replaced.csv", csv_text(replaced, CHINESE_HEADER), encoding)
+    jsonl_path = write_text(tmp_path / "replaced.jsonl", jsonl_text(replaced), encoding)
+    for path in (csv_path, jsonl_path):
+        reader, rows, errors = read_all(path)
+        assert errors == []
+        assert reader.encoding == encoding
+        assert rows["resident_ref"] == ["威海居民-\ufffd", "威海居民-乙"]
+        assert rows["event_id"] == ["e-1", "e-\ufffd"]
+        assert json.loads(rows["attributes"][0]) == {"线路": "\ufffd 路"}
+
+
+def test_undecodable_bytes_reject_their_json_line_beside_a_real_replacement_character(tmp_path):
+    text = jsonl_text([{**CHINESE_ROWS[0], "resident_ref": "威海居民-\ufffd"}, CHINESE_ROWS[1]])
+    path = tmp_path / "broken.jsonl"
+    path.write_bytes(text.encode().replace("威海居民-乙".encode(), b"\xff\xfe\xfd"))
+    reader, rows, errors = read_all(path)
+    assert reader.encoding == "utf-8"
+    assert [(e.row, e.field, e.reason) for e in errors] == [(2, "row", "invalid_encoding")]
+    assert rows["resident_ref"] == ["威海居民-\ufffd"]
+
+
 def test_malformed_rows_become_errors_with_their_row_numbers(tmp_path):
     text = (
         "event_id,resident_ref,behaviour,quantity,occurred_at\n"
@@ -372,6 +402,9 @@ def test_encoding_detection_rules():
     assert detect_encoding("威海".encode("gbk")) == "gb18030"
     assert detect_encoding("威海市个人碳账户".encode("gbk") * 50) == "gb18030"
     assert detect_encoding("威海市个人碳账户".encode() * 50 + b"\xff") == "utf-8"  # one damaged byte
+    # a real U+FFFD is a good character, not a damaged byte: with three of them, one damaged byte
+    # is still one in four
+    assert detect_encoding("\ufffd\ufffd\ufffd威".encode() + b"\xff") == "utf-8"
     assert decode_text("威海".encode("gb18030")) == "威海"
     assert decode_text(codecs.BOM_UTF8 + "威海".encode()) == "威海"
 

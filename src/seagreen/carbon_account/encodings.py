@@ -11,7 +11,22 @@ import codecs
 
 from seagreen.carbon_account.errors import IntakeFileInvalid
 
-REPLACEMENT = "\ufffd"
+UNDECODABLE = "\ufdd0"
+"""What each undecodable byte sequence of a partner's file becomes while it is read (the codec
+error handler ``UNDECODABLE_ERRORS``), so that its row can be rejected as ``invalid_encoding``. A
+noncharacter: Unicode sets U+FDD0-U+FDEF aside for a program's own use, never for text exchanged,
+so a marked row is one whose bytes did not decode. A U+FFFD in a file is text like any other
+(often left by an earlier system's conversion) and is kept, as the API keeps it."""
+UNDECODABLE_ERRORS = "seagreen-undecodable"
+
+
+def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return UNDECODABLE, error.end
+
+
+codecs.register_error(UNDECODABLE_ERRORS, _mark_undecodable)
 
 
 def detect_encoding(sample: bytes) -> str | None:
@@ -30,8 +45,8 @@ def detect_encoding(sample: bytes) -> str | None:
     try:
         codecs.getincrementaldecoder("utf-8")("strict").decode(sample, final=False)
     except UnicodeDecodeError:
-        text = codecs.getincrementaldecoder("utf-8")("replace").decode(sample, final=False)
-        bad = text.count(REPLACEMENT)
+        text = codecs.getincrementaldecoder("utf-8")(UNDECODABLE_ERRORS).decode(sample, final=False)
+        bad = text.count(UNDECODABLE)
         good = sum(1 for char in text if char > "\x7f") - bad
         return "utf-8" if good >= 3 * bad else "gb18030"
     return "utf-8"

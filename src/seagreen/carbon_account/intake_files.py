@@ -36,7 +36,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from seagreen.carbon_account.domain import RowError, attribute_text, attributes_json
-from seagreen.carbon_account.encodings import REPLACEMENT, detect_encoding
+from seagreen.carbon_account.encodings import UNDECODABLE, UNDECODABLE_ERRORS, detect_encoding
 from seagreen.carbon_account.errors import IntakeFileInvalid
 
 REQUIRED_COLUMNS = ("event_id", "resident_ref", "behaviour", "quantity", "occurred_at")
@@ -130,7 +130,7 @@ class _CountingReader(io.RawIOBase):
 
 class _Utf8Stream(io.RawIOBase):
     """The file's text re-encoded as UTF-8, whatever its encoding (decided on the fly, see
-    :func:`detect_encoding`); undecodable bytes become U+FFFD, which later marks their row."""
+    :func:`detect_encoding`); undecodable bytes become ``UNDECODABLE``, which later marks their row."""
 
     def __init__(self, raw: io.RawIOBase) -> None:
         self._raw = raw
@@ -138,7 +138,7 @@ class _Utf8Stream(io.RawIOBase):
         self._decoder: codecs.IncrementalDecoder | None = None
         self._pending = b""
         self._first = True
-        self.replaced = False
+        self.undecodable = False
 
     def readable(self) -> bool:
         return True
@@ -166,12 +166,12 @@ class _Utf8Stream(io.RawIOBase):
             if encoding is None:
                 return chunk
             self.encoding = encoding
-            self._decoder = codecs.getincrementaldecoder(encoding)("replace")
+            self._decoder = codecs.getincrementaldecoder(encoding)(UNDECODABLE_ERRORS)
         return self._encode(self._decoder.decode(chunk))
 
     def _encode(self, text: str) -> bytes:
-        if REPLACEMENT in text:
-            self.replaced = True
+        if UNDECODABLE in text:
+            self.undecodable = True
         return text.encode("utf-8")
 
 
@@ -225,7 +225,7 @@ def _check_header(names: list[str]) -> list[str]:
 def _drop_encoding_errors(batch: pa.RecordBatch, errors: list[RowError]) -> pa.RecordBatch:
     bad = None
     for name in (*EVENT_COLUMNS, ATTRIBUTES):
-        hits = pc.fill_null(pc.match_substring(batch.column(name), REPLACEMENT), False)
+        hits = pc.fill_null(pc.match_substring(batch.column(name), UNDECODABLE), False)
         if not pc.any(hits).as_py():
             continue
         for row_number in pc.filter(batch.column(ROW_NUMBER), hits).to_pylist():
@@ -359,7 +359,7 @@ class EventFileReader:
                 next_row += 1
             extra = {name: record_batch.column(name).to_pylist() for name in self.extra_columns}
             batch = _drop_blank_rows(_assemble(row_numbers, record_batch, extra), record_batch)
-            if stream.replaced:
+            if stream.undecodable:
                 batch = _drop_encoding_errors(batch, errors)
             self.encoding = stream.encoding
             yield IntakeBatch(batch, sorted(errors, key=lambda error: error.row))
@@ -399,7 +399,7 @@ class EventFileReader:
             if encoding is None and not line.isascii():
                 encoding = self.encoding = detect_encoding(line + buffered.peek(READ_CHUNK)) or "utf-8"
             codec = "utf-8" if encoding in (None, "utf-8-sig") else encoding
-            text = line.decode(codec, errors="replace").strip()
+            text = line.decode(codec, errors=UNDECODABLE_ERRORS).strip()
             if not text:
                 continue
             record, row_errors = _json_record(number, text)
@@ -466,7 +466,7 @@ class EventFileReader:
 
 def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[RowError]]:
     """One JSON Lines record, or why it cannot be one."""
-    if REPLACEMENT in text:
+    if UNDECODABLE in text:
         return None, [RowError(number, "row", "invalid_encoding")]
     try:
         record = json.loads(text, parse_float=Decimal, parse_constant=str)
