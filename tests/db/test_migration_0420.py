@@ -1,21 +1,38 @@
 """Migration 0420 drops the events' stored content hash (a resend is compared with the stored
 event column by column); its downgrade computes the hash of revisions 0110-0410 again from the
-stored columns, exactly for an event without a dedupe key."""
+stored columns, exactly for an event without a dedupe key, a key range at a time."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 
+import seagreen
 from seagreen.carbon_account import service
+from seagreen.carbon_account.domain import Outcome
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.migrate import downgrade, upgrade
 from seagreen.db.uow import unit_of_work
 from tests.db.scratch import scratch_database
 from tests.factories.carbon_account import DEDUPE_PREFIX, INTAKE_NOW, make_partner, make_residents
 from tests.factories.identity import TEST_ACTOR
+
+
+def _migration_chunk() -> int:
+    path = Path(seagreen.__file__).parent / "migrations" / "versions" / "0420_events_compared_by_content.py"
+    spec = importlib.util.spec_from_file_location("migration_0420", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return int(module.CHUNK)
+
+
+CHUNK = _migration_chunk()
+"""Events the downgrade reads at a time."""
 
 
 def _hash(*fields: str) -> int:
@@ -61,6 +78,26 @@ def test_the_hash_goes_and_a_downgrade_computes_it_again(database_url, tmp_path)
                     now=INTAKE_NOW,
                 )
                 assert [r.status.value for r in sent.results] == ["accepted", "accepted"]
+                # more events than the downgrade reads at a time, so that it goes on past a range
+                for request in range(CHUNK // 1000 + 1):
+                    many = service.submit_events(
+                        session,
+                        partner_code="t-bus",
+                        events=[
+                            {
+                                "event_id": f"many-{request}-{n:03d}",
+                                "resident_ref": "r-1",
+                                "behaviour": "bus_trip",
+                                "quantity": "1",
+                                "occurred_at": "2024-06-09T10:00:00+08:00",
+                            }
+                            for n in range(1000)
+                        ],
+                        prefix=DEDUPE_PREFIX,
+                        actor=TEST_ACTOR,
+                        now=INTAKE_NOW,
+                    )
+                    assert many.count(Outcome.ACCEPTED) == 1000
             downgrade(engine, "0410_ledger_fillfactor")
             with engine.connect() as connection:
                 hashes = dict(
@@ -68,6 +105,11 @@ def test_the_hash_goes_and_a_downgrade_computes_it_again(database_url, tmp_path)
                 )
             at_us = "1717891200000000"  # 2024-06-09T08:00:00+08:00
             assert int(hashes["plain"]) == _hash("r-1", "bus_trip", "1500", at_us, "", '{"line":"K1"}')
+            assert len(hashes) == 2 + (CHUNK // 1000 + 1) * 1000
+            at_us = "1717898400000000"  # 2024-06-09T10:00:00+08:00
+            assert {hashes[f"many-{r}-{n:03d}"] for r in (0, CHUNK // 1000) for n in (0, 999)} == {
+                _hash("r-1", "bus_trip", "1000", at_us, "", "")
+            }
             # the dedupe key itself is not stored: its event's old hash cannot be made again
             assert int(hashes["keyed"]) != _hash("r-1", "bus_trip", "1000", "1717894800000000", "UP-1", "")
             upgrade(engine)

@@ -45,23 +45,26 @@ def _old_hash(
 
 
 def downgrade() -> None:
+    """The hash again for every event, read and written a key range at a time (in key order after
+    the last key done), so that memory stays flat however many events there are."""
     connection = op.get_bind()
     with op.batch_alter_table("carbon_events") as batch:
         batch.add_column(sa.Column("content_hash", sa.BigInteger(), nullable=True))
-    stored = connection.execute(
-        sa.text(
-            "SELECT e.partner_id, e.event_id, coalesce(r.ref, ''), coalesce(b.code, ''), e.quantity_milli, "
-            "e.occurred_at_us, e.dedupe_hash, e.attributes FROM carbon_events e "
-            "LEFT JOIN residents r ON r.id = e.resident_id "
-            "LEFT JOIN carbon_behaviours b ON b.id = e.behaviour_id"
-        )
-    ).fetchall()
-    rows = [
-        {"p": p, "e": e, "h": _old_hash(ref, code, int(milli), int(at_us), dedupe, attributes)}
-        for p, e, ref, code, milli, at_us, dedupe, attributes in stored
-    ]
-    statement = sa.text("UPDATE carbon_events SET content_hash = :h WHERE partner_id = :p AND event_id = :e")
-    for start in range(0, len(rows), CHUNK):
-        connection.execute(statement, rows[start : start + CHUNK])
+    read = sa.text(
+        "SELECT e.partner_id, e.event_id, coalesce(r.ref, ''), coalesce(b.code, ''), e.quantity_milli, "
+        "e.occurred_at_us, e.dedupe_hash, e.attributes FROM carbon_events e "
+        "LEFT JOIN residents r ON r.id = e.resident_id "
+        "LEFT JOIN carbon_behaviours b ON b.id = e.behaviour_id "
+        "WHERE (e.partner_id, e.event_id) > (:p, :e) ORDER BY e.partner_id, e.event_id LIMIT :n"
+    )
+    write = sa.text("UPDATE carbon_events SET content_hash = :h WHERE partner_id = :p AND event_id = :e")
+    after: tuple[int, str] = (-1, "")  # before every key: partner ids are positive
+    while stored := connection.execute(read, {"p": after[0], "e": after[1], "n": CHUNK}).fetchall():
+        rows = [
+            {"p": p, "e": e, "h": _old_hash(ref, code, int(milli), int(at_us), dedupe, attributes)}
+            for p, e, ref, code, milli, at_us, dedupe, attributes in stored
+        ]
+        connection.execute(write, rows)
+        after = (int(stored[-1][0]), str(stored[-1][1]))
     with op.batch_alter_table("carbon_events") as batch:
         batch.alter_column("content_hash", existing_type=sa.BigInteger(), nullable=False)
