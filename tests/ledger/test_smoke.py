@@ -111,3 +111,29 @@ def test_account_pages_keep_room_for_balance_updates_on_postgresql(session):
         text("SELECT reloptions FROM pg_class WHERE relname = 'ledger_accounts'")
     ).scalar()
     assert options == ["fillfactor=70"]
+
+
+def test_opening_accounts_the_directory_holds_looks_none_of_them_up(session, monkeypatch):
+    """A settlement opens the account of every resident it pays, most of them opened long before:
+    those this process's account directory holds (under the epoch the head has) are not looked
+    up again (the real-time API settles a thousand residents a request)."""
+    from seagreen.ledger import repository
+    from seagreen.ledger.errors import AccountConflict
+
+    specs = [AccountSpec("dir:pool", "points"), *(AccountSpec(f"dir:r{n}", "points") for n in range(20))]
+    first = service.open_accounts(session, specs)
+    looked_up: list[list[str]] = []
+    real = repository.account_meta_by_key
+
+    def counted(session, keys):
+        looked_up.append(list(keys))
+        return real(session, keys)
+
+    monkeypatch.setattr(repository, "account_meta_by_key", counted)
+    assert service.open_accounts(session, specs) == first
+    assert looked_up == []
+    more = service.open_accounts(session, [*specs, AccountSpec("dir:r20", "points")])
+    assert looked_up[0] == ["dir:r20"]  # only the key it does not hold
+    assert more["dir:r20"] == service.balance(session, "dir:r20").account_id
+    with pytest.raises(AccountConflict):  # held with another unit: still refused
+        service.open_accounts(session, [AccountSpec("dir:r3", "g_co2e")])

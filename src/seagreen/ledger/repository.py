@@ -53,6 +53,13 @@ def writers_begin_locked(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+def read_epoch(session: Session) -> str:
+    """The account directory's epoch as committed (or as this transaction wrote it), unlocked:
+    enough to tell whether the cached directory may be trusted (``account_meta``)."""
+    query = select(LedgerHead.accounts_epoch).where(LedgerHead.id == HEAD_ID)
+    return str(session.execute(query).scalar_one())
+
+
 def read_head(session: Session) -> tuple[int, str]:
     row = session.execute(
         select(LedgerHead.last_seq, LedgerHead.last_hash).where(LedgerHead.id == HEAD_ID)
