@@ -55,6 +55,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         session_secret="test-session-secret-test-session-secret",
         pii_hash_key="test-pii-hash-key-test-pii-hash-key",
         pii_encryption_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        # each events request posts its own points before it answers, so a test reads the ledger
+        # right after; the settler's rounds have tests of their own (test_settler.py)
+        points_settle_delay_ms=0,
     )
 
 

@@ -68,6 +68,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        settler = None
+        if settings.points_settle_delay_ms > 0:  # the events API's points, posted in rounds
+            from seagreen.carbon_account.settler import PointsSettler
+
+            settler = PointsSettler(session_factory, delay_s=settings.points_settle_delay_ms / 1000)
+            settler.start()
+            _app.state.settler = settler
         scheduler = None
         if settings.run_jobs:  # the periodic jobs (seagreen.jobs): expiry, vouchers, statistics
             from seagreen.jobs.flows import Scheduler
@@ -87,6 +94,9 @@ def create_app(
         gc.unfreeze()
         if scheduler is not None:
             scheduler.stop()
+        if settler is not None:
+            _app.state.settler = None  # requests from now on post their own points
+            settler.stop()
         if engine is not None:
             engine.dispose()
 
@@ -101,6 +111,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.session_factory = session_factory
+    app.state.settler = None  # set while the lifespan runs (``PointsSettler``), if rounds are on
     app.state.keys = load_keys(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     otp_sender: str = "log"  # "log" writes residents' sign-in codes to the server log (demo, development)
     run_jobs: bool = False  # run the periodic jobs (expiry, vouchers, statistics) inside the web app
     jobs_interval_s: int = 300
+    # the real-time API's points reach the residents' wallets in rounds this far apart, posted by a
+    # thread of the web app for every request of the round at once; 0: each request posts its own
+    # before it answers (docs/decisions/0035)
+    points_settle_delay_ms: int = 500
 
 
 @lru_cache(maxsize=1)

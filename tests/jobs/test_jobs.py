@@ -15,7 +15,7 @@ def test_every_job_runs_and_statistics_only_hourly(session_factory, monkeypatch)
     state = flows.JobState()
     now = datetime.fromisoformat("2026-05-14T10:00:00+08:00")
     first = flows.run_all(session_factory, expiry_months=12, now=now, state=state)
-    assert set(first) == {"points", "vouchers", "codes", "statistics"}
+    assert set(first) == {"settlement", "points", "vouchers", "codes", "statistics"}
     assert not any(line.startswith("failed") for line in first.values()), first
     called = []
     monkeypatch.setattr(flows.statistics, "store_rollup", lambda *a, **k: called.append(1) or 0)
@@ -62,5 +62,5 @@ def test_the_app_scheduler_runs_the_jobs_in_a_thread_and_stops(database_url, tmp
             time.sleep(0.05)
         scheduler.stop()
         engine.dispose()
-    assert set(scheduler.state.results) == {"points", "vouchers", "codes", "statistics"}
+    assert set(scheduler.state.results) == {"settlement", "points", "vouchers", "codes", "statistics"}
     assert not any(line.startswith("failed") for line in scheduler.state.results.values())

@@ -30,14 +30,18 @@ def post_events(
     `rejected`: see `errors` (field and reason). Resending a request is always safe.
     """
     prefix = service.dedupe_prefix(request.app.state.keys)
+    settler = request.app.state.settler  # posts the points after the commit, many requests at once
     result = service.submit_events(
         session,
         partner_code=principal.org_code or "",
         events=[raw_event(event) for event in body["events"]],
         prefix=prefix,
         actor=actor_of(principal),
+        settle=settler is None,
     )
     session.commit()
+    if settler is not None and result.owed:
+        settler.notify(result.owed)
     # built as plain data and encoded once (orjson): a thousand results through models and the
     # response validation cost more than the accounting; the shape is EventsResultRead's
     results = [

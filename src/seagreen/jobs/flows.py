@@ -1,5 +1,7 @@
 """The periodic jobs, each in its own transaction so that one failing does not stop the others:
 
+* ``settlement`` — post to the ledger any points residents are still owed (the web app's settler
+  posts the events API's in rounds; this catches what a stopped process left);
 * ``points`` — adjustments after voids, then FIFO expiry of points (``seagreen points expire``);
 * ``vouchers`` — release reservations never issued, expire vouchers (refund by rule);
 * ``statistics`` — the monthly roll-up and the ranking snapshot (at most hourly);
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seagreen.audit.domain import Actor
 from seagreen.benefits import service as benefits
+from seagreen.carbon_account import service as carbon
 from seagreen.carbon_account.lifecycle import ExpiryRule
 from seagreen.carbon_account.service import lifecycle
 from seagreen.db.uow import unit_of_work
@@ -49,6 +52,7 @@ def run_all(
     moment = now or utcnow()
     state = state or JobState()
     jobs: list[tuple[str, Callable[[Session], str]]] = [
+        ("settlement", _settlement),
         ("points", lambda s: _points(s, expiry_months, moment)),
         ("vouchers", lambda s: _vouchers(s, moment)),
         ("codes", lambda s: f"{residents.purge_codes(s, now=moment)} old sign-in codes deleted"),
@@ -71,6 +75,17 @@ def run_all(
             LOG.exception("job statistics failed")
             state.results["statistics"] = f"failed: {type(exc).__name__}: {exc}"
     return dict(state.results)
+
+
+def _settlement(session: Session) -> str:
+    """Every owed point to the ledger (before the expiry, which reads the ledger)."""
+    catalogue = carbon.load_catalogue(session)
+    residents = points = 0
+    while True:
+        settled, posted = carbon.settle_points(session, catalogue)
+        residents, points = residents + settled, points + posted
+        if settled < carbon.SETTLE_CHUNK:
+            return f"{points} owed points of {residents} residents posted"
 
 
 def _points(session: Session, months: int, now: datetime) -> str:

@@ -47,12 +47,20 @@ from seagreen.carbon_account.service.partners import (
     revoke_consent,
     set_consents,
 )
-from seagreen.carbon_account.service.points import BalanceRead, Totals, balances, settle_points, totals
+from seagreen.carbon_account.service.points import (
+    SETTLE_CHUNK,
+    BalanceRead,
+    Totals,
+    balances,
+    settle_points,
+    totals,
+)
 from seagreen.carbon_account.service.realtime import MAX_EVENTS, EventResult, SubmitResult, submit_events
 
 __all__ = [
     "LOCAL_TZ",
     "MAX_EVENTS",
+    "SETTLE_CHUNK",
     "SHIPPED_DIR",
     "SHIPPED_MANIFEST",
     "BalanceRead",

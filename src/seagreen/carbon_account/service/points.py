@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository import ingests as repository
+from seagreen.carbon_account.repository import intake as sql_intake
 from seagreen.carbon_account.service.intake import Catalogue
 from seagreen.kit.gc_pause import cycle_collection_paused
 from seagreen.ledger import service as ledger
@@ -41,7 +42,12 @@ def settle_points(
     ingest_id: int | None = None,
     limit: int = SETTLE_CHUNK,
 ) -> tuple[int, int]:
-    """Post up to ``limit`` residents' unposted points; return (residents, points) posted."""
+    """Post up to ``limit`` residents' unposted points; return (residents, points) posted.
+
+    Under the intake lock (PostgreSQL; SQLite's write transaction is one), as everything that
+    changes residents' totals is: a void between reading what a resident is owed and posting it
+    would otherwise reverse nothing for points that are then posted anyway."""
+    sql_intake.lock_intake_session(session)
     rows = repository.unsettled(session, resident_ids, limit)
     if not rows:
         return 0, 0

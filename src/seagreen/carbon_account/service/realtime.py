@@ -43,6 +43,8 @@ class EventResult:
 class SubmitResult:
     ingest_id: int
     results: list[EventResult] = field(default_factory=list)
+    points: int = 0  # the points the request's events added to their residents' totals
+    owed: tuple[int, ...] = ()  # without ``settle``: the residents (ids) whose new points are owed
 
     def count(self, status: Outcome) -> int:
         return sum(1 for result in self.results if result.status is status)
@@ -59,9 +61,14 @@ def submit_events(
     now: datetime | None = None,
     backfill_days: int = DEFAULT_BACKFILL_DAYS,
     catalogue: Catalogue | None = None,
+    settle: bool = True,
 ) -> SubmitResult:
     """Check, deduplicate, account and issue points for a partner's events, in the caller's
-    transaction. Sending the same events again gives ``duplicate`` for each and changes nothing."""
+    transaction. Sending the same events again gives ``duplicate`` for each and changes nothing.
+
+    ``settle``: post the points the residents are owed to the ledger in this transaction too;
+    without it they stay owed (``points > points_posted``) for ``settle_points`` to post later, as
+    the web app's ``PointsSettler`` does for many requests at once (docs/decisions/0035)."""
     if len(events) > MAX_EVENTS:
         raise IntakeTooLarge(f"at most {MAX_EVENTS} events per request", count=len(events))
     moment = now or utcnow()
@@ -100,7 +107,7 @@ def submit_events(
     )
     others = {row: (kind, winner, event) for row, kind, winner, event in outcome.others}
     winners = partner_rows.partner_codes_by_id(session, [w for _, w, _ in others.values() if w is not None])
-    result = SubmitResult(int(ingest.id))
+    result = SubmitResult(int(ingest.id), points=outcome.points)
     rejections: list[dict[str, object]] = []
     for number, _event in numbered:
         event_id = checked.event_ids.get(number, "")
@@ -144,8 +151,11 @@ def submit_events(
             )
     ingest_rows.insert_rejections(session, rejections)
     if outcome.points:
-        residents = checked.staged.column("resident_id").to_pylist()
-        settle_points(session, catalogue, resident_ids=sorted(set(residents)), ingest_id=int(ingest.id))
+        residents = sorted(set(checked.staged.column("resident_id").to_pylist()))
+        if settle:
+            settle_points(session, catalogue, resident_ids=residents, ingest_id=int(ingest.id))
+        else:
+            result.owed = tuple(residents)
     audit.record(
         session,
         actor,
