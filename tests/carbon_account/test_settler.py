@@ -14,15 +14,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seagreen.app import create_app
 from seagreen.carbon_account import service
+from seagreen.carbon_account.service import lifecycle
 from seagreen.carbon_account.settler import PointsSettler
-from seagreen.config import Settings
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
+from seagreen.identity import service as identity
 from seagreen.jobs import flows
 from seagreen.ledger import service as ledger
 from tests.db.scratch import scratch_database
-from tests.factories.carbon_account import DEDUPE_PREFIX, INTAKE_NOW, event, make_partner, make_residents
+from tests.factories.carbon_account import event, make_partner, make_residents, submit
 from tests.factories.identity import TEST_ACTOR, bearer
 
 REFS = ("r-1", "r-2", "r-3")
@@ -49,15 +50,8 @@ def committed(database_url, tmp_path) -> Iterator[tuple[str, sessionmaker[Sessio
 def _trips(factory: sessionmaker[Session], request: int) -> service.SubmitResult:
     """One bus trip (one point) for each resident, committed, its points left owed."""
     with unit_of_work(factory) as session:
-        return service.submit_events(
-            session,
-            partner_code="t-bus",
-            events=[event(event_id=f"q{request}-{ref}", resident_ref=ref) for ref in REFS],
-            prefix=DEDUPE_PREFIX,
-            actor=TEST_ACTOR,
-            now=INTAKE_NOW,
-            settle=False,
-        )
+        events = [event(event_id=f"q{request}-{ref}", resident_ref=ref) for ref in REFS]
+        return submit(session, "t-bus", events, settle=False)
 
 
 def _wallet(factory: sessionmaker[Session], ref: str) -> tuple[int, int]:
@@ -159,22 +153,30 @@ def test_the_periodic_jobs_post_whatever_is_owed(committed):
     assert _owed(factory) == 0 and _wallet(factory, "r-1") == (1, 1)
 
 
-def test_the_events_api_answers_first_and_its_points_reach_the_wallets_after(committed, tmp_path):
+def test_a_resident_who_looks_or_spends_is_posted_what_they_are_owed_first(committed):
+    """``adjust_resident`` (before a resident's pages and every redemption) posts the owed points
+    of that resident alone, without waiting for the round."""
+    _url, factory = committed
+    _trips(factory, 1)
+    with unit_of_work(factory) as session:
+        resident = identity.resident_ids(session, ["r-1"])["r-1"]
+        assert lifecycle.may_need_adjustment(session, resident)
+        assert lifecycle.adjust_resident(session, resident)
+    with unit_of_work(factory) as session:
+        assert not lifecycle.may_need_adjustment(session, resident)
+        assert not lifecycle.adjust_resident(session, resident)
+    assert _wallet(factory, "r-1") == (1, 1) and _owed(factory) == 2  # the others still owed
+
+
+def test_the_events_api_answers_first_and_its_points_reach_the_wallets_after(committed, settings):
     url, factory = committed
     with unit_of_work(factory) as session:
         key = service.add_partner(session, "t-api", kind="transit", name="api", actor=TEST_ACTOR).api_key
         make_residents(session, REFS, ["t-bus", "t-api"])
-    settings = Settings(
-        database_url=url,
-        key_file=tmp_path / "keys.json",
-        session_secret="test-session-secret-test-session-secret",
-        pii_hash_key="test-pii-hash-key-test-pii-hash-key",
-        pii_encryption_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        points_settle_delay_ms=50,
-    )
+    served = settings.model_copy(update={"database_url": url, "points_settle_delay_ms": 50})
     now = datetime.now().astimezone().isoformat()
     body = {"events": [event(event_id=f"api-{ref}", resident_ref=ref, occurred_at=now) for ref in REFS]}
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(served)) as client:
         response = client.post("/api/v1/events", json=body, headers=bearer(key))
         assert response.status_code == 200 and response.json()["accepted"] == 3
         _until(lambda: _owed(factory) == 0)

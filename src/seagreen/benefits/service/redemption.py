@@ -58,9 +58,7 @@ from seagreen.benefits.errors import (
 from seagreen.benefits.models import BenefitRow, RedemptionRow
 from seagreen.benefits.service.catalogue import BenefitView, get_benefit
 from seagreen.carbon_account.service import lifecycle as carbon_lifecycle
-from seagreen.carbon_account.service import points as carbon_points
 from seagreen.carbon_account.service import views as carbon_views
-from seagreen.carbon_account.service.intake import load_catalogue
 from seagreen.carbon_account.service.points import resident_account
 from seagreen.kit.clock import from_micros, to_micros, utcnow
 from seagreen.kit.keys import Keys
@@ -191,9 +189,7 @@ def reserve(
         session, int(benefit.id), month, price, cost if benefit.subsidised else 0, budget
     ):
         raise BudgetExhausted(f"{benefit.name_zh}: this month's budget is used up", code=benefit_code)
-    # points the events API left owed (posted in rounds: docs/decisions/0035) are posted first,
-    # so that what the resident has earned can be spent at once; then debts are repaid
-    carbon_points.settle_points(session, load_catalogue(session), resident_ids=[resident_id])
+    # owed points are posted and debts repaid before spending
     carbon_lifecycle.adjust_resident(session, resident_id, now=moment)
     ref = carbon_views.account_ref(session, resident_id)
     provider_code = get_benefit(session, benefit_code, now=moment).provider_code

@@ -49,7 +49,7 @@ from seagreen.carbon_account.repository import lifecycle as repository
 from seagreen.carbon_account.repository.intake import lock_intake_session
 from seagreen.carbon_account.service import bulk_accounting
 from seagreen.carbon_account.service.intake import Catalogue, load_catalogue, partner
-from seagreen.carbon_account.service.points import ISSUING_ACCOUNT, resident_account
+from seagreen.carbon_account.service.points import ISSUING_ACCOUNT, resident_account, settle_points
 from seagreen.kit.clock import from_micros, to_micros, utcnow
 from seagreen.ledger import service as ledger
 from seagreen.ledger.domain import AccountFlags, Balance, TransferRequest, Unit
@@ -224,18 +224,29 @@ def adjust_all(session: Session, *, now: datetime | None = None, chunk: int = AD
         after = ids[-1]
 
 
+def _owes(session: Session, resident_id: int) -> bool:
+    """Whether the resident has earned points not posted to the wallet yet (the events API's wait
+    for the app's next round: docs/decisions/0035)."""
+    found = repository.resident_points(session, [resident_id]).get(resident_id)
+    return found is not None and found[1] > found[2]
+
+
 def may_need_adjustment(session: Session, resident_id: int) -> bool:
-    """True for residents a void ever touched (nearly nobody): only they may have points due."""
-    return repository.has_adjustment(session, resident_id)
+    """True for residents owed points not posted yet, or whom a void ever touched (for a moment,
+    or nearly nobody): only they may have points due."""
+    return _owes(session, resident_id) or repository.has_adjustment(session, resident_id)
 
 
 def adjust_resident(session: Session, resident_id: int, *, now: datetime | None = None) -> bool:
-    """Before a resident spends or looks: settle what is due for them (a no-op for residents no
-    void ever touched, which is nearly all). True if anything was posted."""
+    """Before a resident spends or looks: post the points they are owed, then settle what a void
+    left due (a no-op for nearly every resident). True if anything was posted."""
+    posted = 0
+    if _owes(session, resident_id):
+        posted, _ = settle_points(session, load_catalogue(session), resident_ids=[resident_id])
     if not repository.has_adjustment(session, resident_id):
-        return False
+        return bool(posted)
     done = adjust_points(session, [resident_id], now=now)
-    return bool(done.reissued or done.repaid or done.reversed_from_balance or done.debt_recorded)
+    return bool(posted or done.reissued or done.repaid or done.reversed_from_balance or done.debt_recorded)
 
 
 # -- voids --------------------------------------------------------------------------------------
