@@ -274,19 +274,13 @@ def test_points_earned_through_the_api_and_not_yet_posted_can_be_spent_at_once(s
     """The events API leaves its points owed for the app to post in rounds (decision 0035); a
     redemption posts the resident's owed points first, so what was earned can be spent at once."""
     from seagreen.carbon_account import service as carbon
-    from tests.factories.carbon_account import DEDUPE_PREFIX, INTAKE_NOW, event, make_partner, make_residents
+    from tests.factories.carbon_account import event, make_partner, make_residents, submit
 
     carbon.load_shipped(session)
     make_partner(session, "bf-bus", "transit")
     make_residents(session, ["bf-earner"], ["bf-bus"])
-    earned = carbon.submit_events(
-        session,
-        partner_code="bf-bus",
-        events=[event(event_id="bf-t1", resident_ref="bf-earner", quantity="3")],
-        prefix=DEDUPE_PREFIX,
-        actor=TEST_ACTOR,
-        now=INTAKE_NOW,
-        settle=False,
+    earned = submit(
+        session, "bf-bus", [event(event_id="bf-t1", resident_ref="bf-earner", quantity="3")], settle=False
     )
     assert earned.points == 3 and len(earned.owed) == 1
     benefit = make_benefit(session, price_points=3)

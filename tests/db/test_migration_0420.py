@@ -18,8 +18,7 @@ from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.db.migrate import downgrade, upgrade
 from seagreen.db.uow import unit_of_work
 from tests.db.scratch import scratch_database
-from tests.factories.carbon_account import DEDUPE_PREFIX, INTAKE_NOW, make_partner, make_residents
-from tests.factories.identity import TEST_ACTOR
+from tests.factories.carbon_account import make_partner, make_residents, submit
 
 
 def _migration_chunk() -> int:
@@ -52,10 +51,10 @@ def test_the_hash_goes_and_a_downgrade_computes_it_again(database_url, tmp_path)
                 service.load_shipped(session)
                 make_partner(session, "t-bus", "transit")
                 make_residents(session, ["r-1"], ["t-bus"])
-                sent = service.submit_events(
+                sent = submit(
                     session,
-                    partner_code="t-bus",
-                    events=[
+                    "t-bus",
+                    [
                         {
                             "event_id": "plain",
                             "resident_ref": "r-1",
@@ -73,17 +72,14 @@ def test_the_hash_goes_and_a_downgrade_computes_it_again(database_url, tmp_path)
                             "dedupe_key": "UP-1",
                         },
                     ],
-                    prefix=DEDUPE_PREFIX,
-                    actor=TEST_ACTOR,
-                    now=INTAKE_NOW,
                 )
                 assert [r.status.value for r in sent.results] == ["accepted", "accepted"]
                 # more events than the downgrade reads at a time, so that it goes on past a range
                 for request in range(CHUNK // 1000 + 1):
-                    many = service.submit_events(
+                    many = submit(
                         session,
-                        partner_code="t-bus",
-                        events=[
+                        "t-bus",
+                        [
                             {
                                 "event_id": f"many-{request}-{n:03d}",
                                 "resident_ref": "r-1",
@@ -93,9 +89,6 @@ def test_the_hash_goes_and_a_downgrade_computes_it_again(database_url, tmp_path)
                             }
                             for n in range(1000)
                         ],
-                        prefix=DEDUPE_PREFIX,
-                        actor=TEST_ACTOR,
-                        now=INTAKE_NOW,
                     )
                     assert many.count(Outcome.ACCEPTED) == 1000
             downgrade(engine, "0410_ledger_fillfactor")

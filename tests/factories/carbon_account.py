@@ -175,11 +175,22 @@ def make_residents(
 
 
 def submit(
-    session: Any, partner_code: str, events: Sequence[Mapping[str, Any]], *, now: datetime = INTAKE_NOW
+    session: Any,
+    partner_code: str,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    now: datetime = INTAKE_NOW,
+    settle: bool = True,
 ) -> Any:
     from seagreen.carbon_account import service
     from tests.factories.identity import TEST_ACTOR
 
     return service.submit_events(
-        session, partner_code=partner_code, events=events, prefix=DEDUPE_PREFIX, actor=TEST_ACTOR, now=now
+        session,
+        partner_code=partner_code,
+        events=events,
+        prefix=DEDUPE_PREFIX,
+        actor=TEST_ACTOR,
+        now=now,
+        settle=settle,
     )

@@ -79,13 +79,8 @@ def run_all(
 
 def _settlement(session: Session) -> str:
     """Every owed point to the ledger (before the expiry, which reads the ledger)."""
-    catalogue = carbon.load_catalogue(session)
-    residents = points = 0
-    while True:
-        settled, posted = carbon.settle_points(session, catalogue)
-        residents, points = residents + settled, points + posted
-        if settled < carbon.SETTLE_CHUNK:
-            return f"{points} owed points of {residents} residents posted"
+    residents, points = carbon.settle_everyone(session, carbon.load_catalogue(session))
+    return f"{points} owed points of {residents} residents posted"
 
 
 def _points(session: Session, months: int, now: datetime) -> str:

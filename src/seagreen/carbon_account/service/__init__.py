@@ -48,10 +48,10 @@ from seagreen.carbon_account.service.partners import (
     set_consents,
 )
 from seagreen.carbon_account.service.points import (
-    SETTLE_CHUNK,
     BalanceRead,
     Totals,
     balances,
+    settle_everyone,
     settle_points,
     totals,
 )
@@ -60,7 +60,6 @@ from seagreen.carbon_account.service.realtime import MAX_EVENTS, EventResult, Su
 __all__ = [
     "LOCAL_TZ",
     "MAX_EVENTS",
-    "SETTLE_CHUNK",
     "SHIPPED_DIR",
     "SHIPPED_MANIFEST",
     "BalanceRead",
@@ -97,6 +96,7 @@ __all__ = [
     "read_catalogue_file",
     "revoke_consent",
     "set_consents",
+    "settle_everyone",
     "settle_points",
     "shipped_versions",
     "submit_events",

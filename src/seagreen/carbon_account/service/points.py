@@ -58,6 +58,17 @@ def settle_points(
     return len(rows), posted
 
 
+def settle_everyone(session: Session, catalogue: Catalogue) -> tuple[int, int]:
+    """Post every resident's owed points, ``SETTLE_CHUNK`` at a time, in the caller's transaction;
+    return (residents, points) posted."""
+    residents = points = 0
+    while True:
+        settled, posted = settle_points(session, catalogue)
+        residents, points = residents + settled, points + posted
+        if settled < SETTLE_CHUNK:
+            return residents, points
+
+
 def post_points(
     session: Session, catalogue: Catalogue, rows: Sequence[Unsettled], *, ingest_id: int | None
 ) -> int:
