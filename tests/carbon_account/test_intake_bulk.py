@@ -184,6 +184,49 @@ def test_a_file_sent_again_with_new_and_changed_rows_ends_as_one_clean_run(datab
     assert after == expected
 
 
+@pytest.mark.slow
+def test_the_groups_of_a_file_sent_again_unchanged_are_found_duplicates_by_counting(
+    database_url, tmp_path, monkeypatch
+):
+    """A group whose every row is a duplicate of a stored event is told so by counting the stored
+    rows, without writing each to the table of the others; a group with a changed row is
+    classified row by row, and its conflict is found (docs/decisions/0005, phase 16)."""
+    found: list[bool] = []
+    classify_stored = sql_bulk.classify_stored
+
+    def recording(*args, **kwargs):
+        stored = classify_stored(*args, **kwargs)
+        found.append(stored.all_duplicates)
+        return stored
+
+    monkeypatch.setattr(sql_bulk, "classify_stored", recording)
+    events = rows(300)
+    changed = [dict(row) for row in events]
+    change = next(  # a row that goes in, in the last of the groups
+        n
+        for n, row in enumerate(events)
+        if n >= 200
+        and row["resident_ref"] in REFS
+        and row["behaviour"] == "bus_trip"
+        and row["quantity"] == "1"
+    )
+    changed[change]["quantity"] = "2"
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        path = write_text(tmp_path / "events.csv", csv_text(events))
+        first = ingest(url, transactions, path, group_rows=100)
+        assert found == []  # a new file: nothing stored to classify
+        again = ingest(url, transactions, path, group_rows=100)
+        stored = first.accepted + first.duplicates  # the losers of a dedupe key are stored too
+        groups = len(found)
+        assert groups >= 3 and all(found)
+        assert (again.accepted, again.duplicates, again.conflicts) == (0, stored, 0)
+        found.clear()
+        path = write_text(tmp_path / "changed.csv", csv_text(changed))
+        third = ingest(url, transactions, path, group_rows=100)
+        assert len(found) == groups and found.count(False) == 1  # the changed row's group
+        assert (third.accepted, third.duplicates, third.conflicts) == (0, stored - 1, 1)
+
+
 class Crash(Exception):
     pass
 

@@ -315,19 +315,51 @@ def first_is_stored(sql: BulkSql, events: pa.Table, *, partner_id: int) -> bool:
     return bool(sql.rows(statement, (int(partner_id), first)))
 
 
-def classify_stored(sql: BulkSql, stage: str, *, partner_id: int, row_numbers: pa.ChunkedArray) -> list[int]:
-    """Before the group's events go in (always on PostgreSQL; on SQLite when ``first_is_stored``):
-    classify the staged rows (``KEY_COLUMNS``, ``row_numbers`` theirs) whose event id the
-    partner's events already have (duplicate or conflict) into ``OTHERS``, in one index probe a
-    row, and return their row numbers. ``classify`` then goes on from there. When every row is
-    stored (a file sent again), the row numbers are the group's own, not read back (half a
-    million a group)."""
+@dataclass(frozen=True)
+class StoredRows:
+    """What ``classify_stored`` found: the row numbers of the staged rows whose event id the
+    partner's events already have, and whether every staged row is a duplicate of its stored
+    event (``all_duplicates``: then nothing is left to classify, and ``OTHERS`` was not made)."""
+
+    rows: list[int]
+    all_duplicates: bool = False
+
+
+def classify_stored(
+    sql: BulkSql, stage: str, *, partner_id: int, row_numbers: pa.ChunkedArray, likely_all: bool
+) -> StoredRows:
+    """Before the group's events go in (on PostgreSQL when some of their ids are stored; on SQLite
+    when ``first_is_stored``): classify the staged rows (``KEY_COLUMNS``, ``row_numbers`` theirs)
+    whose event id the partner's events already have (duplicate or conflict) into ``OTHERS``, in
+    one index probe a row, and return their row numbers. ``classify`` then goes on from there.
+    When every row is stored (a file sent again), the row numbers are the group's own, not read
+    back (half a million a group).
+
+    ``likely_all`` (the group's first id is stored: a file sent again, most likely unchanged):
+    the stored rows are counted first, and when every staged row is a duplicate, that is the
+    answer, without writing a row of ``OTHERS`` (on PostgreSQL, with its index, a third of the
+    probes' time: docs/decisions/0005, phase 16). Otherwise the rows are probed again as above."""
+    p = int(partner_id)
+    if likely_all:
+        with sql.index_probes():
+            ((matched, same),) = sql.rows(_stored_counts_statement(stage, p))
+        if int(matched) == int(same or 0) == len(row_numbers):
+            return StoredRows(row_numbers.to_pylist(), all_duplicates=True)
     _new_others(sql)
     with sql.index_probes():
-        sql.run(_stored_rows_statement(stage, int(partner_id)))
+        sql.run(_stored_rows_statement(stage, p))
     if sql.changes() == len(row_numbers):
-        return row_numbers.to_pylist()
-    return [int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")]
+        return StoredRows(row_numbers.to_pylist())
+    return StoredRows([int(row) for (row,) in sql.rows(f"SELECT row_number FROM {OTHERS}")])
+
+
+def _stored_counts_statement(stage: str, partner_id: int) -> str:
+    """The staged rows whose id a stored event has, and how many of them say the same."""
+    return (
+        f"SELECT COUNT(*), SUM(CASE WHEN {same_content('e', 's')} THEN 1 ELSE 0 END) "
+        f"FROM {stage} s JOIN carbon_events e ON e.partner_id = {int(partner_id)} "
+        "AND e.event_id = s.event_id"
+    )
 
 
 def _new_others(sql: BulkSql) -> None:
@@ -422,18 +454,22 @@ def classify(
     all_inserted: bool,
     has_dedupe: bool,
     want_not_new: bool,
-    stored_classified: bool = False,
+    stored: StoredRows | None = None,
     repeated: bool = True,
-    stored_rows: list[int] | None = None,
 ) -> Classified:
     """Classify the staged rows that are not new events of this batch: same key and content
     (duplicate), same key and other content (conflict); then let the new rows claim their dedupe
     keys, first claim winning, and link a row whose key another event holds to that winner.
     ``stage`` has ``KEY_COLUMNS`` (the event id and content). After ``classify_stored``
-    (``stored_classified``) only rows repeating an id of the group itself are left to look up,
-    if there are any (``repeated``); ``stored_rows`` are the row numbers it returned, the rows
-    not new unless more are classified here (then they are read back)."""
+    (``stored``) only rows repeating an id of the group itself are left to look up, if there are
+    any (``repeated``); its row numbers are the rows not new unless more are classified here
+    (then they are read back). When it found every row a duplicate, that is all."""
     p, b = int(partner_id), int(batch_id)
+    if stored is not None and stored.all_duplicates:
+        rows = list(stored.rows)
+        return Classified({DUPLICATE: len(rows)}, [], rows if want_not_new else [])
+    stored_classified = stored is not None
+    stored_rows = stored.rows if stored is not None else None
     result = Classified()
     if all_inserted and not has_dedupe and not stored_classified:
         return result

@@ -850,8 +850,8 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             checkpoint_row=group.last_row,
         )
         return _Written(None, [], [])
-    stored_classified, repeats = False, True  # SQLite looks for repeated ids apart only after classify_stored
-    stored: list[int] | None = None
+    repeats = True  # SQLite looks for repeated ids apart only after classify_stored
+    stored: sql_bulk.StoredRows | None = None
     if group.scratch is not None:  # SQLite: insert from the scratch file, first of a key winning
         stage = f"{sql.attach(group.scratch)}.stage"
         inserted = 0
@@ -860,10 +860,14 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             # insert only if some are not (an insert of rows that are all stored probes the key
             # of each for nothing, and their row numbers are read back: 0005, phase 11)
             stored = sql_bulk.classify_stored(
-                sql, stage, partner_id=partner_id, row_numbers=group.staged.column("row_number")
+                sql,
+                stage,
+                partner_id=partner_id,
+                row_numbers=group.staged.column("row_number"),
+                likely_all=True,
             )
-            stored_classified, repeats = True, bool(_repeated(group.staged))
-        if stored is None or len(stored) < staged:
+            repeats = bool(_repeated(group.staged))
+        if stored is None or len(stored.rows) < staged:
             inserted = sql_bulk.insert_events(sql, stage, partner_id=partner_id, batch_id=batch_id)
     else:  # PostgreSQL: COPY straight in; when some ids are stored, COPY the others
         repeated = _repeated(group.staged)
@@ -879,17 +883,20 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
             stage = sql.put({"carbon_bulk_keys": keys})["carbon_bulk_keys"]
         if copied is None:  # stored ids among them: classify those, COPY the others
             stored = sql_bulk.classify_stored(
-                sql, stage, partner_id=partner_id, row_numbers=group.staged.column("row_number")
+                sql,
+                stage,
+                partner_id=partner_id,
+                row_numbers=group.staged.column("row_number"),
+                likely_all=not repeated,  # copy_if_all_new found a stored id: most often the first
             )
             fresh = group.staged
-            if len(stored) == staged:  # a file sent again: every row is stored
+            if len(stored.rows) == staged:  # a file sent again: every row is stored
                 fresh = fresh.slice(0, 0)
-            elif skip := sorted(set(stored) | set(repeated)):
+            elif skip := sorted(set(stored.rows) | set(repeated)):
                 fresh = fresh.filter(
                     pc.invert(pc.is_in(fresh.column("row_number"), pa.array(skip, pa.int64())))
                 )
             copied = sql_bulk.copy_events(sql, fresh, partner_id=partner_id, batch_id=batch_id)
-            stored_classified = True
         inserted = copied
     classified = sql_bulk.classify(
         sql,
@@ -899,9 +906,8 @@ def _write_group(sql: sql_bulk.BulkSql, group: _CheckedGroup, *, partner_id: int
         all_inserted=inserted == staged,
         has_dedupe=group.has_dedupe,
         want_not_new=True,
-        stored_classified=stored_classified,
+        stored=stored,
         repeated=repeats,
-        stored_rows=stored,
     )
     not_new = sum(classified.counts.values())
     sql_bulk.add_counts(
