@@ -1,4 +1,5 @@
 import gc
+import threading
 
 from fastapi.testclient import TestClient
 
@@ -49,3 +50,19 @@ def test_start_up_objects_are_kept_out_of_the_cycle_collector_while_serving(sett
         assert gc.get_freeze_count() > 10_000
         assert client.get("/api/v1/health").status_code in (200, 401)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_served_app_on_sqlite_copies_the_write_ahead_log_back_from_a_thread_of_its_own(
+    settings, session_factory
+):
+    """So that a request's commit seldom finds the log past ``wal_autocheckpoint`` and copies it back
+    itself; the thread ends with the app (none on PostgreSQL)."""
+
+    def checkpointing() -> bool:
+        return any(thread.name == "seagreen-wal-checkpoints" for thread in threading.enumerate())
+
+    sqlite = settings.database_url.startswith("sqlite")
+    with TestClient(create_app(settings, session_factory=session_factory)) as client:
+        assert checkpointing() is sqlite
+        assert client.get("/api/v1/health").status_code in (200, 401)
+    assert not checkpointing()

@@ -24,6 +24,7 @@ from seagreen.carbon_account import endpoints as carbon_account_endpoints
 from seagreen.carbon_account import lifecycle_endpoints as carbon_lifecycle_endpoints
 from seagreen.carbon_account import pages as carbon_account_pages
 from seagreen.config import Settings, get_settings
+from seagreen.db.checkpoints import BackgroundCheckpoints
 from seagreen.db.engine import make_engine, make_session_factory
 from seagreen.identity import endpoints as identity_endpoints
 from seagreen.identity import pages as identity_pages
@@ -43,6 +44,12 @@ from seagreen.web import health
 from seagreen.web import pages as platform_pages
 from seagreen.web.errors import install_error_handlers
 from seagreen.web.rendering import STATIC_DIR
+
+WEB_CHECKPOINT_INTERVAL_S = 0.5
+"""How often the web process copies SQLite's write-ahead log back (``BackgroundCheckpoints``). A
+commit that finds the log past ``wal_autocheckpoint`` pages (10,000, about 40 MB) copies it back
+itself, syncing the database file, and its request waited a quarter of a second for that; kept
+short from a thread, the log seldom gets there and little is left to copy when it does."""
 
 DESCRIPTION = """
 SeaGreen (海绿) runs a coastal city's green- and blue-finance system: personal carbon accounts,
@@ -68,6 +75,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # SQLite: the write-ahead log is copied back into the database by a thread of its own, so
+        # that a request's commit seldom does it (db/checkpoints.py; a no-op on PostgreSQL)
+        bind = session_factory.kw.get("bind")  # an engine, or in tests a connection
+        checkpoints = (
+            BackgroundCheckpoints(bind.engine, interval=WEB_CHECKPOINT_INTERVAL_S)
+            if bind is not None
+            else None
+        )
+        if checkpoints is not None:
+            checkpoints.__enter__()
         settler = None
         if settings.points_settle_delay_ms > 0:  # the events API's points, posted in rounds
             from seagreen.carbon_account.settler import PointsSettler
@@ -97,6 +114,8 @@ def create_app(
         if settler is not None:
             _app.state.settler = None  # requests from now on post their own points
             settler.stop()
+        if checkpoints is not None:
+            checkpoints.__exit__(None, None, None)
         if engine is not None:
             engine.dispose()
 
