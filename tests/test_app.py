@@ -4,6 +4,7 @@ import threading
 from fastapi.testclient import TestClient
 
 from seagreen.app import create_app
+from seagreen.db import checkpoints
 
 
 def test_home_page_lists_capabilities_in_chinese_by_default(settings, session_factory):
@@ -59,7 +60,7 @@ def test_a_served_app_on_sqlite_copies_the_write_ahead_log_back_from_a_thread_of
     itself; the thread ends with the app (none on PostgreSQL)."""
 
     def checkpointing() -> set[threading.Thread]:
-        return {thread for thread in threading.enumerate() if thread.name == "seagreen-wal-checkpoints"}
+        return {thread for thread in threading.enumerate() if thread.name == checkpoints.THREAD_NAME}
 
     others = checkpointing()  # another test's app may still be serving
     sqlite = settings.database_url.startswith("sqlite")

@@ -77,14 +77,9 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # SQLite: the write-ahead log is copied back into the database by a thread of its own, so
         # that a request's commit seldom does it (db/checkpoints.py; a no-op on PostgreSQL)
-        bind = session_factory.kw.get("bind")  # an engine, or in tests a connection
-        checkpoints = (
-            BackgroundCheckpoints(bind.engine, interval=WEB_CHECKPOINT_INTERVAL_S)
-            if bind is not None
-            else None
-        )
-        if checkpoints is not None:
-            checkpoints.__enter__()
+        bound = session_factory.kw["bind"].engine  # bound to an engine, or in tests a connection
+        checkpoints = BackgroundCheckpoints(bound, interval=WEB_CHECKPOINT_INTERVAL_S)
+        checkpoints.start()
         settler = None
         if settings.points_settle_delay_ms > 0:  # the events API's points, posted in rounds
             from seagreen.carbon_account.settler import PointsSettler
@@ -114,8 +109,7 @@ def create_app(
         if settler is not None:
             _app.state.settler = None  # requests from now on post their own points
             settler.stop()
-        if checkpoints is not None:
-            checkpoints.__exit__(None, None, None)
+        checkpoints.stop()
         if engine is not None:
             engine.dispose()
 

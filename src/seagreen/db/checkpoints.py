@@ -19,8 +19,12 @@ from sqlalchemy import Engine
 
 from seagreen.db.engine import SQLITE_BUSY_TIMEOUT_MS
 
+THREAD_NAME = "seagreen-wal-checkpoints"
+
 
 class BackgroundCheckpoints:
+    """The checkpointing thread: ``start``/``stop``, or a ``with`` block."""
+
     def __init__(self, engine: Engine, *, interval: float = 0.2) -> None:
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._path = database if database and database != ":memory:" else None
@@ -28,18 +32,24 @@ class BackgroundCheckpoints:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> BackgroundCheckpoints:
+    def start(self) -> None:
         if self._path is not None:
-            self._thread = threading.Thread(target=self._run, name="seagreen-wal-checkpoints", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
             self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> BackgroundCheckpoints:
+        self.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self.stop()
 
     def _run(self) -> None:
         assert self._path is not None
