@@ -149,6 +149,32 @@ def test_reduction_is_the_floor_of_the_exact_product(factor, quantity):
     assert reduction_g(factor, quantity) == math.floor(Fraction(factor) * Fraction(quantity))
 
 
+@given(
+    factor=st.decimals(min_value=0, max_value=10**7, places=6, allow_nan=False, allow_infinity=False),
+    quantities=st.lists(
+        st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False), max_size=3
+    ),
+)
+def test_a_behaviour_reduces_by_the_exact_floor_of_its_own_factor(factor, quantities):
+    """A behaviour keeps its factor's integer fraction: every quantity, and a second behaviour with
+    another factor, still get the exact floor of their own product."""
+    first, other = behaviour(factor=factor), behaviour(factor=factor + 1)
+    for quantity in quantities:
+        assert first.reduction_g(quantity) == math.floor(Fraction(factor) * Fraction(quantity))
+        assert other.reduction_g(quantity) == math.floor(Fraction(factor + 1) * Fraction(quantity))
+
+
+def test_a_quantity_seen_before_gets_the_same_answer_and_int_and_text_are_not_confused():
+    for _ in range(2):  # the second time from memory
+        assert parse_quantity("1.2345") == (None, "too_many_decimals")
+        assert parse_quantity(" 2.50 ") == (Decimal("2.50"), "")
+        assert parse_quantity(0) == (None, "not_positive")
+        assert parse_quantity("0") == (None, "not_positive")
+    number, _ = parse_quantity(2)
+    assert decimal_text(number) == "2" and parse_quantity(2)[0] is number
+    assert parse_quantity(True) == (None, "not_a_number")  # a bool is an int, never remembered as 1
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [

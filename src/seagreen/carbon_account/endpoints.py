@@ -46,7 +46,7 @@ def post_events(
     # response validation cost more than the accounting; the shape is EventsResultRead's
     results = [
         {
-            "index": item.index,
+            "index": item.position,
             "event_id": item.event_id,
             "status": item.status.value,
             "errors": [{"field": e.field, "reason": str(e.reason)} for e in item.errors],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -30,9 +31,8 @@ from seagreen.kit.gc_pause import cycle_collection_paused
 MAX_EVENTS = 1_000
 
 
-@dataclass(frozen=True)
-class EventResult:
-    index: int
+class EventResult(NamedTuple):  # a thousand a request: a named tuple builds cheaper than a frozen dataclass
+    position: int  # the event's place in the request, from 0 (the answer's "index")
     event_id: str
     status: Outcome
     errors: tuple[FieldError, ...] = ()
