@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import orjson
@@ -124,11 +125,17 @@ class Balance:
         )
 
 
-@dataclass(frozen=True)
-class TransferRequest:
+NO_MEMO: Mapping[str, Any] = MappingProxyType({})
+
+
+class TransferRequest(NamedTuple):
     """What a client asks for. Accounts are named by key; ``pending_key`` names the pending
     transfer that a post or void resolves (its accounts are then taken from it). ``amount`` of a
-    post may be ``None`` (the whole pending amount)."""
+    post may be ``None`` (the whole pending amount).
+
+    A named tuple (immutable, as a frozen dataclass is, and built in half the time): the points
+    settlement of a bulk file builds one for each of its residents, the API's settler a thousand
+    a round (docs/decisions/0005, phase 17)."""
 
     key: str
     debit_account: str = ""
@@ -138,7 +145,7 @@ class TransferRequest:
     flags: TransferFlags = TransferFlags.NONE
     pending_key: str | None = None
     timeout_s: int | None = None
-    memo: Mapping[str, Any] = field(default_factory=dict)
+    memo: Mapping[str, Any] = NO_MEMO
 
     def content_hash(self, memo: bytes | None = None) -> str:
         """Hash of everything that defines the request, to tell a retry from a different request.

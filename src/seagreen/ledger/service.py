@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy.orm import Session
@@ -36,8 +37,7 @@ from seagreen.ledger.domain import (
 from seagreen.ledger.errors import AccountConflict, AccountNotFound, TransferRejected
 
 
-@dataclass(frozen=True)
-class AccountSpec:
+class AccountSpec(NamedTuple):  # a bulk settlement opens one a resident: cheaper than a dataclass
     key: str
     unit: str
     flags: AccountFlags = AccountFlags.NONE
