@@ -158,7 +158,15 @@ def test_api_posts_events_with_a_partner_key(session_factory, settings, intake):
         again = client.post("/api/v1/events", json=body, headers=bearer(key))
         assert [r["status"] for r in again.json()["results"]] == ["duplicate", "rejected"]
         ingests = client.get("/api/v1/ingests", headers=bearer(key))
-        assert ingests.status_code == 200 and len(ingests.json()) >= 2
+        assert ingests.status_code == 200
+        runs = {run["id"]: run for run in ingests.json()}
+        # each request is an ingest run of its own, done, with that request's counts
+        for answer, counts in ((first, (1, 0, 1)), (again, (0, 1, 1))):
+            run = runs[answer.json()["ingest_id"]]
+            assert (run["source"], run["status"], run["file_name"]) == ("api", "done", "")
+            assert (run["accepted"], run["duplicates"], run["rejected"]) == counts
+        assert runs[first.json()["ingest_id"]]["reduction_g"] == 100
+        assert runs[again.json()["ingest_id"]]["reduction_g"] == 0
 
 
 def test_fields_beyond_the_schema_join_the_attributes():

@@ -304,12 +304,13 @@ def month_rows(sql: Sql, keys: Sequence[MonthKeyIds]) -> dict[MonthKeyIds, tuple
         values = ", ".join(f"({int(r)}, {int(b)}, {int(m)})" for r, b, m in chunk)
         # the keys joined to the table, so each is one primary-key look-up (a row-value IN over a
         # VALUES list made SQLite scan the whole table)
+        # (both drivers return these BIGINT and TEXT columns as int and str: no conversion a value)
         for r, b, m, reduction, day_credited, credited, days in sql.rows(
             f"WITH k (r, b, m) AS (VALUES {values}) SELECT t.resident_id, t.behaviour_id, t.month, "
             "t.reduction_g, t.day_credited_g, t.credited_g, t.days FROM k JOIN carbon_month_totals t "
             "ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m"
         ):
-            found[(int(r), int(b), int(m))] = (int(reduction), int(day_credited), int(credited), str(days))
+            found[(r, b, m)] = (reduction, day_credited, credited, days)
     return found
 
 
@@ -358,7 +359,7 @@ def resident_credits(sql: Sql, resident_ids: Sequence[int]) -> dict[int, tuple[i
     for start in range(0, len(resident_ids), 500):
         ids = ", ".join(str(int(r)) for r in resident_ids[start : start + 500])
         found.update(
-            (int(r), (int(credited), int(points)))
+            (r, (credited, points))  # int already (``month_rows``)
             for r, credited, points in sql.rows(
                 "SELECT resident_id, credited_g, points FROM carbon_resident_totals "
                 f"WHERE resident_id IN ({ids})"
@@ -382,6 +383,19 @@ def add_to_residents(sql: Sql, rows: Sequence[tuple[int, int, int, int]], batch_
 
 
 # -- ingest runs and batches --------------------------------------------------------------------
+
+
+def new_api_ingest(sql: Sql, partner_id: int, now_us: int) -> int:
+    """The ingest run of one API request, done as it starts (its counts are added by
+    ``add_to_ingest`` in the same transaction). One statement on the driver's cursor: the ORM's
+    add and flush of the row cost several times as much, once per request."""
+    rows = sql.rows(
+        "INSERT INTO carbon_ingests (partner_id, source, file_name, file_sha256, status, checkpoint_row, "
+        "accepted, duplicates, conflicts, rejected, reduction_g, credited_g, points, quarantine_path, "
+        f"started_at_us, finished_at_us) VALUES ({int(partner_id)}, 'api', '', NULL, 'done', 0, 0, 0, 0, 0, "
+        f"0, 0, 0, '', {int(now_us)}, {int(now_us)}) RETURNING id"
+    )
+    return int(rows[0][0])
 
 
 def new_batch(sql: Sql, ingest_id: int, first_row: int, last_row: int, now_us: int) -> int:

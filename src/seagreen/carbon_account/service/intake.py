@@ -9,7 +9,8 @@ import hmac
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -159,18 +160,35 @@ def check_events_python(
         intervals.setdefault(resident_id, []).append((granted, revoked))
     rows: list[tuple[object, ...]] = []  # each in STAGE_SCHEMA's column order
     behaviour_ids, version_ids = catalogue.behaviour_ids, catalogue.version_ids
+    # what a request's events share is worked out once: the local day's numbers, a quantity's
+    # thousandths, a resident's one consent interval (the usual case) tested inline
+    days: dict[date, tuple[int, int, int]] = {}
+    millis: dict[Decimal, int] = {}
+    no_intervals: list[tuple[int, int | None]] = []
     for number, event in accepted:
         found = ids.get(event.resident_ref)
-        at_us = epoch_micros(event.occurred_at)
         if found is None:
             errors[number] = [FieldError("resident_ref", IntakeReason.UNKNOWN_RESIDENT)]
             continue
-        if not consented(intervals.get(found, []), at_us):
+        at_us = epoch_micros(event.occurred_at)
+        spans = intervals.get(found, no_intervals)
+        if len(spans) == 1:
+            since, until = spans[0]
+            allowed = since <= at_us and (until is None or at_us < until)
+        else:
+            allowed = consented(spans, at_us)
+        if not allowed:
             errors[number] = [FieldError("resident_ref", IntakeReason.NO_CONSENT)]
             continue
-        milli = quantity_milli(event.quantity)
-        attributes = attributes_json(event.attributes)
         day = event.day
+        day_numbers = days.get(day)
+        if day_numbers is None:
+            day_numbers = days[day] = (day_number(day), month_number(day), day.day)
+        quantity = event.quantity
+        milli = millis.get(quantity)
+        if milli is None:
+            milli = millis[quantity] = quantity_milli(quantity)
+        dedupe_key = event.dedupe_key
         rows.append(
             (
                 number,
@@ -178,14 +196,12 @@ def check_events_python(
                 found,
                 behaviour_ids[(event.version, event.behaviour)],
                 version_ids[event.version],
-                day_number(day),
-                month_number(day),
-                day.day,
+                *day_numbers,
                 milli,
                 at_us,
                 event.reduction_g,
-                None if event.dedupe_key is None else dedupe_hash(prefix, event.dedupe_key),
-                attributes,
+                None if dedupe_key is None else dedupe_hash(prefix, dedupe_key),
+                attributes_json(event.attributes) if event.attributes else None,
             )
         )
     schema = sql_intake.STAGE_SCHEMA

@@ -78,27 +78,17 @@ def submit_events(
         raise NotAPartner(f"organisation {partner_code!r} is not a carbon-account partner") from exc
     catalogue = catalogue or load_catalogue(session)
     now_us = to_micros(moment)
-    ingest = ingest_rows.insert_ingest(
-        session,
-        partner_id=who.id,
-        source="api",
-        file_name="",
-        file_sha256=None,
-        status="done",
-        quarantine_path="",
-        started_at_us=now_us,
-        finished_at_us=now_us,
-    )
+    sql = sql_intake.SessionSql(session)
+    ingest_id = sql_intake.new_api_ingest(sql, who.id, now_us)
     numbered = [(index + 1, event) for index, event in enumerate(events)]
     checked = check_events_python(
         session, catalogue, who, numbered, now=moment, prefix=prefix, backfill_days=backfill_days
     )
-    sql = sql_intake.SessionSql(session)
     outcome = write_batch(
         sql,
         catalogue=catalogue,
         partner_id=who.id,
-        ingest_id=int(ingest.id),
+        ingest_id=ingest_id,
         first_row=1,
         last_row=max(len(events), 1),
         staged=checked.staged,
@@ -107,7 +97,7 @@ def submit_events(
     )
     others = {row: (kind, winner, event) for row, kind, winner, event in outcome.others}
     winners = partner_rows.partner_codes_by_id(session, [w for _, w, _ in others.values() if w is not None])
-    result = SubmitResult(int(ingest.id), points=outcome.points)
+    result = SubmitResult(ingest_id, points=outcome.points)
     rejections: list[dict[str, object]] = []
     for number, _event in numbered:
         event_id = checked.event_ids.get(number, "")
@@ -128,7 +118,7 @@ def submit_events(
             continue
         rejections.extend(
             {
-                "ingest_id": int(ingest.id),
+                "ingest_id": ingest_id,
                 "row_number": number,
                 "event_id": event_id[:128] or None,
                 "field": error.field,
@@ -141,7 +131,7 @@ def submit_events(
         if kind == sql_intake.CONFLICT:
             rejections.append(
                 {
-                    "ingest_id": int(ingest.id),
+                    "ingest_id": ingest_id,
                     "row_number": number,
                     "event_id": checked.event_ids.get(number, "")[:128] or None,
                     "field": "event_id",
@@ -153,7 +143,7 @@ def submit_events(
     if outcome.points:
         residents = sorted(set(checked.staged.column("resident_id").to_pylist()))
         if settle:
-            settle_points(session, catalogue, resident_ids=residents, ingest_id=int(ingest.id))
+            settle_points(session, catalogue, resident_ids=residents, ingest_id=ingest_id)
         else:
             result.owed = tuple(residents)
     audit.record(
@@ -161,7 +151,7 @@ def submit_events(
         actor,
         "carbon_account.ingest.api",
         "ingest",
-        int(ingest.id),
+        ingest_id,
         details={
             "partner": who.code,
             "events": len(events),
