@@ -63,7 +63,7 @@ class Sql(Protocol):
     def run(self, statement: str) -> int:
         """Execute; return the number of rows changed (-1 when the driver cannot say)."""
 
-    def rows(self, statement: str) -> list[tuple[Any, ...]]: ...
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     @property
     def marker(self) -> str:
@@ -94,8 +94,8 @@ class SessionSql:
         self._cursor.execute(statement)
         return int(self._cursor.rowcount)
 
-    def rows(self, statement: str) -> list[tuple[Any, ...]]:
-        self._cursor.execute(statement)
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(statement, params) if params else self._cursor.execute(statement)
         return [tuple(row) for row in self._cursor.fetchall()]
 
     @property
@@ -299,19 +299,31 @@ MonthKeyIds = tuple[int, int, int]
 def month_rows(sql: Sql, keys: Sequence[MonthKeyIds]) -> dict[MonthKeyIds, tuple[int, int, int, str]]:
     """Stored ``(reduction_g, day_credited_g, credited_g, days)`` of these month keys."""
     found: dict[MonthKeyIds, tuple[int, int, int, str]] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        values = ", ".join(f"({int(r)}, {int(b)}, {int(m)})" for r, b, m in chunk)
+    key = f"({sql.marker}, {sql.marker}, {sql.marker})"
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
         # the keys joined to the table, so each is one primary-key look-up (a row-value IN over a
-        # VALUES list made SQLite scan the whole table)
-        # (both drivers return these BIGINT and TEXT columns as int and str: no conversion a value)
+        # VALUES list made SQLite scan the whole table); bound, not written into the text
+        # (``LOOKUP_CHUNK``); both drivers return these BIGINT and TEXT columns as int and str
         for r, b, m, reduction, day_credited, credited, days in sql.rows(
-            f"WITH k (r, b, m) AS (VALUES {values}) SELECT t.resident_id, t.behaviour_id, t.month, "
-            "t.reduction_g, t.day_credited_g, t.credited_g, t.days FROM k JOIN carbon_month_totals t "
-            "ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m"
+            f"WITH k (r, b, m) AS (VALUES {', '.join([key] * len(chunk))}) SELECT t.resident_id, "
+            "t.behaviour_id, t.month, t.reduction_g, t.day_credited_g, t.credited_g, t.days FROM k "
+            "JOIN carbon_month_totals t ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m",
+            [value for month_key in chunk for value in month_key],
         ):
             found[(r, b, m)] = (reduction, day_credited, credited, days)
     return found
+
+
+LOOKUP_CHUNK = 500
+"""Keys a look-up statement of the real-time intake binds. Bound, a full chunk's statement text is
+the same every request, so the driver reuses it prepared; with the values written into the text,
+SQLite parsed 1,500 numbers and planned the statement again each time (1,000 month rows: about
+6.5 → 3.8 ms, docs/decisions/0005, phase 17)."""
+
+
+def _id_list(sql: Sql, count: int) -> str:
+    return ", ".join([sql.marker] * count)
 
 
 def write_month_rows(sql: Sql, rows: Sequence[tuple[int, int, int, int, int, int, str]]) -> None:
@@ -341,13 +353,13 @@ def add_version_credits(sql: Sql, rows: Sequence[tuple[int, int, int]]) -> None:
 def version_totals(sql: Sql, resident_ids: Sequence[int]) -> list[tuple[int, int, int]]:
     """``(resident, version, credited grams)`` of every version of these residents."""
     found: list[tuple[int, int, int]] = []
-    for start in range(0, len(resident_ids), 500):
-        ids = ", ".join(str(int(r)) for r in resident_ids[start : start + 500])
+    for start in range(0, len(resident_ids), LOOKUP_CHUNK):
+        ids = resident_ids[start : start + LOOKUP_CHUNK]
         found.extend(
-            (int(r), int(v), int(g))
-            for r, v, g in sql.rows(
+            sql.rows(
                 "SELECT resident_id, version_id, credited_g FROM carbon_resident_version_totals "
-                f"WHERE resident_id IN ({ids})"
+                f"WHERE resident_id IN ({_id_list(sql, len(ids))})",
+                ids,
             )
         )
     return found
@@ -356,13 +368,14 @@ def version_totals(sql: Sql, resident_ids: Sequence[int]) -> list[tuple[int, int
 def resident_credits(sql: Sql, resident_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """``(credited_g, points)`` the totals held so far for these residents (absent: none yet)."""
     found: dict[int, tuple[int, int]] = {}
-    for start in range(0, len(resident_ids), 500):
-        ids = ", ".join(str(int(r)) for r in resident_ids[start : start + 500])
+    for start in range(0, len(resident_ids), LOOKUP_CHUNK):
+        ids = resident_ids[start : start + LOOKUP_CHUNK]
         found.update(
             (r, (credited, points))  # int already (``month_rows``)
             for r, credited, points in sql.rows(
                 "SELECT resident_id, credited_g, points FROM carbon_resident_totals "
-                f"WHERE resident_id IN ({ids})"
+                f"WHERE resident_id IN ({_id_list(sql, len(ids))})",
+                ids,
             )
         )
     return found

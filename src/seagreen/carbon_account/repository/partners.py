@@ -88,14 +88,18 @@ def consents_for(
     intake asks this for a thousand residents per request)."""
     found: list[tuple[int, int, int | None]] = []
     unique = [int(r) for r in dict.fromkeys(resident_ids)]
-    cursor = session.connection().connection.cursor()  # the driver's own: no result wrapping per row
-    for start in range(0, len(unique), 5_000):
-        ids = ", ".join(str(r) for r in unique[start : start + 5_000])
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()  # the driver's own: no result wrapping per row
+    for start in range(0, len(unique), 1_000):
+        ids = unique[start : start + 1_000]
+        # bound, so a request's statement is the one prepared for the last (intake.LOOKUP_CHUNK)
         cursor.execute(
-            "SELECT resident_id, granted_at_us, revoked_at_us FROM carbon_consents "  # noqa: S608 - integers
-            f"WHERE partner_id = {int(partner_id)} AND resident_id IN ({ids})"
+            "SELECT resident_id, granted_at_us, revoked_at_us FROM carbon_consents "  # noqa: S608 - markers
+            f"WHERE partner_id = {marker} AND resident_id IN ({', '.join([marker] * len(ids))})",
+            [int(partner_id), *ids],
         )
-        found.extend((int(r), int(g), None if v is None else int(v)) for r, g, v in cursor.fetchall())
+        found.extend(cursor.fetchall())  # (int, int, int | None) as both drivers return them
     return found
 
 
