@@ -212,3 +212,62 @@ def test_api_keeps_extra_fields_as_attributes_and_refuses_a_field_of_the_wrong_t
         assert documented["properties"]["quantity"]["description"].startswith("Positive")
     stored = intake.scalar(select(EventRow.attributes).where(EventRow.event_id == "extra"))
     assert json.loads(stored) == {"line": "K1", "vehicle": "3"}
+
+
+def test_the_api_answers_every_outcome_in_the_documented_shape(session_factory, settings, intake):
+    """The answer is built by hand for speed: each outcome's fields, the link to a dedupe key's
+    winner, the reasons and the counts, exactly as ``EventsResultRead`` documents them."""
+    bus = service.add_partner(intake, "t-bus", kind="transit", name="bus", actor=TEST_ACTOR).api_key
+    pay = service.add_partner(intake, "t-pay", kind="clearing", name="pay", actor=TEST_ACTOR).api_key
+    intake.commit()
+    now = datetime.now().astimezone().isoformat()
+
+    def post(client, key, *events):
+        answer = client.post("/api/v1/events", json={"events": list(events)}, headers=bearer(key))
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert EventsResultRead.model_validate(body).model_dump(mode="json") == body
+        return body
+
+    with TestClient(create_app(settings, session_factory=session_factory)) as client:
+        first = post(
+            client,
+            bus,
+            event(event_id="b-1", occurred_at=now, dedupe_key="txn-1"),
+            event(event_id="b-2", occurred_at=now),
+        )
+        claim = post(
+            client,
+            pay,
+            event(event_id="p-1", occurred_at=now, dedupe_key="txn-1"),
+            event(event_id="p-2", resident_ref="r-nobody", occurred_at=now),
+        )
+        changed = post(client, bus, event(event_id="b-2", occurred_at=now, quantity="2"))
+    assert [r["status"] for r in first["results"]] == ["accepted", "accepted"]
+    assert claim["results"] == [
+        {
+            "index": 0,
+            "event_id": "p-1",
+            "status": "duplicate",
+            "errors": [],
+            "duplicate_of": {"partner": "t-bus", "event_id": "b-1"},
+        },
+        {
+            "index": 1,
+            "event_id": "p-2",
+            "status": "rejected",
+            "errors": [{"field": "resident_ref", "reason": "unknown_resident"}],
+            "duplicate_of": None,
+        },
+    ]
+    assert [claim[k] for k in ("accepted", "duplicates", "conflicts", "rejected")] == [0, 1, 0, 1]
+    assert changed["results"] == [
+        {
+            "index": 0,
+            "event_id": "b-2",
+            "status": "conflict",
+            "errors": [{"field": "event_id", "reason": "conflict"}],
+            "duplicate_of": None,
+        }
+    ]
+    assert [changed[k] for k in ("accepted", "duplicates", "conflicts", "rejected")] == [0, 0, 1, 0]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from seagreen.carbon_account import service
+from seagreen.carbon_account.domain import Outcome
 from seagreen.carbon_account.schemas import EventsIn, EventsResultRead, IngestRead, raw_event
 from seagreen.identity.access import RequirePartner, actor_of
 from seagreen.kit.clock import from_micros
@@ -42,27 +43,26 @@ def post_events(
     session.commit()
     if settler is not None and result.owed:
         settler.notify(result.owed)
-    # built as plain data and encoded once (orjson): a thousand results through models and the
-    # response validation cost more than the accounting; the shape is EventsResultRead's
+    # built as plain data and encoded once (orjson, which writes an enum as its value): a thousand
+    # results through models and the response validation cost more than the accounting; the
+    # shape is EventsResultRead's (tests/carbon_account/test_intake_api.py holds them together)
     results = [
         {
-            "index": item.position,
-            "event_id": item.event_id,
-            "status": item.status.value,
-            "errors": [{"field": e.field, "reason": str(e.reason)} for e in item.errors],
-            "duplicate_of": {"partner": item.duplicate_of[0], "event_id": item.duplicate_of[1]}
-            if item.duplicate_of
-            else None,
+            "index": position,
+            "event_id": event_id,
+            "status": status,
+            "errors": [{"field": e.field, "reason": e.reason} for e in errors] if errors else [],
+            "duplicate_of": {"partner": link[0], "event_id": link[1]} if link else None,
         }
-        for item in result.results
+        for position, event_id, status, errors, link in result.results
     ]
-    counts = Counter(r["status"] for r in results)
+    counts = Counter(status for _, _, status, _, _ in result.results)
     body_out = {
         "ingest_id": result.ingest_id,
-        "accepted": counts["accepted"],
-        "duplicates": counts["duplicate"],
-        "conflicts": counts["conflict"],
-        "rejected": counts["rejected"],
+        "accepted": counts[Outcome.ACCEPTED],
+        "duplicates": counts[Outcome.DUPLICATE],
+        "conflicts": counts[Outcome.CONFLICT],
+        "rejected": counts[Outcome.REJECTED],
         "results": results,
     }
     return Response(orjson.dumps(body_out), media_type="application/json")
