@@ -245,29 +245,17 @@ def test_the_api_answers_every_outcome_in_the_documented_shape(session_factory, 
         changed = post(client, bus, event(event_id="b-2", occurred_at=now, quantity="2"))
     assert [r["status"] for r in first["results"]] == ["accepted", "accepted"]
     assert claim["results"] == [
-        {
-            "index": 0,
-            "event_id": "p-1",
-            "status": "duplicate",
-            "errors": [],
-            "duplicate_of": {"partner": "t-bus", "event_id": "b-1"},
-        },
-        {
-            "index": 1,
-            "event_id": "p-2",
-            "status": "rejected",
-            "errors": [{"field": "resident_ref", "reason": "unknown_resident"}],
-            "duplicate_of": None,
-        },
+        answered(0, "p-1", "duplicate", link={"partner": "t-bus", "event_id": "b-1"}),
+        answered(1, "p-2", "rejected", errors=[{"field": "resident_ref", "reason": "unknown_resident"}]),
     ]
     assert [claim[k] for k in ("accepted", "duplicates", "conflicts", "rejected")] == [0, 1, 0, 1]
     assert changed["results"] == [
-        {
-            "index": 0,
-            "event_id": "b-2",
-            "status": "conflict",
-            "errors": [{"field": "event_id", "reason": "conflict"}],
-            "duplicate_of": None,
-        }
+        answered(0, "b-2", "conflict", errors=[{"field": "event_id", "reason": "conflict"}])
     ]
     assert [changed[k] for k in ("accepted", "duplicates", "conflicts", "rejected")] == [0, 0, 1, 0]
+
+
+def answered(index, event_id, status, *, errors=(), link=None):
+    """One result of the events API's answer, as documented."""
+    fields = {"index": index, "event_id": event_id, "status": status}
+    return {**fields, "errors": list(errors), "duplicate_of": link}
