@@ -6,7 +6,7 @@ import secrets
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -225,12 +225,12 @@ def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int
     return {int(row.id): row.key for row in rows}
 
 
-def insert_accounts(
-    session: Session, rows: list[tuple[str, str, int, str, int]]
-) -> dict[str, tuple[int, str, int]]:
-    """New accounts from ``(key, unit, flags, description, created_at_us)``, balances at zero; return
-    ``key -> (id, unit, flags)`` of each, as ``account_meta_by_key`` would (read back by the insert
-    itself: a second look-up of a settlement's 100k new accounts took as long as inserting them)."""
+def insert_accounts(session: Session, rows: list[NewAccount]) -> dict[str, tuple[int, str, int]]:
+    """New accounts from ``(key, unit, flags, description, created_at_us, debits_pending,
+    debits_posted, credits_pending, credits_posted)``; return ``key -> (id, unit, flags)`` of each,
+    as ``account_meta_by_key`` would (read back by the insert itself: a second look-up of a
+    settlement's 100k new accounts took as long as inserting them). The balances are zero unless
+    the accounts are opened by the posting that moves them (``service.post_transfers``)."""
     found: dict[str, tuple[int, str, int]] = {}
     if not rows:
         return found
@@ -239,25 +239,48 @@ def insert_accounts(
         cursor = _execute_arrays(
             session,
             "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "
-            "debits_posted, credits_pending, credits_posted) SELECT k, u, f, d, c, 0, 0, 0, 0 "
-            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[]) "
-            "WITH ORDINALITY AS v(k, u, f, d, c, n) ORDER BY n RETURNING key, id, unit, flags",
+            "debits_posted, credits_pending, credits_posted) SELECT k, u, f, d, c, dp, dd, cp, cd "
+            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[], %b::bigint[], "
+            "%b::bigint[], %b::bigint[], %b::bigint[]) "
+            "WITH ORDINALITY AS v(k, u, f, d, c, dp, dd, cp, cd, n) "
+            "ORDER BY n RETURNING key, id, unit, flags",
             rows,
         )
         for key, account_id, unit, flags in cursor.fetchall():
             found[key] = (account_id, unit, flags)
         return found
     cursor = _driver_cursor(session)
-    for chunk in _chunks(rows):
-        values = ", ".join([f"{_in_list(session, 5)[:-1]}, 0, 0, 0, 0)"] * len(chunk))
+    row_marks = _in_list(session, len(NewAccount._fields))
+    for start in range(0, len(rows), ACCOUNT_ROWS):
+        chunk = rows[start : start + ACCOUNT_ROWS]
         cursor.execute(
             "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "  # noqa: S608
-            f"debits_posted, credits_pending, credits_posted) VALUES {values} RETURNING key, id, unit, flags",
+            f"debits_posted, credits_pending, credits_posted) VALUES {', '.join([row_marks] * len(chunk))} "
+            "RETURNING key, id, unit, flags",
             [value for row in chunk for value in row],
         )
         for key, account_id, unit, flags in cursor.fetchall():
             found[key] = (account_id, unit, flags)
     return found
+
+
+class NewAccount(NamedTuple):
+    """A ``ledger_accounts`` row to insert, in its columns' order (the balances as ``Balance``
+    names them: zero, or what the posting that opens the account leaves on it)."""
+
+    key: str
+    unit: str
+    flags: int
+    description: str
+    created_at_us: int
+    debits_pending: int = 0
+    debits_posted: int = 0
+    credits_pending: int = 0
+    credits_posted: int = 0
+
+
+ACCOUNT_ROWS = CHUNK
+"""Accounts a SQLite ``INSERT`` binds: 8,100 values, under SQLite's limit of 32,766."""
 
 
 def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, ExistingTransfer]:

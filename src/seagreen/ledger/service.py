@@ -61,21 +61,26 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
         epoch = repository.new_accounts_epoch(session)
         if not repository.writers_begin_locked(session):  # another may have opened some meanwhile
             existing = repository.account_meta_by_key(session, list(wanted))
-    for key, (_account_id, unit, flags) in existing.items():
-        spec = wanted[key]
-        if unit != spec.unit or flags != int(spec.flags):
-            raise AccountConflict(f"account {key!r} exists with unit {unit} and flags {flags}", key=key)
-    missing = [spec for key, spec in wanted.items() if key not in existing]
+    missing = _missing(wanted, existing)
     if not missing:
         return {key: account_id for key, (account_id, _unit, _flags) in existing.items()}
     now = now_micros()
     created = repository.insert_accounts(
         session,
-        [(spec.key, spec.unit, int(spec.flags), spec.description, now) for spec in missing],
+        [_new_account(spec, now) for spec in missing],
     )
     opened = existing | created
     repository.remember_accounts(session, epoch, opened)  # for postings later in this transaction
     return {key: meta[0] for key, meta in opened.items()}
+
+
+def _missing(wanted: dict[str, AccountSpec], existing: dict[str, tuple[int, str, int]]) -> list[AccountSpec]:
+    """The wanted accounts that do not exist; a conflict if one exists with another unit or flags."""
+    for key, (_account_id, unit, flags) in existing.items():
+        spec = wanted.get(key)
+        if spec is not None and (unit != spec.unit or flags != int(spec.flags)):
+            raise AccountConflict(f"account {key!r} exists with unit {unit} and flags {flags}", key=key)
+    return [spec for key, spec in wanted.items() if key not in existing]
 
 
 def balance(session: Session, key: str) -> Balance:
@@ -91,17 +96,26 @@ def balances(session: Session, keys: Sequence[str]) -> dict[str, Balance]:
 
 
 def post_transfers(
-    session: Session, requests: Sequence[TransferRequest], *, now_us: int | None = None
+    session: Session,
+    requests: Sequence[TransferRequest],
+    *,
+    now_us: int | None = None,
+    opening: Sequence[AccountSpec] = (),
 ) -> list[TransferResult]:
-    """Apply a batch of transfers atomically per linked chain; one result per request, in order."""
-    if not requests:
+    """Apply a batch of transfers atomically per linked chain; one result per request, in order.
+
+    ``opening``: accounts to open first, as ``open_accounts`` does, in this transaction (opened
+    even if transfers fail). Those that do not exist yet are written once, with the balances the
+    batch leaves them: a settlement that opens 100k residents' accounts and credits each would
+    otherwise insert them at zero and then update every one (docs/decisions/0005, phase 17)."""
+    if not requests and not opening:
         return []
     with cycle_collection_paused():  # the batch allocates only acyclic tuples and strings
-        return _post_transfers(session, requests, now_us)
+        return _post_transfers(session, requests, now_us, opening)
 
 
 def _post_transfers(
-    session: Session, requests: Sequence[TransferRequest], now_us: int | None
+    session: Session, requests: Sequence[TransferRequest], now_us: int | None, opening: Sequence[AccountSpec]
 ) -> list[TransferResult]:
     now = now_micros() if now_us is None else now_us
     last_seq, last_hash, epoch = repository.lock_head(session)
@@ -112,24 +126,45 @@ def _post_transfers(
     pendings = repository.pendings_by_key(session, pending_keys) if pending_keys else {}
     debit_keys = {r.debit_account for r in requests}
     credit_keys = {r.credit_account for r in requests}
-    account_keys = (debit_keys | credit_keys) - {""}
+    wanted = {spec.key: spec for spec in opening}
+    account_keys = (debit_keys | credit_keys | wanted.keys()) - {""}
+    # under the head lock, so no other writer opens accounts meanwhile: the directory is current
     meta = repository.account_meta(session, list(account_keys), epoch)
+    new_accounts = {spec.key: spec for spec in _missing(wanted, meta)}
+    # an account to open has a provisional id (negative, never a stored one) until it is written
+    for number, spec in enumerate(new_accounts.values(), start=1):
+        meta[spec.key] = (-number, spec.unit, int(spec.flags))
     balances, before = _working_balances(debit_keys, credit_keys, meta, pendings, session)
     account_ids = {key: account_id for key, (account_id, _unit, _flags) in meta.items()}
 
     outcome = apply_batch(list(requests), account_ids, balances, existing, pendings, now)
+
+    real_ids: dict[int, int] = {}
+    if new_accounts:
+        created = repository.insert_accounts(
+            session,
+            [_new_account(spec, now, balances.get(meta[spec.key][0])) for spec in new_accounts.values()],
+        )
+        real_ids = {meta[key][0]: account_id for key, (account_id, _unit, _flags) in created.items()}
+        stored = {key: entry for key, entry in meta.items() if entry[0] > 0}
+        # every process's directory is stale; this transaction's starts with what it has read
+        repository.remember_accounts(session, repository.new_accounts_epoch(session), stored | created)
 
     seqs: list[int | None] = [None] * len(requests)
     rows = []
     for new in outcome.created:
         last_seq += 1
         row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``position`` are the journal's order
+        if real_ids:  # the accounts it opened, by their stored ids (row[2:4]: debit, credit)
+            debit, credit = row[2], row[3]
+            row = (*row[:2], real_ids.get(debit, debit), real_ids.get(credit, credit), *row[4:])
         last_hash = chain_hash(last_hash, row)
         seqs[new.position] = last_seq
         rows.append((*row, last_hash))
     if rows:
         repository.insert_transfers(session, rows)
-        repository.add_to_balances(session, _deltas(outcome.balances, before, outcome.touched))
+        touched = {account_id for account_id in outcome.touched if account_id > 0}  # opened: written whole
+        repository.add_to_balances(session, _deltas(outcome.balances, before, touched))
         repository.set_head(session, last_seq, last_hash)
 
     results = [
@@ -183,6 +218,23 @@ def _working_balances(
     return balances, before
 
 
+def _new_account(spec: AccountSpec, now_us: int, moved: Balance | None = None) -> repository.NewAccount:
+    """The row of an account to open: at zero, or with what the batch that opens it left on it."""
+    if moved is None:
+        return repository.NewAccount(spec.key, spec.unit, int(spec.flags), spec.description, now_us)
+    return repository.NewAccount(
+        spec.key,
+        spec.unit,
+        int(spec.flags),
+        spec.description,
+        now_us,
+        moved.debits_pending,
+        moved.debits_posted,
+        moved.credits_pending,
+        moved.credits_posted,
+    )
+
+
 def _deltas(
     balances: dict[int, Balance], before: dict[int, tuple[int, int, int, int]], touched: set[int]
 ) -> list[tuple[int, int, int, int, int]]:
@@ -203,10 +255,14 @@ def _deltas(
 
 
 def post_or_raise(
-    session: Session, requests: Sequence[TransferRequest], *, now_us: int | None = None
+    session: Session,
+    requests: Sequence[TransferRequest],
+    *,
+    now_us: int | None = None,
+    opening: Sequence[AccountSpec] = (),
 ) -> list[TransferResult]:
     """Post a batch that must succeed as a whole; raise (the entrypoint then rolls back) if not."""
-    results = post_transfers(session, requests, now_us=now_us)
+    results = post_transfers(session, requests, now_us=now_us, opening=opening)
     for result in results:
         if result.outcome is not Outcome.CREATED and result.outcome is not Outcome.EXISTS:
             raise TransferRejected(

@@ -77,19 +77,17 @@ def post_points(
     bulk accounting writes it with the new totals)."""
     if not rows:
         return 0
-    ledger.open_accounts(
-        session,
-        [ledger.AccountSpec(ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform")]
-        + [
-            ledger.AccountSpec(
-                resident_account(ref),
-                Unit.POINTS,
-                AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-                "carbon points",
-            )
-            for _, ref, *_ in rows
-        ],
-    )
+    accounts = [
+        ledger.AccountSpec(ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform")
+    ] + [
+        ledger.AccountSpec(
+            resident_account(ref),
+            Unit.POINTS,
+            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
+            "carbon points",
+        )
+        for _, ref, *_ in rows
+    ]
     versions = sorted(catalogue.hashes)  # their content hashes are kept with the versions
     requests = [
         TransferRequest(
@@ -110,7 +108,8 @@ def post_points(
         )
         for _, ref, points, posted, credited, settled, last in rows
     ]
-    ledger.post_or_raise(session, requests)
+    # the accounts not opened yet are opened by the posting, with the points it credits them
+    ledger.post_or_raise(session, requests, opening=accounts)
     return sum(points - posted for _, _, points, posted, *_ in rows)
 
 
