@@ -123,11 +123,8 @@ class Behaviour:
     method: str = ""
 
     def reduction_g(self, quantity: Decimal) -> int:
-        """``floor(factor × quantity)``, exact (the module's ``reduction_g``, the factor's integer
-        fraction computed once)."""
-        factor_num, factor_den = self._factor_ratio
-        quantity_num, quantity_den = quantity.as_integer_ratio()
-        return (factor_num * quantity_num) // (factor_den * quantity_den)
+        """``reduction_g(factor, quantity)``, the factor's integer fraction computed once."""
+        return floor_of_product(self._factor_ratio, quantity)
 
     @functools.cached_property
     def _factor_ratio(self) -> tuple[int, int]:
@@ -435,7 +432,12 @@ def decimal_text(value: Decimal) -> str:
 def reduction_g(factor_g_per_unit: Decimal, quantity: Decimal) -> int:
     """``floor(factor × quantity)``, exact: both as integer fractions (a decimal context per event
     cost four times as much; the real-time intake computes a thousand a request)."""
-    factor_num, factor_den = factor_g_per_unit.as_integer_ratio()
+    return floor_of_product(factor_g_per_unit.as_integer_ratio(), quantity)
+
+
+def floor_of_product(factor: tuple[int, int], quantity: Decimal) -> int:
+    """``floor(numerator / denominator × quantity)``, exact: the one formula of a reduction."""
+    factor_num, factor_den = factor
     quantity_num, quantity_den = quantity.as_integer_ratio()
     return (factor_num * quantity_num) // (factor_den * quantity_den)
 

@@ -113,6 +113,10 @@ class Balance:
         """What a debit could still take from a credit-normal account."""
         return self.credits_posted - self.debits_posted - self.debits_pending
 
+    def totals(self) -> tuple[int, int, int, int]:
+        """``(debits_pending, debits_posted, credits_pending, credits_posted)``."""
+        return (self.debits_pending, self.debits_posted, self.credits_pending, self.credits_posted)
+
     def copy(self) -> Balance:
         return Balance(
             self.account_id,

@@ -204,10 +204,7 @@ def _working_balances(
         meta[key][0] for key in credit_keys if key in meta and meta[key][2] & _CREDITS_LIMITED
     }
     balances = repository.balances_by_id(session, list(must_read)) if must_read else {}
-    before = {
-        account_id: (b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted)
-        for account_id, b in balances.items()
-    }
+    before = {account_id: b.totals() for account_id, b in balances.items()}
     for account_id, unit, flags in meta.values():
         if account_id not in balances:
             balances[account_id] = Balance(account_id, unit, flags)
@@ -220,19 +217,8 @@ def _working_balances(
 
 def _new_account(spec: AccountSpec, now_us: int, moved: Balance | None = None) -> repository.NewAccount:
     """The row of an account to open: at zero, or with what the batch that opens it left on it."""
-    if moved is None:
-        return repository.NewAccount(spec.key, spec.unit, int(spec.flags), spec.description, now_us)
-    return repository.NewAccount(
-        spec.key,
-        spec.unit,
-        int(spec.flags),
-        spec.description,
-        now_us,
-        moved.debits_pending,
-        moved.debits_posted,
-        moved.credits_pending,
-        moved.credits_posted,
-    )
+    totals = () if moved is None else moved.totals()
+    return repository.NewAccount(spec.key, spec.unit, int(spec.flags), spec.description, now_us, *totals)
 
 
 def _deltas(

@@ -93,7 +93,7 @@ def consents_for(
     cursor = connection.connection.cursor()  # the driver's own: no result wrapping per row
     for start in range(0, len(unique), 1_000):
         ids = unique[start : start + 1_000]
-        # bound, so a request's statement is the one prepared for the last (intake.LOOKUP_CHUNK)
+        # bound, not written into the text: a full chunk's statement is prepared once and reused
         cursor.execute(
             "SELECT resident_id, granted_at_us, revoked_at_us FROM carbon_consents "  # noqa: S608 - markers
             f"WHERE partner_id = {marker} AND resident_id IN ({', '.join([marker] * len(ids))})",
