@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sqlite3
 import tempfile
 import threading
 import time
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
+from sqlalchemy import text
 
 from seagreen.carbon_account import service
 from seagreen.carbon_account.domain import Outcome
@@ -623,6 +625,79 @@ def test_an_event_id_repeated_within_a_file_counts_once_and_a_changed_repeat_is_
             assert [(r["row_number"], r["reason"]) for r in csv.DictReader(handle)] == [("4", "conflict")]
         balances, (events, *_), _points = state(transactions)
         assert events == 2 and [b for b in balances if b[0] == "r-1"] == [("r-1", 200, 200, 2)]
+
+
+@pytest.mark.slow
+def test_ids_out_of_row_order_go_in_by_key_and_the_first_row_of_a_repeated_id_still_wins(
+    database_url, tmp_path, monkeypatch
+):
+    """Ids that do not rise with the rows (hashed or random transaction ids) are written in key
+    order, so the inserts walk the table's key once (docs/decisions/0005, phase 18); the rows of
+    a repeated id stay in row order among themselves, so the first is kept and a changed later
+    one is a conflict, as in a file whose ids rise."""
+    base = {"resident_ref": "r-1", "behaviour": "bus_trip", "occurred_at": "2024-06-05T08:00:00+08:00",
+            "dedupe_key": ""}  # fmt: skip
+    events = [
+        dict(base, event_id="z-9", quantity="1"),
+        dict(base, event_id="m-5", quantity="1"),
+        dict(base, event_id="z-9", quantity="2"),  # a changed repeat: a conflict
+        dict(base, event_id="a-1", quantity="1"),
+        dict(base, event_id="z-9", quantity="1.0"),  # the same content again: a duplicate
+        dict(base, event_id="Z-0", quantity="1"),  # upper case sorts before lower in byte order
+    ]
+    written: list[list[tuple[str, int]]] = []
+    write_scratch = sql_bulk.write_scratch
+
+    def recorded(path, tables):
+        write_scratch(path, tables)
+        if "stage" in tables:  # a group's accepted rows (other scratch files hold other tables)
+            scratch = sqlite3.connect(path)
+            try:
+                order = "SELECT event_id, row_number FROM stage ORDER BY rowid"
+                written.append(scratch.execute(order).fetchall())
+            finally:
+                scratch.close()
+
+    copied: list[list[str]] = []
+    copy_csv = sql_bulk.copy_csv
+
+    def copy_recorded(cursor, table_name, table, columns=None):
+        if table_name == "carbon_events":  # PostgreSQL: the group's new events, COPYed in
+            copied.append(table.column("event_id").to_pylist())
+        return copy_csv(cursor, table_name, table, columns)
+
+    monkeypatch.setattr(sql_bulk, "write_scratch", recorded)
+    monkeypatch.setattr(sql_bulk, "copy_csv", copy_recorded)
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        summary = ingest(url, transactions, write_text(tmp_path / "unordered.csv", csv_text(events)))
+        assert (summary.accepted, summary.duplicates, summary.conflicts) == (4, 1, 1)
+        with open(summary.quarantine, newline="", encoding="utf-8") as handle:
+            assert [(r["row_number"], r["reason"]) for r in csv.DictReader(handle)] == [("4", "conflict")]
+        with transactions(read_only=True) as session:
+            stored = session.execute(
+                text("SELECT event_id, quantity_milli, row_number FROM carbon_events ORDER BY row_number")
+            ).all()
+    assert [tuple(row) for row in stored] == [
+        ("z-9", 1000, 2),
+        ("m-5", 1000, 3),
+        ("a-1", 1000, 5),
+        ("Z-0", 1000, 7),
+    ]
+    if is_sqlite(url):  # the scratch file the insert read, in key order (rows numbered from 2)
+        assert written == [[("Z-0", 7), ("a-1", 5), ("m-5", 3), ("z-9", 2), ("z-9", 4), ("z-9", 6)]]
+    else:  # the rows COPYed in, in key order (the repeats of z-9 were left out before)
+        assert copied == [["Z-0", "a-1", "m-5", "z-9"]]
+
+
+def test_key_order_sorts_only_rows_whose_ids_do_not_rise():
+    rising = pa.table({"row_number": [1, 2, 3], "event_id": ["a", "b", "b"]})
+    assert sql_bulk.in_key_order(rising) is rising
+    mixed = pa.table({"row_number": [1, 2, 3, 4, 5], "event_id": ["b", "é", "a", "b", "B"]})
+    ordered = sql_bulk.in_key_order(mixed)
+    pairs = zip(ordered.column("event_id").to_pylist(), ordered.column("row_number").to_pylist(), strict=True)
+    assert list(pairs) == [
+        ("B", 5), ("a", 3), ("b", 1), ("b", 4), ("é", 2)
+    ]  # fmt: skip
 
 
 @pytest.mark.slow

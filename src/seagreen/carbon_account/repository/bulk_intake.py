@@ -19,13 +19,14 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy.orm import Session
 
@@ -64,22 +65,16 @@ Rows: TypeAlias = "pa.Table | pa.RecordBatchReader"
 """Rows to put somewhere: a table, or a stream of batches read once (never held all at once)."""
 
 
-def write_scratch(path: Path, tables: dict[str, Rows], *, row_keys: Iterable[str] = ()) -> None:
+def write_scratch(path: Path, tables: dict[str, Rows]) -> None:
     """Write Arrow tables into a new SQLite file of their own, through ADBC, without journal or
-    fsync (a throwaway: a crash loses it with its transaction). A table named in ``row_keys`` gets
-    ``row_number INTEGER PRIMARY KEY``, so reading it in row order costs no sort."""
-    keyed = set(row_keys)
+    fsync (a throwaway: a crash loses it with its transaction). Each is a rowid table whose rowids
+    follow the rows' order, so reading it in that order costs no sort."""
     with _adbc_sqlite().connect(str(path), autocommit=True) as scratch:
         cursor = scratch.cursor()
         cursor.execute("PRAGMA journal_mode=OFF")
         cursor.execute("PRAGMA synchronous=OFF")
         for name, table in tables.items():
-            columns = ", ".join(
-                f"{f.name} INTEGER PRIMARY KEY"
-                if name in keyed and f.name == "row_number"
-                else f"{f.name} {_sql_type(f.type, 'INTEGER')}"
-                for f in table.schema
-            )
+            columns = ", ".join(f"{f.name} {_sql_type(f.type, 'INTEGER')}" for f in table.schema)
             cursor.execute(f"CREATE TABLE {name} ({columns})")
             if isinstance(table, pa.RecordBatchReader) or table.num_rows:
                 cursor.adbc_ingest(name, table, mode="append")
@@ -292,16 +287,31 @@ def copy_csv(cursor: Any, table_name: str, table: pa.Table, columns: Sequence[st
 
 
 def insert_events(sql: BulkSql, stage: str, *, partner_id: int, batch_id: int) -> int:
-    """SQLite: insert the staged rows in row order, the first of a key winning; return how many went
-    in. (The stage's ``row_number`` is its rowid, so ``ORDER BY`` costs no sort.)"""
+    """SQLite: insert the staged rows, the first of a key in row order winning; return how many
+    went in. The stage was written in key order (``in_key_order``: by event id, then row number),
+    so its rowid order is that order and ``ORDER BY rowid`` costs no sort: the rows of a repeated id
+    come in row order, and the inserts walk the table's key in one direction (ids that are not in
+    row order, such as hashed or random transaction ids, no longer land each on a page of their
+    own: docs/decisions/0005, phase 18)."""
     p, b = int(partner_id), int(batch_id)
     columns = ", ".join(EVENT_INSERT_COLUMNS)
     sql.run(
         f"INSERT INTO carbon_events (partner_id, batch_id, {columns}) "
-        f"SELECT {p}, {b}, {columns} FROM {stage} WHERE true ORDER BY row_number "
+        f"SELECT {p}, {b}, {columns} FROM {stage} WHERE true ORDER BY rowid "
         "ON CONFLICT (partner_id, event_id) DO NOTHING"
     )
     return sql.changes()
+
+
+def in_key_order(events: pa.Table) -> pa.Table:
+    """``events`` (in row order) sorted by event id, then row number: the order of the events'
+    table's key (the bytes of the UTF-8 text, as SQLite and PostgreSQL's ``C`` collations compare;
+    others nearly so); unchanged when their ids already rise with the rows, as a partner's
+    sequential ids do (one comparison a row)."""
+    ids = events.column("event_id")
+    if len(ids) < 2 or pc.all(pc.less_equal(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
+        return events
+    return events.sort_by([("event_id", "ascending"), ("row_number", "ascending")])
 
 
 def first_is_stored(sql: BulkSql, events: pa.Table, *, partner_id: int) -> bool:
@@ -389,8 +399,10 @@ def _stored_rows_statement(stage: str, partner_id: int, batch_id: int | None = N
 
 
 def copy_events(sql: BulkSql, events: pa.Table, *, partner_id: int, batch_id: int) -> int:
-    """PostgreSQL: COPY new events straight into ``carbon_events`` (faster than staging them)."""
-    table = events.select(list(EVENT_INSERT_COLUMNS))
+    """PostgreSQL: COPY new events straight into ``carbon_events`` (faster than staging them), in
+    key order (``in_key_order``): ids that do not rise with the rows then reach the key's index in
+    one sweep instead of a page each (docs/decisions/0005, phase 18)."""
+    table = in_key_order(events.select(list(EVENT_INSERT_COLUMNS)))
     count = table.num_rows
     table = table.add_column(0, "batch_id", pa.array([int(batch_id)] * count, pa.int64()))
     table = table.add_column(0, "partner_id", pa.array([int(partner_id)] * count, pa.int64()))

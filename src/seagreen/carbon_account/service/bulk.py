@@ -531,13 +531,14 @@ class _CheckedGroup:
         return column.null_count < len(column)
 
     def write_scratch(self, scratch_dir: Path) -> None:
-        """Put the accepted rows in a new SQLite file of their own (never the platform's), which the
-        writer's transaction attaches and inserts from in row order; once. The checks' thread does
-        it while it waits for the writer; else the writer, before its transaction."""
+        """Put the accepted rows in a new SQLite file of their own (never the platform's), in key
+        order (``bulk_intake.in_key_order``), which the writer's transaction attaches and inserts
+        from; once. The checks' thread does it while it waits for the writer; else the writer,
+        before its transaction."""
         if self.scratch is None and self.staged.num_rows:
             folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
-            columns = self.staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS))
-            sql_bulk.write_scratch(folder / "stage.db", {"stage": columns}, row_keys=["stage"])
+            columns = sql_bulk.in_key_order(self.staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS)))
+            sql_bulk.write_scratch(folder / "stage.db", {"stage": columns})
             self.scratch = folder / "stage.db"
 
     def discard(self) -> None:
