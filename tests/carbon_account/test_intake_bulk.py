@@ -689,6 +689,42 @@ def test_ids_out_of_row_order_go_in_by_key_and_the_first_row_of_a_repeated_id_st
         assert copied == [["Z-0", "a-1", "m-5", "z-9"]]
 
 
+@pytest.mark.slow
+def test_a_file_of_keys_another_partner_claimed_is_stored_as_duplicates_linked_to_the_winners(
+    database_url, tmp_path
+):
+    """The bus company's file claims its dedupe keys; the clearing network's file then reports
+    two of the same trips and one of its own, twice (a key repeated within the file): each of
+    its events is stored, the repeats linked to the event that claimed the key first."""
+    base = {"resident_ref": "r-1", "behaviour": "bus_trip", "quantity": "1",
+            "occurred_at": "2024-06-05T08:00:00+08:00"}  # fmt: skip
+    bus = [dict(base, event_id=f"bus-{n}", dedupe_key=f"qr-{n}") for n in (7, 3, 5)]
+    pay = [
+        dict(base, event_id="pay-a", dedupe_key="qr-5"),
+        dict(base, event_id="pay-b", dedupe_key="qr-9"),  # a trip the bus company did not report
+        dict(base, event_id="pay-c", dedupe_key="qr-7"),
+        dict(base, event_id="pay-d", dedupe_key="qr-9"),  # the same trip again, under another id
+    ]
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        first = ingest(url, transactions, write_text(tmp_path / "bus.csv", csv_text(bus)))
+        second = ingest(url, transactions, write_text(tmp_path / "pay.csv", csv_text(pay)), partner="t-pay")
+        assert (first.accepted, first.duplicates) == (3, 0)
+        assert (second.accepted, second.duplicates, second.conflicts) == (1, 3, 0)
+        with transactions(read_only=True) as session:
+            links = session.execute(
+                text(
+                    "SELECT e.event_id, w.code, e.duplicate_of_event_id FROM carbon_events e "
+                    "LEFT JOIN carbon_partners w ON w.id = e.duplicate_of_partner_id ORDER BY e.event_id"
+                )
+            ).all()
+        assert [(ref, reduction) for ref, reduction, *_ in state(transactions)[0]] == [("r-1", 400)]
+    assert [tuple(row) for row in links] == [
+        ("bus-3", None, None), ("bus-5", None, None), ("bus-7", None, None),
+        ("pay-a", "t-bus", "bus-5"), ("pay-b", None, None), ("pay-c", "t-bus", "bus-7"),
+        ("pay-d", "t-pay", "pay-b"),
+    ]  # fmt: skip
+
+
 def test_key_order_sorts_only_rows_whose_ids_do_not_rise():
     rising = pa.table({"row_number": [1, 2, 3], "event_id": ["a", "b", "b"]})
     assert sql_bulk.in_key_order(rising) is rising

@@ -376,7 +376,7 @@ def _new_others(sql: BulkSql) -> None:
     sql.run(f"DROP TABLE IF EXISTS {OTHERS}")
     sql.run(
         f"CREATE TEMPORARY TABLE {OTHERS} (row_number BIGINT PRIMARY KEY, outcome BIGINT NOT NULL, "
-        "winner_partner_id BIGINT, winner_event_id TEXT)"
+        "winner_partner_id BIGINT, winner_event_id TEXT, event_id TEXT)"
     )
 
 
@@ -497,30 +497,35 @@ def classify(
             f"s.dedupe_hash IS NOT NULL AND NOT EXISTS "
             f"(SELECT 1 FROM {OTHERS} o WHERE o.row_number = s.row_number)"
         )
+        # the claims go in by key (the first row of a key still claims it first), so that keyed
+        # hashes, which are random, reach the claims' key in one sweep instead of a page each
         sql.run(
             "INSERT INTO carbon_dedupe_claims (dedupe_hash, partner_id, event_id, batch_id) "
             f"SELECT s.dedupe_hash, {p}, s.event_id, {b} FROM {stage} s WHERE {new_with_key} "
-            "ORDER BY s.row_number ON CONFLICT (dedupe_hash) DO NOTHING"
+            "ORDER BY s.dedupe_hash, s.row_number ON CONFLICT (dedupe_hash) DO NOTHING"
         )
-        losers = sql.rows(
-            f"SELECT s.row_number, c.partner_id, c.event_id FROM {stage} s "
-            "JOIN carbon_dedupe_claims c ON c.dedupe_hash = s.dedupe_hash "
-            f"WHERE {new_with_key} AND NOT (c.partner_id = {p} AND c.event_id = s.event_id)"
-        )
-        if losers:
-            read_back = True
-            marker = "?" if sql.dialect == "sqlite" else "%s"
-            sql._cursor.executemany(
-                f"INSERT INTO {OTHERS} (row_number, outcome, winner_partner_id, winner_event_id) "
-                f"VALUES ({marker}, {DEDUPE_DUPLICATE}, {marker}, {marker})",
-                losers,
-            )
+        claimed = sql.changes()
+        # a row loses when its key was claimed before it: none did if every keyed row claimed
+        # its own (the first partner to send those keys). Else the losers, linked to the winning
+        # claim, are found by key too and written where they are read, never fetched row by row
+        (keyed,) = sql.rows(f"SELECT COUNT(*) FROM {stage} s WHERE {new_with_key}")[0]
+        if int(keyed) != claimed:
             sql.run(
-                "UPDATE carbon_events SET duplicate_of_partner_id = o.winner_partner_id, "
-                f"duplicate_of_event_id = o.winner_event_id FROM {OTHERS} o JOIN {stage} s "
-                f"ON s.row_number = o.row_number WHERE o.outcome = {DEDUPE_DUPLICATE} "
-                f"AND carbon_events.partner_id = {p} AND carbon_events.event_id = s.event_id"
+                f"INSERT INTO {OTHERS} (row_number, outcome, winner_partner_id, winner_event_id, event_id) "
+                f"SELECT s.row_number, {DEDUPE_DUPLICATE}, c.partner_id, c.event_id, s.event_id FROM ("
+                f"SELECT s.row_number, s.event_id, s.dedupe_hash FROM {stage} s WHERE {new_with_key} "
+                "ORDER BY s.dedupe_hash) s JOIN carbon_dedupe_claims c ON c.dedupe_hash = s.dedupe_hash "
+                f"WHERE NOT (c.partner_id = {p} AND c.event_id = s.event_id)"
             )
+            if sql.changes():
+                read_back = True
+                with sql.index_probes():
+                    sql.run(
+                        "UPDATE carbon_events SET duplicate_of_partner_id = o.winner_partner_id, "
+                        f"duplicate_of_event_id = o.winner_event_id FROM {OTHERS} o "
+                        f"WHERE o.outcome = {DEDUPE_DUPLICATE} AND carbon_events.partner_id = {p} "
+                        "AND carbon_events.event_id = o.event_id"
+                    )
     for kind, count in sql.rows(f"SELECT outcome, COUNT(*) FROM {OTHERS} GROUP BY outcome"):
         result.counts[int(kind)] = int(count)
     if result.conflicts:
