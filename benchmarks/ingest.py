@@ -65,9 +65,17 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def synthetic(first: int, count: int, residents: int) -> pa.Table:
-    """Rows ``first`` … ``first + count - 1``: 70 % bus trips, 30 % e-bus km of 1.0-29.9 km."""
+def synthetic(first: int, count: int, residents: int, *, scattered: bool = False) -> pa.Table:
+    """Rows ``first`` … ``first + count - 1``: 70 % bus trips, 30 % e-bus km of 1.0-29.9 km.
+    Their ids rise with the rows (``bus-000000001``), unless ``scattered``: then they are as a
+    partner's hashed or random transaction numbers are, unique but in no order (``tx-`` and the
+    row's index times an odd number modulo 2^40, which is one-to-one)."""
     index = pa.array(range(first, first + count), pa.int64())
+    if scattered:
+        scrambled = _mod(index, 2_654_435_761, 1 << 40)
+        ids = pc.binary_join_element_wise("tx-", pc.cast(scrambled, pa.string()), "")
+    else:
+        ids = pc.binary_join_element_wise("bus-", pc.utf8_lpad(pc.cast(index, pa.string()), 9, "0"), "")
 
     resident = _mod(index, 2_654_435_761, residents)
     bus = pc.less(_mod(index, 40_503, 10), 7)
@@ -78,9 +86,7 @@ def synthetic(first: int, count: int, residents: int) -> pa.Table:
     seconds = pc.add(_mod(index, 104_729, 60 * 86_400), START_S)
     return pa.table(
         {
-            "event_id": pc.binary_join_element_wise(
-                "bus-", pc.utf8_lpad(pc.cast(index, pa.string()), 9, "0"), ""
-            ),
+            "event_id": ids,
             "resident_ref": pc.binary_join_element_wise("R", pc.cast(resident, pa.string()), ""),
             "behaviour": pc.if_else(bus, "bus_trip", "ebus_km"),
             "quantity": pc.if_else(bus, "1", ebus_km),
@@ -95,18 +101,21 @@ def _mod(index: pa.Array, multiplier: int, modulo: int) -> pa.Array:
     return pc.subtract(value, pc.multiply(pc.divide(value, modulo), modulo))
 
 
-def chunks(events: int, residents: int) -> Iterator[pa.Table]:
+def chunks(events: int, residents: int, *, scattered: bool = False) -> Iterator[pa.Table]:
     for first in range(0, events, CHUNK):
-        yield synthetic(first, min(CHUNK, events - first), residents)
+        yield synthetic(first, min(CHUNK, events - first), residents, scattered=scattered)
 
 
-def write_files(directory: Path, events: int, residents: int, *, csv: bool = True) -> dict[str, Path]:
+def write_files(
+    directory: Path, events: int, residents: int, *, csv: bool = True, scattered: bool = False
+) -> dict[str, Path]:
     """The same events as Parquet (typed times) and as CSV (ISO text), written chunk by chunk."""
-    paths = {"parquet": directory / "events.parquet", "csv": directory / "events.csv"}
-    schema = synthetic(0, 1, residents).schema
+    stem = "scattered" if scattered else "events"
+    paths = {"parquet": directory / f"{stem}.parquet", "csv": directory / f"{stem}.csv"}
+    schema = synthetic(0, 1, residents, scattered=scattered).schema
     with pq.ParquetWriter(paths["parquet"], schema) as parquet:
         csv_writer = pa_csv.CSVWriter(paths["csv"], schema) if csv else None
-        for table in chunks(events, residents):
+        for table in chunks(events, residents, scattered=scattered):
             parquet.write_table(table)
             if csv_writer is not None:
                 csv_writer.write_table(table)
@@ -372,9 +381,30 @@ def line(label: str, events: int, seconds: float, cpu: float, raw: float, floor:
     )
 
 
+def scattered_ids(label: str, url: str, directory: Path, events: int, count: int, rising: float) -> None:
+    """The Parquet ingest again with ids in no order (``synthetic(scattered=True)``), into a
+    database of its own: not a floor of the issue, but what a partner with hashed or random
+    transaction numbers gets (docs/decisions/0005, phase 18), beside the rising ids' rate."""
+    path = write_files(directory, events, count, csv=False, scattered=True)["parquet"]
+    engine, transactions = fresh(url)
+    residents(transactions, count)
+    seconds, cpu, summary = ingest(transactions, path)
+    assert summary.accepted == events, summary
+    engine.dispose()
+    path.unlink()
+    print(
+        f"{label} parquet, scattered ids {events / seconds:,.0f} events/s "
+        f"({seconds:5.1f} s, cpu {cpu:5.1f} s), "
+        f"{events / seconds / rising:.2f} of the rising ids' rate (not a floor)",
+        flush=True,
+    )
+
+
 def run(
     label: str, make_url, files: dict[str, Path], events: int, count: int, raw: float, *, pg: bool
-) -> None:
+) -> dict[str, float]:
+    """Each file's ingest and the re-ingest (and on SQLite the API); the ingests' events/s by file."""
+    rates: dict[str, float] = {}
     for name, path in files.items():
         url = make_url(name)
         engine, transactions = fresh(url)
@@ -382,6 +412,7 @@ def run(
         floor = FLOORS["postgres" if pg else name]
         seconds, cpu, summary = ingest(transactions, path)
         assert summary.accepted == events, summary
+        rates[name] = events / seconds
         line(f"{label} {name}", events, seconds, cpu, raw, floor, f" points {summary.points:,}")
         if name == "csv":
             seconds, cpu, summary = ingest(transactions, path)
@@ -411,6 +442,7 @@ def run(
                     flush=True,
                 )
         engine.dispose()
+    return rates
 
 
 def memory(directory: Path, events: int, count: int) -> None:
@@ -474,7 +506,7 @@ def main() -> None:
 def measure(args: argparse.Namespace, directory: Path) -> None:
     files = write_files(directory, args.events, args.residents)
     raw = raw_insert_sqlite(directory, args.events, args.residents)
-    run(
+    rates = run(
         "SQLite",
         lambda name: f"sqlite:///{directory / f'bench-{name}.db'}",
         files,
@@ -482,6 +514,14 @@ def measure(args: argparse.Namespace, directory: Path) -> None:
         args.residents,
         raw,
         pg=False,
+    )
+    scattered_ids(
+        "SQLite",
+        f"sqlite:///{directory / 'bench-scattered.db'}",
+        directory,
+        args.events,
+        args.residents,
+        rates["parquet"],
     )
     if args.postgres:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
