@@ -85,3 +85,45 @@ def test_a_reader_does_not_wait_for_a_writer(engine):
         reader.join(10)  # queued behind this writer, it would wait for the busy timeout, 30 s
         assert not reader.is_alive()
     assert seen == [[]]  # it read the committed state: nothing yet
+
+
+def _sqlite_library():
+    """The SQLite library Python's ``sqlite3`` runs on, for its memory counters; None where it
+    is not a shared library ctypes finds (the counters would then be another copy's)."""
+    import ctypes
+    import ctypes.util
+    import sqlite3
+
+    name = ctypes.util.find_library("sqlite3")
+    if name is None:
+        return None
+    library = ctypes.CDLL(name)
+    library.sqlite3_libversion.restype = ctypes.c_char_p
+    if library.sqlite3_libversion().decode() != sqlite3.sqlite_version:
+        return None
+    library.sqlite3_memory_highwater.restype = ctypes.c_int64
+    library.sqlite3_memory_used.restype = ctypes.c_int64
+    return library
+
+
+def test_a_statement_that_changes_many_pages_keeps_its_journal_out_of_memory(engine):
+    """A statement inside a transaction keeps the original of each page it changes (its statement
+    journal) until it ends; a bulk group's insert changes most of the events' table when its ids
+    are in no order. Those originals go to a temporary file, so memory stays at the page cache's
+    bound however big the table (docs/decisions/0005, phase 18)."""
+    library = _sqlite_library()
+    if library is None or library.sqlite3_memory_used() == 0:
+        pytest.skip("Python's sqlite3 is not on a shared SQLite library whose counters ctypes can read")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE pages (id INTEGER PRIMARY KEY, body BLOB)")
+        connection.exec_driver_sql(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 24000) "
+            "INSERT INTO pages SELECT i, zeroblob(1000) FROM n"
+        )  # 24 MB in about 6,000 pages
+    with engine.begin() as connection:
+        connection.exec_driver_sql("PRAGMA cache_size=-2048")  # a page cache of 2 MiB
+        library.sqlite3_memory_highwater(1)  # from here
+        before = library.sqlite3_memory_used()
+        connection.exec_driver_sql("UPDATE pages SET body = randomblob(1000)")
+        grown = library.sqlite3_memory_highwater(0) - before
+    assert grown < 12 * 2**20, f"{grown / 2**20:.0f} MiB held while one statement changed 24 MB"

@@ -118,7 +118,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-        cursor.execute("PRAGMA temp_store=MEMORY")
+        # temporary tables, sorts and statement journals in temporary files (which the OS caches),
+        # not in memory without bound: an INSERT … SELECT of a bulk group keeps the original of
+        # every page it changes in its statement journal, and with ids in no order that is most of
+        # ``carbon_events`` (20M events: 670 MB in memory; docs/decisions/0005, phase 18)
+        cursor.execute("PRAGMA temp_store=FILE")
         # bulk postings write in bursts (a bulk ingest checkpoints from a thread: db/checkpoints.py)
         cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
         cursor.execute("PRAGMA journal_size_limit=67108864")
