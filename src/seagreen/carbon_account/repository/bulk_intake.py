@@ -507,15 +507,14 @@ def classify(
         claimed = sql.changes()
         # a row loses when its key was claimed before it: none did if every keyed row claimed
         # its own (the first partner to send those keys). Else the losers, linked to the winning
-        # claim, are found by key too and written where they are read, never fetched row by row
+        # claim, are written where they are read, never fetched row by row
         (keyed,) = sql.rows(f"SELECT COUNT(*) FROM {stage} s WHERE {new_with_key}")[0]
         if int(keyed) != claimed:
             sql.run(
                 f"INSERT INTO {OTHERS} (row_number, outcome, winner_partner_id, winner_event_id, event_id) "
-                f"SELECT s.row_number, {DEDUPE_DUPLICATE}, c.partner_id, c.event_id, s.event_id FROM ("
-                f"SELECT s.row_number, s.event_id, s.dedupe_hash FROM {stage} s WHERE {new_with_key} "
-                "ORDER BY s.dedupe_hash) s JOIN carbon_dedupe_claims c ON c.dedupe_hash = s.dedupe_hash "
-                f"WHERE NOT (c.partner_id = {p} AND c.event_id = s.event_id)"
+                f"SELECT s.row_number, {DEDUPE_DUPLICATE}, c.partner_id, c.event_id, s.event_id "
+                f"FROM {stage} s JOIN carbon_dedupe_claims c ON c.dedupe_hash = s.dedupe_hash "
+                f"WHERE {new_with_key} AND NOT (c.partner_id = {p} AND c.event_id = s.event_id)"
             )
             if sql.changes():
                 read_back = True
