@@ -1,5 +1,5 @@
-"""Month rows: the domain's rule for adding a day's reductions, and its set-based DuckDB form
-(``service.month_sql``) kept equal to it."""
+"""Month rows: the domain's rule for adding a day's reductions, and its set-based form for bulk
+files (``service.month_arrays``, NumPy) kept equal to it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from seagreen.carbon_account.domain import (
     pack_days,
     unpack_days,
 )
-from seagreen.carbon_account.service import bulk_accounting, month_sql
+from seagreen.carbon_account.repository import bulk_intake
+from seagreen.carbon_account.service import bulk_accounting, month_arrays
 
 grams = st.integers(0, 5_000)
 additions = st.dictionaries(st.integers(1, DAYS_IN_ROW), grams, max_size=8)
@@ -93,7 +94,7 @@ def test_the_stored_form_refuses_a_short_row_and_a_negative_reduction():
     daily=caps,
     monthly=caps,
 )
-def test_the_duckdb_form_equals_the_domain(rows, daily, monthly):
+def test_the_numpy_form_equals_the_domain(rows, daily, monthly):
     old_rows, added_rows, expected = [], [], []
     for key, (stored, by_day) in enumerate(rows):
         before = MonthRow()
@@ -129,46 +130,42 @@ def test_the_duckdb_form_equals_the_domain(rows, daily, monthly):
                     before.credited_g,
                 )
             )
-    db = duckdb.connect()
-    names = month_sql.STORED_COLUMNS
-    db.register(
-        "stored",
-        pa.table(
-            {
-                n: pa.array([r[i] for r in old_rows], pa.string() if n == "days" else pa.int64())
-                for i, n in enumerate(names)
-            }
-        ),
+    stored = pa.table(
+        {
+            n: pa.array([r[i] for r in old_rows], pa.string() if n == "days" else pa.int64())
+            for i, n in enumerate(bulk_intake.MONTH_COLUMNS)
+        }
     )
-    db.register(
-        "events",
-        pa.table(
-            {
-                n: pa.array([r[i] for r in added_rows], pa.int64())
-                for i, n in enumerate(
-                    ("resident_id", "behaviour_id", "version_id", "month", "dom", "reduction_g")
-                )
-            }
-        ),
+    events = pa.table(
+        {
+            n: pa.array([r[i] for r in added_rows], pa.int64())
+            for i, n in enumerate(
+                ("resident_id", "behaviour_id", "version_id", "month", "dom", "reduction_g")
+            )
+        }
     )
-    db.register(
-        "caps",
-        pa.table(
-            {
-                "behaviour_id": pa.array([1], pa.int64()),
-                "daily_cap": pa.array([daily], pa.int64()),
-                "monthly_cap": pa.array([monthly], pa.int64()),
-            }
-        ),
+    caps_table = pa.table(
+        {
+            "behaviour_id": pa.array([1], pa.int64()),
+            "daily_cap": pa.array([daily], pa.int64()),
+            "monthly_cap": pa.array([monthly], pa.int64()),
+        }
     )
-    db.execute("CREATE TABLE added AS " + month_sql.pivot_added("events")).fetchall()
-    db.execute("CREATE VIEW old AS " + month_sql.unpack_days("stored")).fetchall()
-    got = db.sql(
-        "SELECT resident_id, reduction_g, day_credited_g, credited_g, days, old_credited FROM ("
-        + month_sql.month_update("added", "caps", "old")
-        + ") ORDER BY resident_id"
-    ).fetchall()
-    assert got == expected
+    got = month_arrays.month_update(
+        month_arrays.pivot_added(events), stored, month_arrays.Caps.of(caps_table)
+    ).to_pylist()
+    assert [
+        (
+            r["resident_id"],
+            r["reduction_g"],
+            r["day_credited_g"],
+            r["credited_g"],
+            r["days"],
+            r["old_credited"],
+        )
+        for r in got
+    ] == expected
+    assert [r["stored"] for r in got] == [any(row[0] == r["resident_id"] for row in old_rows) for r in got]
 
 
 class _Stored:
@@ -241,7 +238,7 @@ def test_a_flush_in_parts_of_the_residents_equals_it_computed_at_once(events, st
         old_rows.append(
             (resident, behaviour, 24_300 + month, total, min(total, 900), min(total, 700), pack_days(days))
         )
-    names = month_sql.STORED_COLUMNS
+    names = bulk_intake.MONTH_COLUMNS
     old_table = pa.table(
         {
             n: pa.array([r[i] for r in old_rows], pa.string() if n == "days" else pa.int64())
@@ -280,6 +277,7 @@ def test_a_flush_in_parts_of_the_residents_equals_it_computed_at_once(events, st
     pending = bulk_accounting.PendingTotals.__new__(bulk_accounting.PendingTotals)
     pending.db = duckdb.connect()
     pending.common_multiple = 100  # 100 g a point
+    pending.caps = month_arrays.Caps.of(caps)
     try:
         for name, table in (
             ("pending", pending_table),
@@ -331,3 +329,128 @@ def test_pending_events_are_kept_narrow_and_a_value_past_a_width_fails_loudly():
     assert chunk.column("reduction_g").to_pylist() == [2**40, 2**40]
     with pytest.raises(pa.ArrowInvalid):  # never wrapped around into another resident's id
         pending.add(2, _staged([2**31]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    events=st.lists(
+        st.tuples(
+            st.integers(0, 2**31 - 1) | st.integers(1, 5),
+            st.integers(1, 4),
+            st.integers(0, 2),
+            st.integers(1, DAYS_IN_ROW),
+            st.integers(0, 3) | grams,
+        ),
+        max_size=120,
+    )
+)
+def test_the_numpy_day_pivot_sums_each_month_row_and_day(events):
+    """``month_arrays.pivot_added``: the month rows in key order, each day's sum, and which days
+    had events (a day whose events reduced nothing had events: it is stored as 0, not empty)."""
+    version_of = {1: 1, 2: 1, 3: 2, 4: 2}  # a catalogue row belongs to one version
+    table = pa.table(
+        {
+            "resident_id": pa.array([e[0] for e in events], pa.int32()),
+            "behaviour_id": pa.array([e[1] for e in events], pa.int16()),
+            "version_id": pa.array([version_of[e[1]] for e in events], pa.int16()),
+            "month": pa.array([24_300 + e[2] for e in events], pa.int16()),
+            "dom": pa.array([e[3] for e in events], pa.int8()),
+            "reduction_g": pa.array([e[4] for e in events], pa.int64()),
+        }
+    )
+    expected: dict[tuple[int, int, int], dict[int, int]] = {}
+    for resident, behaviour, month, dom, grams in events:
+        days = expected.setdefault((resident, behaviour, 24_300 + month), {})
+        days[dom] = days.get(dom, 0) + grams
+    added = month_arrays.pivot_added(table)
+    keys = [(int(k) >> 32, (int(k) >> 16) & 0xFFFF, int(k) & 0xFFFF) for k in added.key]
+    assert keys == sorted(expected)
+    assert added.version_id.tolist() == [version_of[k[1]] for k in keys]
+    for row, key in enumerate(keys):
+        got = {day + 1: int(added.days[day, row]) for day in range(DAYS_IN_ROW) if added.seen[day, row]}
+        assert got == expected[key]
+        assert all(added.days[day, row] == 0 for day in range(DAYS_IN_ROW) if not added.seen[day, row])
+
+
+def test_the_numpy_day_pivot_refuses_what_it_cannot_sum_exactly():
+    def table(resident: int = 1, dom: int = 1, grams: int = 5) -> pa.Table:
+        return pa.table(
+            {
+                "resident_id": pa.array([resident, 2], pa.int64()),
+                "behaviour_id": pa.array([1, 1], pa.int16()),
+                "version_id": pa.array([1, 1], pa.int16()),
+                "month": pa.array([24_300, 24_300], pa.int16()),
+                "dom": pa.array([dom, 1], pa.int8()),
+                "reduction_g": pa.array([grams, 1], pa.int64()),
+            }
+        )
+
+    assert month_arrays.pivot_added(table()).days[0].tolist() == [5, 1]
+    with pytest.raises(ValueError, match="resident_id"):
+        month_arrays.pivot_added(table(resident=-1))
+    with pytest.raises(ValueError, match="resident_id"):
+        month_arrays.pivot_added(table(resident=2**31))
+    with pytest.raises(ValueError, match="day of month"):
+        month_arrays.pivot_added(table(dom=32))
+    with pytest.raises(OverflowError):
+        month_arrays.pivot_added(table(grams=2**62))
+    assert month_arrays.pivot_added(table().slice(0, 0)).rows == 0
+
+
+def test_the_numpy_month_update_reads_stored_rows_in_any_order_and_refuses_a_broken_one():
+    caps = month_arrays.Caps.of(
+        pa.table(
+            {
+                "behaviour_id": pa.array([1, 2], pa.int64()),
+                "daily_cap": pa.array([500, None], pa.int64()),
+                "monthly_cap": pa.array([None, 900], pa.int64()),
+            }
+        )
+    )
+    events = pa.table(
+        {
+            "resident_id": pa.array([3, 1, 3], pa.int32()),
+            "behaviour_id": pa.array([1, 2, 2], pa.int16()),
+            "version_id": pa.array([1, 1, 1], pa.int16()),
+            "month": pa.array([24_300] * 3, pa.int16()),
+            "dom": pa.array([2, 31, 1], pa.int8()),
+            "reduction_g": pa.array([450, 700, 0], pa.int64()),
+        }
+    )
+    day_2 = [None] * DAYS_IN_ROW
+    day_2[1] = 300
+    stored = {  # (resident, behaviour) -> packed days; stored in no particular order
+        (3, 2): None,
+        (3, 1): pack_days(day_2),
+        (9, 1): pack_days(day_2),  # a row no event touches: not in the result
+    }
+
+    def table(days: dict) -> pa.Table:
+        keys = list(days)
+        return pa.table(
+            {
+                "resident_id": pa.array([k[0] for k in keys], pa.int64()),
+                "behaviour_id": pa.array([k[1] for k in keys], pa.int64()),
+                "month": pa.array([24_300] * len(keys), pa.int64()),
+                "reduction_g": pa.array([0 if d is None else 300 for d in days.values()], pa.int64()),
+                "day_credited_g": pa.array([0 if d is None else 300 for d in days.values()], pa.int64()),
+                "credited_g": pa.array([0 if d is None else 300 for d in days.values()], pa.int64()),
+                "days": pa.array(list(days.values()), pa.string()),
+            }
+        )
+
+    got = month_arrays.month_update(month_arrays.pivot_added(events), table(stored), caps).to_pylist()
+    assert [(r["resident_id"], r["behaviour_id"], r["stored"]) for r in got] == [
+        (1, 2, False),
+        (3, 1, True),
+        (3, 2, True),
+    ]
+    assert unpack_days(got[1]["days"])[1] == 750 and got[1]["day_credited_g"] == 500  # day 2 capped
+    assert got[1]["reduction_g"] == 750 and got[1]["old_credited"] == 300
+    assert unpack_days(got[2]["days"])[0] == 0  # a day whose events reduced nothing is kept, as 0
+    assert got[0]["credited_g"] == 700 and got[0]["days"].endswith(",700")
+    with pytest.raises(ValueError, match="resident 3, behaviour 1, month 24300"):
+        month_arrays.month_update(month_arrays.pivot_added(events), table({(3, 1): "1,2,3"}), caps)
+    unknown = events.set_column(1, "behaviour_id", pa.array([1, 2, 7], pa.int16()))
+    with pytest.raises(ValueError, match="not in the catalogue"):
+        month_arrays.month_update(month_arrays.pivot_added(unknown), table({}), caps)

@@ -858,7 +858,7 @@ def add_to_month(
     before: MonthRow, added: Mapping[int, int], *, daily_cap_g: int | None, monthly_cap_g: int | None
 ) -> MonthRow:
     """``before`` plus new reductions by day of month (1-31): ``apply_reductions`` for one month
-    row, the form the intake stores and the bulk path computes set-based (``month_sql``). Only
+    row, the form the intake stores and the bulk path computes set-based (``service.month_arrays``). Only
     the days that change are visited: ``before``'s sums hold the others."""
     days = list(before.days)
     reduction, day_credited = before.reduction_g, before.day_credited_g

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
-from seagreen.carbon_account.service import month_sql
+from seagreen.carbon_account.service import month_arrays
 from seagreen.carbon_account.service.intake import Catalogue
 from seagreen.carbon_account.service.points import post_points
 from seagreen.kit import heap
@@ -116,7 +116,9 @@ class PendingTotals:
         self._run("SET enable_progress_bar = false")
         if temp_dir is not None:
             self._run("SET temp_directory = ?", [str(temp_dir)])
-        self.db.register("behaviours", _catalogue_table(catalogue))
+        behaviours = _catalogue_table(catalogue)
+        self.db.register("behaviours", behaviours)
+        self.caps = month_arrays.Caps.of(behaviours)
         self.chunks: dict[int, list[pa.Table]] = {}  # batch id -> its new events (PENDING)
         self.batches: list[int] = []
         self.rows = 0
@@ -227,27 +229,29 @@ class PendingTotals:
         return max(1, -(-month_rows // PART_MONTH_ROWS))
 
     def _part(self, part: int, parts: int, stored: pa.Table, *, settle: bool) -> pa.Table | None:
-        """One part of the residents: ``month_sql.month_update`` of its pending events and its stored
-        month rows (``stored``) into ``new_months``, then its residents' version totals and points
-        into ``new_versions`` and ``new_residents``; with ``settle``, the residents owed points.
+        """One part of the residents: its pending events summed by day and added to its stored
+        month rows (``stored``; ``month_arrays``, NumPy) into ``new_months``, then its residents'
+        version totals and points into ``new_versions`` and ``new_residents`` (DuckDB); with
+        ``settle``, the residents owed points.
 
-        A part's pivot keeps 32 sums a month row, and its month rows are unpacked into 31 day
-        columns; only the narrow result (days packed again) is kept across parts. Computed for all
+        A part's pivot keeps 31 day sums a month row, and its stored rows are unpacked into 31
+        days; only the narrow result (days packed again) is kept across parts. Computed for all
         residents at once, a flush of 400k month rows grew the ingest by 480 MB (docs/decisions/0005,
         phase 6); the stored month rows are read a part at a time too (phase 7). Runs on the flush's
-        worker thread and touches nothing but DuckDB (phase 8)."""
+        worker thread and touches nothing but DuckDB and NumPy (phase 8)."""
         where = "" if parts == 1 else f" WHERE {part_of(parts)} = {part}"
-        added = month_sql.pivot_added(f"(SELECT * FROM pending{where})")
-        self._run(f"CREATE OR REPLACE TEMP TABLE added AS {added}")
-        self.db.register("old_months_packed", stored)
+        events = self.db.sql(
+            f"SELECT resident_id, behaviour_id, version_id, month, dom, reduction_g FROM pending{where}"
+        ).to_arrow_table()
+        added = month_arrays.pivot_added(events)
+        del events
+        self.db.register("part_months", month_arrays.month_update(added, stored, self.caps))
+        del added
         try:
-            unpacked = month_sql.unpack_days("old_months_packed")
-            update = month_sql.month_update("added", "behaviours", f"({unpacked})")
             into = "CREATE TEMP TABLE new_months AS " if part == 0 else "INSERT INTO new_months "
-            self._run(into + update)
+            self._run(into + "SELECT * FROM part_months")
         finally:
-            self.db.unregister("old_months_packed")
-        self._run("DROP TABLE added")
+            self.db.unregister("part_months")
         months = f"(SELECT * FROM new_months{where})"
         of_old = where.replace("WHERE ", "WHERE o.")
         self._run(
@@ -311,7 +315,7 @@ class PendingTotals:
         ingest_id: int,
         settle: bool,
     ) -> Accounted:
-        """``month_sql`` over ``pending`` and the stored rows, part by part; the points owed posted
+        """``month_arrays`` over ``pending`` and the stored rows, part by part; the points owed posted
         (``settle``); the new totals written.
 
         DuckDB computes a part on a worker thread while this thread reads the next part's stored
@@ -346,7 +350,7 @@ class PendingTotals:
             "SELECT resident_id, added_reduction, added_credited, points, settled_now FROM new_residents "
             "ORDER BY resident_id"
         )
-        month_columns = ", ".join(month_sql.STORED_COLUMNS)
+        month_columns = ", ".join(sql_bulk.MONTH_COLUMNS)
         ordered = "ORDER BY resident_id, behaviour_id, month"
         months_where = ""
         if sql.dialect == "postgresql":
