@@ -93,8 +93,9 @@ def test_the_stored_form_refuses_a_short_row_and_a_negative_reduction():
     rows=st.lists(st.tuples(st.sampled_from([None, (100, 800, 700)]), additions), min_size=1, max_size=6),
     daily=caps,
     monthly=caps,
+    slice_rows=st.integers(1, 7),
 )
-def test_the_numpy_form_equals_the_domain(rows, daily, monthly):
+def test_the_numpy_form_equals_the_domain(rows, daily, monthly, slice_rows):
     old_rows, added_rows, expected = [], [], []
     for key, (stored, by_day) in enumerate(rows):
         before = MonthRow()
@@ -151,9 +152,10 @@ def test_the_numpy_form_equals_the_domain(rows, daily, monthly):
             "monthly_cap": pa.array([monthly], pa.int64()),
         }
     )
-    got = month_arrays.month_update(
-        month_arrays.pivot_added(events), stored, month_arrays.Caps.of(caps_table)
-    ).to_pylist()
+    with mock.patch.object(month_arrays, "SLICE_ROWS", slice_rows):  # the days in slices of rows
+        got = month_arrays.month_update(
+            month_arrays.pivot_added(events), stored, month_arrays.Caps.of(caps_table)
+        ).to_pylist()
     assert [
         (
             r["resident_id"],

@@ -245,6 +245,7 @@ class PendingTotals:
         ).to_arrow_table()
         added = month_arrays.pivot_added(events)
         del events
+        heap.release_free_heap()  # the pivot's sort, freed into this thread's arena (kit/heap.py)
         self.db.register("part_months", month_arrays.month_update(added, stored, self.caps))
         del added
         try:
@@ -252,6 +253,7 @@ class PendingTotals:
             self._run(into + "SELECT * FROM part_months")
         finally:
             self.db.unregister("part_months")
+        heap.release_free_heap()  # the part's arrays, freed into this thread's arena (kit/heap.py)
         months = f"(SELECT * FROM new_months{where})"
         of_old = where.replace("WHERE ", "WHERE o.")
         self._run(
