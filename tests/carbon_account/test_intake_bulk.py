@@ -243,6 +243,7 @@ class Crash(Exception):
         (3, 150, "group"),  # some groups accounted, the last ones not
         (1, 150, "accounting"),  # inside the accounting transaction, before its commit
         (2, 1, "accounting"),
+        (1, 10_000, "settlement"),  # posting the last part's points while its totals are staged
     ],
 )
 def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
@@ -269,14 +270,25 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
         if where == "group" and committed == crash_after:
             raise Crash
 
+    posted = bulk_accounting.post_points
+    postings: list[int] = []
+
+    def crash_in_settlement(*args, **kwargs):
+        postings.append(1)
+        if where == "settlement" and len(postings) == crash_after:
+            raise Crash
+        return posted(*args, **kwargs)
+
     with fresh_database(database_url, tmp_path / "crash") as (url, transactions):
         monkeypatch.setattr(sql_bulk, "mark_accounted", crash_in_accounting)
+        monkeypatch.setattr(bulk_accounting, "post_points", crash_in_settlement)
         with pytest.raises(Crash):
             ingest(
                 url, transactions, path, group_rows=100, after_batch=crash_after_group, flush_rows=flush_rows
             )
         assert list((tmp_path / "tmp").iterdir()) == []
         monkeypatch.setattr(sql_bulk, "mark_accounted", accounted)
+        monkeypatch.setattr(bulk_accounting, "post_points", posted)
         resumed = ingest(url, transactions, path, group_rows=100, flush_rows=flush_rows)
         assert state(transactions) == expected
         assert (resumed.accepted, resumed.rejected, resumed.points, resumed.reduction_g) == (
@@ -288,6 +300,31 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
         with open(resumed.quarantine, encoding="utf-8") as a, open(clean.quarantine, encoding="utf-8") as b:
             assert a.read() == b.read()
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_new_month_rows_that_cannot_be_copied_are_written_with_the_stored_ones(
+    database_url, tmp_path, monkeypatch
+):
+    """PostgreSQL COPYs a flush's new month rows; should one be stored already (it cannot, under
+    the intake lock), none is copied and all are written as upserts, with the same totals. Two
+    flushes, so that the second has stored rows and new ones."""
+    if is_sqlite(database_url):
+        pytest.skip("SQLite writes every month row by upsert")
+    path = write_text(tmp_path / "events.csv", csv_text(rows(600, seed=5)))
+    with fresh_database(database_url, tmp_path / "copied") as (url, transactions):
+        ingest(url, transactions, path, group_rows=100, flush_rows=1)
+        expected = state(transactions)
+    copies: list[int] = []
+
+    def refused(_sql, months):
+        copies.append(months.num_rows)
+        return False
+
+    monkeypatch.setattr(sql_bulk, "copy_new_months", refused)
+    with fresh_database(database_url, tmp_path / "upserted") as (url, transactions):
+        ingest(url, transactions, path, group_rows=100, flush_rows=1)
+        assert state(transactions) == expected
+    assert len([rows for rows in copies if rows]) >= 2, copies
 
 
 @pytest.mark.slow

@@ -65,6 +65,20 @@ Rows: TypeAlias = "pa.Table | pa.RecordBatchReader"
 """Rows to put somewhere: a table, or a stream of batches read once (never held all at once)."""
 
 
+@dataclass(frozen=True)
+class Staged:
+    """Tables ``BulkSql.stage`` made ready to put: a scratch file (SQLite), or the tables read."""
+
+    path: Path | None
+    names: tuple[str, ...]
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    def discard(self) -> None:
+        """A scratch file that was never put (its transaction failed first) is deleted."""
+        if self.path is not None:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
 def write_scratch(path: Path, tables: dict[str, Rows]) -> None:
     """Write Arrow tables into a new SQLite file of their own, through ADBC, without journal or
     fsync (a throwaway: a crash loses it with its transaction). Each is a rowid table whose rowids
@@ -207,18 +221,32 @@ class BulkSql:
         """Make Arrow tables readable as tables for the rest of the transaction; return their names
         (on SQLite all in one scratch file, on PostgreSQL temporary tables dropped at commit). A
         stream of batches goes to the scratch file as it comes; elsewhere it is read whole first."""
+        return self.put_staged(self.stage(tables))
+
+    def stage(self, tables: dict[str, Rows]) -> Staged:
+        """``put``'s first half, which uses neither the session nor its connection, so another
+        thread may do it meanwhile: on SQLite the scratch file written, elsewhere the rows read."""
         if self.dialect == "postgresql" or not self._attach:
-            return self._put_whole(
-                {
-                    name: rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows
-                    for name, rows in tables.items()
-                }
-            )
+            whole = {
+                name: rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows
+                for name, rows in tables.items()
+            }
+            return Staged(None, tuple(tables), whole)
         directory = Path(tempfile.mkdtemp(prefix="seagreen-put-", dir=self._scratch_dir))
         path = directory / "tables.db"
-        write_scratch(path, tables)
-        alias = self.attach(path)
-        return {name: f"{alias}.{name}" for name in tables}
+        try:
+            write_scratch(path, tables)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        return Staged(path, tuple(tables))
+
+    def put_staged(self, staged: Staged) -> dict[str, str]:
+        """``put``'s second half, in this transaction: the staged tables' names."""
+        if staged.path is None:
+            return self._put_whole(staged.tables)
+        alias = self.attach(staged.path)
+        return {name: f"{alias}.{name}" for name in staged.names}
 
     def _put_whole(self, tables: dict[str, pa.Table]) -> dict[str, str]:
         if self.dialect == "postgresql":
@@ -676,21 +704,20 @@ def copy_new_months(sql: BulkSql, months: pa.Table) -> bool:
     return _unless_a_key_exists(sql, copy) is not None
 
 
-def write_totals(
-    sql: BulkSql,
-    *,
-    months: Rows,
-    versions: pa.Table,
-    residents: pa.Table,
-    last_batch_id: int,
-) -> None:
-    """Write the new totals: month and version rows as their new values; residents' reduction and
-    credited grams as additions, their points as the new total, and where ``settled_now`` their
-    points as posted to the ledger by this flush (``settled_batch_id`` = ``last_batch_id``)."""
-    last = int(last_batch_id)
-    names = sql.put(
+def stage_totals(sql: BulkSql, *, months: Rows, versions: pa.Table, residents: pa.Table) -> Staged:
+    """``write_totals``' rows made ready (``BulkSql.stage``: any thread may do it)."""
+    return sql.stage(
         {"carbon_flush_months": months, "carbon_flush_versions": versions, "carbon_flush_people": residents}
     )
+
+
+def write_totals(sql: BulkSql, staged: Staged, *, last_batch_id: int) -> None:
+    """Write the new totals (``stage_totals``): month and version rows as their new values;
+    residents' reduction and credited grams as additions, their points as the new total, and where
+    ``settled_now`` their points as posted to the ledger by this flush (``settled_batch_id`` =
+    ``last_batch_id``)."""
+    last = int(last_batch_id)
+    names = sql.put_staged(staged)
     columns = ", ".join(MONTH_COLUMNS)
     sql.run(
         f"INSERT INTO carbon_month_totals ({columns}) SELECT {columns} FROM {names['carbon_flush_months']} "

@@ -18,7 +18,7 @@ before accounting it is read back from ``carbon_events`` and accounted the same 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -329,58 +329,107 @@ class PendingTotals:
         db.register("old_points", old.points)
         for name in ("new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
+        staging: Future[_Staged] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="seagreen-accounting") as worker:
-            running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
-            refs = old.refs() if settle else {}  # while the first part is computed
-            for part in range(parts):
-                stored = old.months(part + 1) if part + 1 < parts else None  # while part is computed
-                owed = running.result()
-                if stored is not None:
-                    running = worker.submit(self._part, part + 1, parts, stored, settle=settle)
-                    del stored
-                if owed is not None and owed.num_rows:
-                    self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
-        del old  # the registrations hold what is still needed of it
+            try:
+                running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
+                refs = old.refs() if settle else {}  # while the first part is computed
+                for part in range(parts):
+                    stored = old.months(part + 1) if part + 1 < parts else None  # while part is computed
+                    owed = running.result()
+                    if stored is not None:
+                        running = worker.submit(self._part, part + 1, parts, stored, settle=settle)
+                        del stored
+                    else:  # the new totals go to a scratch file while the last points are posted
+                        staging = worker.submit(self._stage_totals, sql)
+                    if owed is not None and owed.num_rows:
+                        self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
+                if staging is None:
+                    raise RuntimeError("a flush's last part did not stage its totals")
+                staged = staging.result()
+            except BaseException:
+                if staging is not None:  # a scratch file made for nothing is deleted once it is made
+                    staging.add_done_callback(_discard_staged)
+                raise
+        del old
+        try:
+            new_months = staged.new_months
+            if new_months is not None and not sql_bulk.copy_new_months(sql, new_months):
+                staged = staged.with_new_rows_as_updates(new_months)
+            sql_bulk.write_totals(sql, staged.totals, last_batch_id=last_batch_id)
+        except BaseException:
+            staged.totals.discard()
+            raise
+        reduction, credited, points = staged.sums
+        return Accounted(batches, reduction, credited, points)
+
+    def _stage_totals(self, sql: sql_bulk.BulkSql) -> _Staged:
+        """On the worker, once every part is computed and while the writer posts the last part's
+        points: the new totals read from DuckDB and made ready to write (``stage_totals``: on
+        SQLite a scratch file), and the flush's sums (docs/decisions/0005, phase 19)."""
+        db = self.db
         # the largest input, no longer needed (20M events: the flush's peak, while the new totals
         # are written, 1.26 -> 1.1 GB)
-        db.unregister("pending")
-        for name in ("old_versions", "old_points"):
+        for name in ("pending", "old_versions", "old_points"):
             db.unregister(name)
-        heap.release_free_heap()  # what the parts and the settlement freed, before the totals are written
-        versions = db.sql("SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL")
-        residents = db.sql(
-            "SELECT resident_id, added_reduction, added_credited, points, settled_now FROM new_residents "
-            "ORDER BY resident_id"
-        )
+        heap.release_free_heap()  # what the parts freed, before the totals are written
         month_columns = ", ".join(sql_bulk.MONTH_COLUMNS)
         ordered = "ORDER BY resident_id, behaviour_id, month"
+        new_months = None
         months_where = ""
         if sql.dialect == "postgresql":
             # the rows no stored row had go in by COPY, not through a temporary table and an
             # upsert: less than half the server's time for a flush of new rows (0005, phase 10)
-            new_rows = db.sql(f"SELECT {month_columns} FROM new_months WHERE NOT stored {ordered}")
-            if sql_bulk.copy_new_months(sql, new_rows.to_arrow_table()):
-                months_where = " WHERE stored"
-        # the month rows stream from DuckDB to the database, never all as Arrow at once (the last
-        # query on this connection until they are read: DuckDB runs one at a time)
-        months = db.sql(f"SELECT {month_columns} FROM new_months{months_where} {ordered}")
-        sql_bulk.write_totals(
-            sql,
-            versions=versions.to_arrow_table(),
-            residents=residents.to_arrow_table(),
-            months=months.to_arrow_reader(MONTH_BATCH_ROWS),
-            last_batch_id=last_batch_id,
-        )
+            new_months = db.sql(
+                f"SELECT {month_columns} FROM new_months WHERE NOT stored {ordered}"
+            ).to_arrow_table()
+            months_where = " WHERE stored"
+        versions = db.sql(
+            "SELECT resident_id, version_id, credited_g FROM new_versions ORDER BY ALL"
+        ).to_arrow_table()
+        residents = db.sql(
+            "SELECT resident_id, added_reduction, added_credited, points, settled_now FROM new_residents "
+            "ORDER BY resident_id"
+        ).to_arrow_table()
         sums = self._run(
             "SELECT COALESCE(SUM(added_reduction), 0), COALESCE(SUM(added_credited), 0), "
             "COALESCE(SUM(points - old_points), 0) FROM new_residents"
         )[0]
-        return Accounted(batches, int(sums[0]), int(sums[1]), int(sums[2]))
+        # the month rows stream from DuckDB to the scratch file, never all as Arrow at once (the
+        # last query on this connection until they are read: DuckDB runs one at a time)
+        months = db.sql(f"SELECT {month_columns} FROM new_months{months_where} {ordered}")
+        totals = sql_bulk.stage_totals(
+            sql, months=months.to_arrow_reader(MONTH_BATCH_ROWS), versions=versions, residents=residents
+        )
+        return _Staged(totals, new_months, (int(sums[0]), int(sums[1]), int(sums[2])))
 
     def _reset(self) -> None:
         for name in ("added", "new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
         self.chunks, self.batches, self.rows = {}, [], 0
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A flush's new totals made ready on the worker (``PendingTotals._stage_totals``): the rows
+    to write, the new month rows to COPY first (PostgreSQL), and the flush's sums of added
+    reduction, credited grams and points."""
+
+    totals: sql_bulk.Staged
+    new_months: pa.Table | None
+    sums: tuple[int, int, int]
+
+    def with_new_rows_as_updates(self, new_months: pa.Table) -> _Staged:
+        """The new month rows could not be copied (PostgreSQL found one stored meanwhile): they
+        are written with the stored ones, as upserts."""
+        tables = dict(self.totals.tables)
+        tables["carbon_flush_months"] = pa.concat_tables([tables["carbon_flush_months"], new_months])
+        return _Staged(sql_bulk.Staged(None, self.totals.names, tables), None, self.sums)
+
+
+def _discard_staged(staging: Future[_Staged]) -> None:
+    if staging.exception() is None:
+        staging.result().totals.discard()
 
 
 def account(
