@@ -6,6 +6,7 @@ from __future__ import annotations
 from unittest import mock
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -396,6 +397,26 @@ def test_the_numpy_day_pivot_refuses_what_it_cannot_sum_exactly():
         month_arrays.pivot_added(table(dom=32))
     with pytest.raises(OverflowError):
         month_arrays.pivot_added(table(grams=2**62))
+    with pytest.raises(ValueError, match="negative"):
+        month_arrays.pivot_added(table(grams=-1))
+    # one very large reduction among many small ones is summed, not refused: only a sum that
+    # could leave 64 bits is (the largest quantity a partner may send times a large factor)
+    count = 500_000
+    grams = np.ones(count, np.int64)
+    grams[0] = 10**13
+    many = pa.table(
+        {
+            "resident_id": pa.array(np.ones(count, np.int32)),
+            "behaviour_id": pa.array(np.ones(count, np.int16)),
+            "version_id": pa.array(np.ones(count, np.int16)),
+            "month": pa.array(np.full(count, 24_300, np.int16)),
+            "dom": pa.array(np.ones(count, np.int8)),
+            "reduction_g": pa.array(grams),
+        }
+    )
+    assert month_arrays.pivot_added(many).days[0].tolist() == [10**13 + count - 1]
+    big = 2**61
+    assert month_arrays._exact_sum(np.array([big - 1, big - 1, 5], np.int64)) == 2 * big + 3
     assert month_arrays.pivot_added(table().slice(0, 0)).rows == 0
 
 

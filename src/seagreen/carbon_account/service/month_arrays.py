@@ -62,7 +62,9 @@ def pivot_added(events: pa.Table) -> Added:
             raise ValueError(f"{name} out of the pivot's range: {int(values.min())} … {int(values.max())}")
     if int(dom.min()) < 1 or int(dom.max()) > DAYS_IN_ROW:
         raise ValueError(f"day of month out of range: {int(dom.min())} … {int(dom.max())}")
-    if int(grams.min()) < 0 or int(grams.max()) * len(grams) >= _LIMIT:
+    if int(grams.min()) < 0:
+        raise ValueError("a negative reduction")
+    if _exact_sum(grams) >= _LIMIT:  # then no sum of them, and no sum with a stored one, can overflow
         raise OverflowError("the events' reductions could overflow a 64-bit sum")
     key = resident.astype(np.int64)
     key <<= 32
@@ -142,7 +144,7 @@ def month_update(added: Added, stored: pa.Table, caps: Caps) -> pa.Table:
         had = source[part] >= 0
         if had.any():
             values, present = _unpack(packed_days.take(pa.array(source[part][had])), added.key[part][had])
-            if int(values.max()) >= _LIMIT:
+            if int(values.max()) >= _LIMIT >> 5:  # 31 of them, capped or not, still sum below 2^62
                 raise OverflowError("a month row's sums could overflow 64 bits")
             days[:, had] += values
             seen[:, had] |= present
@@ -217,6 +219,17 @@ def _pack(days: np.ndarray, seen: np.ndarray) -> pa.Array:
 
 def _split(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return key >> 32, (key >> 16) & 0xFFFF, key & 0xFFFF
+
+
+def _exact_sum(values: np.ndarray) -> int:
+    """The sum of non-negative int64 ``values``, exactly (a NumPy sum wraps around silently):
+    their high and low 31 bits summed apart, neither of which can overflow for fewer than 2^31
+    values."""
+    if len(values) >= 1 << 31:
+        raise OverflowError("too many values to sum exactly")
+    high = int((values >> 31).sum())
+    low = int((values & ((1 << 31) - 1)).sum())
+    return (high << 31) + low
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray:
