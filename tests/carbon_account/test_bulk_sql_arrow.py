@@ -137,3 +137,24 @@ def test_new_month_rows_go_in_by_copy_and_a_stored_one_sends_them_back_whole(ses
         "SELECT resident_id, reduction_g, days FROM carbon_month_totals WHERE resident_id > 90000 ORDER BY 1"
     )
     assert stored == [(90_001, 5, "5" + "," * 30), (90_002, 5, "5" + "," * 30)]
+
+
+def test_a_staged_scratch_file_is_deleted_at_release_whether_it_was_put_or_not(tmp_path: Path) -> None:
+    """A flush stages its new totals on another thread (``BulkSql.stage``) while its transaction
+    goes on; should the transaction fail before they are put, the file must not outlive it."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'staged.db'}")
+    factory = make_session_factory(engine)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    try:
+        with unit_of_work(factory) as session:
+            sql = BulkSql(session, scratch)
+            put = sql.put_staged(sql.stage({"kept": STREAMED}))
+            unused = sql.stage({"never_put": _stream(STREAMED)})
+            assert unused.path is not None and unused.path.exists()
+            assert sql.arrow(f"SELECT k, t FROM {put['kept']} ORDER BY k", STREAMED.schema) == STREAMED
+            assert len(list(scratch.iterdir())) == 2
+        sql.release()  # after the transaction, as the ingest's flushes do
+        assert list(scratch.iterdir()) == []
+    finally:
+        engine.dispose()

@@ -73,11 +73,6 @@ class Staged:
     names: tuple[str, ...]
     tables: dict[str, pa.Table] = field(default_factory=dict)
 
-    def discard(self) -> None:
-        """A scratch file that was never put (its transaction failed first) is deleted."""
-        if self.path is not None:
-            shutil.rmtree(self.path.parent, ignore_errors=True)
-
 
 def write_scratch(path: Path, tables: dict[str, Rows]) -> None:
     """Write Arrow tables into a new SQLite file of their own, through ADBC, without journal or
@@ -132,6 +127,7 @@ class BulkSql:
         self._scratch_dir = scratch_dir
         self._attach = attach  # False: a caller whose transaction another entrypoint ends (no scratch)
         self._attached: list[tuple[str, Path]] = []
+        self._staged: list[Path] = []  # scratch directories ``stage`` made, put or not
         self._temporary: list[str] = []
         self._checkpoints_off = False
         self._cache_bounded = False
@@ -233,12 +229,9 @@ class BulkSql:
             }
             return Staged(None, tuple(tables), whole)
         directory = Path(tempfile.mkdtemp(prefix="seagreen-put-", dir=self._scratch_dir))
+        self._staged.append(directory)  # deleted by ``release``, whether it is ever put or not
         path = directory / "tables.db"
-        try:
-            write_scratch(path, tables)
-        except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)
-            raise
+        write_scratch(path, tables)
         return Staged(path, tuple(tables))
 
     def put_staged(self, staged: Staged) -> dict[str, str]:
@@ -282,13 +275,16 @@ class BulkSql:
             self._raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             self._cache_bounded = False
         attached, self._attached = self._attached, []
-        for alias, path in attached:
-            try:
-                self._raw.execute(f"DETACH DATABASE {alias}")
-            finally:
-                path.unlink(missing_ok=True)
-                if path.parent.name.startswith("seagreen-put-"):
-                    shutil.rmtree(path.parent, ignore_errors=True)
+        staged, self._staged = self._staged, []
+        try:
+            for alias, path in attached:
+                try:
+                    self._raw.execute(f"DETACH DATABASE {alias}")
+                finally:
+                    path.unlink(missing_ok=True)
+        finally:
+            for directory in staged:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
 def background_checkpoints(session: Session) -> BackgroundCheckpoints:

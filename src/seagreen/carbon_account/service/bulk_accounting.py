@@ -320,46 +320,38 @@ class PendingTotals:
         """``month_arrays`` over ``pending`` and the stored rows, part by part; the points owed posted
         (``settle``); the new totals written.
 
-        DuckDB computes a part on a worker thread while this thread reads the next part's stored
-        month rows and posts the previous part's points to the ledger (Python and the database,
-        which DuckDB does not wait for): the settlement of a file's residents took as long as
-        its accounting, one after the other, on one core (docs/decisions/0005, phase 8)."""
+        A part is computed on a worker thread (NumPy and DuckDB) while this thread reads the next
+        part's stored month rows and posts the previous part's points to the ledger (Python and the
+        database, which the worker does not wait for): the settlement of a file's residents took as
+        long as its accounting, one after the other, on one core (docs/decisions/0005, phase 8)."""
         db = self.db
         db.register("old_versions", old.versions)
         db.register("old_points", old.points)
         for name in ("new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
+        # a scratch file staged for a flush that then fails is deleted by ``sql.release``
         staging: Future[_Staged] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="seagreen-accounting") as worker:
-            try:
-                running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
-                refs = old.refs() if settle else {}  # while the first part is computed
-                for part in range(parts):
-                    stored = old.months(part + 1) if part + 1 < parts else None  # while part is computed
-                    owed = running.result()
-                    if stored is not None:
-                        running = worker.submit(self._part, part + 1, parts, stored, settle=settle)
-                        del stored
-                    else:  # the new totals go to a scratch file while the last points are posted
-                        staging = worker.submit(self._stage_totals, sql)
-                    if owed is not None and owed.num_rows:
-                        self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
-                if staging is None:
-                    raise RuntimeError("a flush's last part did not stage its totals")
-                staged = staging.result()
-            except BaseException:
-                if staging is not None:  # a scratch file made for nothing is deleted once it is made
-                    staging.add_done_callback(_discard_staged)
-                raise
+            running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
+            refs = old.refs() if settle else {}  # while the first part is computed
+            for part in range(parts):
+                stored = old.months(part + 1) if part + 1 < parts else None  # while part is computed
+                owed = running.result()
+                if stored is not None:
+                    running = worker.submit(self._part, part + 1, parts, stored, settle=settle)
+                    del stored
+                else:  # the new totals go to a scratch file while the last points are posted
+                    staging = worker.submit(self._stage_totals, sql)
+                if owed is not None and owed.num_rows:
+                    self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
+            if staging is None:
+                raise RuntimeError("a flush's last part did not stage its totals")
+            staged = staging.result()
         del old
-        try:
-            new_months = staged.new_months
-            if new_months is not None and not sql_bulk.copy_new_months(sql, new_months):
-                staged = staged.with_new_rows_as_updates(new_months)
-            sql_bulk.write_totals(sql, staged.totals, last_batch_id=last_batch_id)
-        except BaseException:
-            staged.totals.discard()
-            raise
+        new_months = staged.new_months
+        if new_months is not None and not sql_bulk.copy_new_months(sql, new_months):
+            staged = staged.with_new_rows_as_updates(new_months)
+        sql_bulk.write_totals(sql, staged.totals, last_batch_id=last_batch_id)
         reduction, credited, points = staged.sums
         return Accounted(batches, reduction, credited, points)
 
@@ -404,7 +396,7 @@ class PendingTotals:
         return _Staged(totals, new_months, (int(sums[0]), int(sums[1]), int(sums[2])))
 
     def _reset(self) -> None:
-        for name in ("added", "new_months", "new_versions", "new_residents"):
+        for name in ("new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
         self.chunks, self.batches, self.rows = {}, [], 0
 
@@ -425,11 +417,6 @@ class _Staged:
         tables = dict(self.totals.tables)
         tables["carbon_flush_months"] = pa.concat_tables([tables["carbon_flush_months"], new_months])
         return _Staged(sql_bulk.Staged(None, self.totals.names, tables), None, self.sums)
-
-
-def _discard_staged(staging: Future[_Staged]) -> None:
-    if staging.exception() is None:
-        staging.result().totals.discard()
 
 
 def account(

@@ -66,10 +66,7 @@ def pivot_added(events: pa.Table) -> Added:
         raise ValueError("a negative reduction")
     if _exact_sum(grams) >= _LIMIT:  # then no sum of them, and no sum with a stored one, can overflow
         raise OverflowError("the events' reductions could overflow a 64-bit sum")
-    key = resident.astype(np.int64)
-    key <<= 32
-    key |= behaviour.astype(np.int64) << 16
-    key |= month
+    key = _key(resident, behaviour, month)
     del resident, behaviour, month
     keys, row = np.unique(key, return_inverse=True)
     del key
@@ -175,10 +172,8 @@ def _stored_rows(keys: np.ndarray, stored: pa.Table) -> tuple[np.ndarray, np.nda
     """Positions in ``keys`` (sorted) of the stored rows that are there, and those rows' indexes."""
     if not stored.num_rows or not len(keys):
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    stored_key = (
-        (_column(stored, "resident_id").astype(np.int64) << 32)
-        | (_column(stored, "behaviour_id").astype(np.int64) << 16)
-        | _column(stored, "month").astype(np.int64)
+    stored_key = _key(
+        _column(stored, "resident_id"), _column(stored, "behaviour_id"), _column(stored, "month")
     )
     at = np.minimum(np.searchsorted(keys, stored_key), len(keys) - 1)
     found = np.flatnonzero(keys[at] == stored_key)
@@ -193,8 +188,7 @@ def _unpack(packed: pa.ChunkedArray | pa.Array, keys: np.ndarray) -> tuple[np.nd
     fields = pc.split_pattern(filled, ",")
     lengths = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
     if rows and (lengths != DAYS_IN_ROW).any():
-        bad = int(keys[int(np.flatnonzero(lengths != DAYS_IN_ROW)[0])])
-        resident, behaviour, month = bad >> 32, (bad >> 16) & 0xFFFF, bad & 0xFFFF
+        resident, behaviour, month = (int(v) for v in _split(keys[np.flatnonzero(lengths != DAYS_IN_ROW)[0]]))
         raise ValueError(
             f"the stored month row of resident {resident}, behaviour {behaviour}, month {month} "
             f"holds not {DAYS_IN_ROW} days"
@@ -215,6 +209,16 @@ def _pack(days: np.ndarray, seen: np.ndarray) -> pa.Array:
         pc.cast(pa.array(days[day], pa.int64(), mask=~seen[day]), pa.string()) for day in range(DAYS_IN_ROW)
     ]
     return pc.binary_join_element_wise(*texts, ",", null_handling="replace", null_replacement="")
+
+
+def _key(resident: np.ndarray, behaviour: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """A month row's key in one int64 (resident below 2^31, behaviour and month below 2^16):
+    sorting it sorts by resident, behaviour, month. ``_split`` reverses it."""
+    key = resident.astype(np.int64)
+    key <<= 32
+    key |= behaviour.astype(np.int64) << 16
+    key |= month
+    return key
 
 
 def _split(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
