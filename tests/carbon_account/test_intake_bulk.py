@@ -30,6 +30,7 @@ from seagreen.carbon_account.service import bulk, bulk_accounting
 from seagreen.db.engine import is_sqlite, make_engine, make_session_factory
 from seagreen.db.migrate import upgrade
 from seagreen.db.uow import unit_of_work
+from seagreen.kit import heap
 from seagreen.ledger import service as ledger
 from tests.db.scratch import scratch_database
 from tests.factories.carbon_account import (
@@ -470,6 +471,41 @@ def test_whichever_thread_writes_a_groups_scratch_file_the_result_is_the_same(
             assert len(writers) - len(checks_thread) >= 6, writers
     else:
         assert writers == []
+
+
+def test_a_files_groups_and_accountings_run_with_large_blocks_mapped(database_url, tmp_path, monkeypatch):
+    """The whole ingest runs inside ``heap.large_blocks_mapped``: a long one's arenas would otherwise
+    grow around its large transient tables (kit/heap.py; 50M events peaked over 1 GB)."""
+    path = write_text(tmp_path / "events.csv", csv_text(rows(200, seed=5)))
+    mapped = {"now": False}
+    seen: list[tuple[str, bool]] = []
+    large_blocks_mapped = heap.large_blocks_mapped
+    commit_group, account = bulk._commit_group, bulk_accounting.account
+
+    @contextmanager
+    def recorded_mapping(*args, **kwargs):
+        with large_blocks_mapped(*args, **kwargs) as done:
+            mapped["now"] = True
+            try:
+                yield done
+            finally:
+                mapped["now"] = False
+
+    def noting(label, function):
+        def noted(*args, **kwargs):
+            seen.append((label, mapped["now"]))
+            return function(*args, **kwargs)
+
+        return noted
+
+    monkeypatch.setattr(heap, "large_blocks_mapped", recorded_mapping)
+    monkeypatch.setattr(bulk, "_commit_group", noting("group", commit_group))
+    monkeypatch.setattr(bulk_accounting, "account", noting("accounting", account))
+    with fresh_database(database_url, tmp_path / "db") as (url, transactions):
+        ingest(url, transactions, path, group_rows=50, flush_rows=60)
+    assert {label for label, _ in seen} == {"group", "accounting"}
+    assert all(inside for _, inside in seen), seen
+    assert mapped["now"] is False  # and not after it
 
 
 @pytest.mark.slow

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +63,55 @@ def test_freed_arrow_buffers_made_in_the_block_are_given_back():
         given_back = _given_back(buffers)
     assert given_back > 100 << 20
     assert keep.to_pybytes()[0] == 1
+
+
+_MAPPING_CHECK = """
+import ctypes, ctypes.util, json
+from seagreen.kit import heap
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+        "keepcost")]
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.mallinfo2.restype = MallInfo2
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+
+def mapped(size):
+    # how many more bytes malloc holds in mappings of their own while a block of ``size`` lives
+    before = libc.mallinfo2().hblkhd
+    block = libc.malloc(size)
+    grown = libc.mallinfo2().hblkhd - before
+    libc.free(block)
+    return grown
+
+size = 16 << 20  # past the block's threshold, under the one glibc settles at (32 MiB)
+# a freed block of 24 MiB lifts glibc's dynamic threshold past ``size``, as an ingest's first large
+# tables do: from then on such blocks come from the arenas, and stay in them once freed
+libc.free(libc.malloc(24 << 20))
+result = {"before": mapped(size)}
+heap.release_free_heap()  # no free room left at the heap's top for ``size`` to be carved from
+with heap.large_blocks_mapped() as ok:
+    result |= {"ok": ok, "inside": mapped(size), "small_inside": mapped(heap.LARGE_BLOCK // 4)}
+result["after"] = mapped(40 << 20), mapped(size)
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.skipif(not heap.can_release(), reason="glibc")
+def test_large_blocks_get_mappings_of_their_own_in_the_block_only():
+    # a fresh interpreter: in this one, earlier tests have left free room in the arenas that a
+    # large block would be carved from whatever the threshold
+    found = subprocess.run(
+        [sys.executable, "-c", _MAPPING_CHECK], check=True, capture_output=True, text=True
+    ).stdout
+    result = json.loads(found)
+    size = 16 << 20
+    assert result["before"] == 0  # from the arena: the dynamic threshold had climbed past it
+    assert result["ok"] is True
+    assert result["inside"] >= size
+    assert result["small_inside"] == 0  # under the threshold: the arenas, as before
+    past_max, under_max = result["after"]
+    assert past_max >= 40 << 20 and under_max == 0  # after it: where the dynamic one settles

@@ -705,7 +705,8 @@ def ingest_file(
     scratch_root = Path(tempfile.mkdtemp(prefix="seagreen-ingest-"))
     pending = bulk_accounting.PendingTotals(catalogue, temp_dir=scratch_root)
     try:
-        with checkpoints, heap.arrow_on_the_c_heap():
+        # Arrow's buffers on the C heap, its large blocks in mappings of their own (kit/heap.py)
+        with checkpoints, heap.arrow_on_the_c_heap(), heap.large_blocks_mapped():
             # what runs that died left committed but unaccounted: this file's, and stale others'
             bulk_accounting.recover(transactions, catalogue, ingest_id=ingest_id, scratch_dir=scratch_root)
             groups = _checked_groups(
