@@ -75,6 +75,9 @@ class MallInfo2(ctypes.Structure):
         "keepcost")]
 
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
+if not hasattr(libc, "mallinfo2"):  # glibc before 2.33
+    print(json.dumps({"skip": True}))
+    raise SystemExit
 libc.mallinfo2.restype = MallInfo2
 libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
 libc.free.argtypes = [ctypes.c_void_p]
@@ -108,6 +111,8 @@ def test_large_blocks_get_mappings_of_their_own_in_the_block_only():
         [sys.executable, "-c", _MAPPING_CHECK], check=True, capture_output=True, text=True
     ).stdout
     result = json.loads(found)
+    if result.get("skip"):
+        pytest.skip("glibc 2.33 or later (mallinfo2)")
     size = 16 << 20
     assert result["before"] == 0  # from the arena: the dynamic threshold had climbed past it
     assert result["ok"] is True
