@@ -705,7 +705,7 @@ def ingest_file(
     scratch_root = Path(tempfile.mkdtemp(prefix="seagreen-ingest-"))
     pending = bulk_accounting.PendingTotals(catalogue, temp_dir=scratch_root)
     try:
-        # Arrow's buffers on the C heap, its large blocks in mappings of their own (kit/heap.py)
+        # Arrow's buffers on the C heap; every block of 2 MiB or more in a mapping of its own (kit/heap.py)
         with checkpoints, heap.arrow_on_the_c_heap(), heap.large_blocks_mapped():
             # what runs that died left committed but unaccounted: this file's, and stale others'
             bulk_accounting.recover(transactions, catalogue, ingest_id=ingest_id, scratch_dir=scratch_root)

@@ -330,7 +330,7 @@ class PendingTotals:
         for name in ("new_months", "new_versions", "new_residents"):
             self._run(f"DROP TABLE IF EXISTS {name}")
         # a scratch file staged for a flush that then fails is deleted by ``sql.release``
-        staging: Future[_Staged] | None = None
+        staging: Future[_FlushTotals] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="seagreen-accounting") as worker:
             running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
             refs = old.refs() if settle else {}  # while the first part is computed
@@ -355,7 +355,7 @@ class PendingTotals:
         reduction, credited, points = staged.sums
         return Accounted(batches, reduction, credited, points)
 
-    def _stage_totals(self, sql: sql_bulk.BulkSql) -> _Staged:
+    def _stage_totals(self, sql: sql_bulk.BulkSql) -> _FlushTotals:
         """On the worker, once every part is computed and while the writer posts the last part's
         points: the new totals read from DuckDB and made ready to write (``stage_totals``: on
         SQLite a scratch file), and the flush's sums (docs/decisions/0005, phase 19)."""
@@ -393,7 +393,7 @@ class PendingTotals:
         totals = sql_bulk.stage_totals(
             sql, months=months.to_arrow_reader(MONTH_BATCH_ROWS), versions=versions, residents=residents
         )
-        return _Staged(totals, new_months, (int(sums[0]), int(sums[1]), int(sums[2])))
+        return _FlushTotals(totals, new_months, (int(sums[0]), int(sums[1]), int(sums[2])))
 
     def _reset(self) -> None:
         for name in ("new_months", "new_versions", "new_residents"):
@@ -402,7 +402,7 @@ class PendingTotals:
 
 
 @dataclass(frozen=True)
-class _Staged:
+class _FlushTotals:
     """A flush's new totals made ready on the worker (``PendingTotals._stage_totals``): the rows
     to write, the new month rows to COPY first (PostgreSQL), and the flush's sums of added
     reduction, credited grams and points."""
@@ -411,12 +411,12 @@ class _Staged:
     new_months: pa.Table | None
     sums: tuple[int, int, int]
 
-    def with_new_rows_as_updates(self, new_months: pa.Table) -> _Staged:
+    def with_new_rows_as_updates(self, new_months: pa.Table) -> _FlushTotals:
         """The new month rows could not be copied (PostgreSQL found one stored meanwhile): they
         are written with the stored ones, as upserts."""
         tables = dict(self.totals.tables)
         tables["carbon_flush_months"] = pa.concat_tables([tables["carbon_flush_months"], new_months])
-        return _Staged(sql_bulk.Staged(None, self.totals.names, tables), None, self.sums)
+        return _FlushTotals(sql_bulk.Staged(None, self.totals.names, tables), None, self.sums)
 
 
 def account(

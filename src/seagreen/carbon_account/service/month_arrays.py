@@ -137,12 +137,13 @@ def month_update(added: Added, stored: pa.Table, caps: Caps) -> pa.Table:
     texts = []
     for start in range(0, rows, SLICE_ROWS):
         part = slice(start, min(rows, start + SLICE_ROWS))
-        days, seen = added.days[:, part].copy(), added.seen[:, part].copy()
+        days, seen = added.days[:, part], added.seen[:, part]  # views: new rows are packed as added
         had = source[part] >= 0
         if had.any():
             values, present = _unpack(packed_days.take(pa.array(source[part][had])), added.key[part][had])
             if int(values.max()) >= _LIMIT >> 5:  # 31 of them, capped or not, still sum below 2^62
                 raise OverflowError("a month row's sums could overflow 64 bits")
+            days, seen = days.copy(), seen.copy()
             days[:, had] += values
             seen[:, had] |= present
         capped = has_daily[part]
