@@ -158,3 +158,32 @@ def test_a_staged_scratch_file_is_deleted_at_release_whether_it_was_put_or_not(t
         assert list(scratch.iterdir()) == []
     finally:
         engine.dispose()
+
+
+def test_scratch_files_are_laid_out_by_numpy_and_what_it_cannot_write_goes_through_adbc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Integers and texts: pages written by ``kit.sqlite_file`` (64 KiB pages, ADBC's are 4 KiB);
+    a column it does not write (unsigned 64-bit integers): ADBC writes the whole file instead."""
+    import sqlite3
+    from contextlib import closing
+
+    adbc_files: list[Path] = []
+    adbc = bulk_intake._write_scratch_adbc
+
+    def recorded(path: Path, tables: dict) -> None:
+        adbc_files.append(path)
+        adbc(path, tables)
+
+    monkeypatch.setattr(bulk_intake, "_write_scratch_adbc", recorded)
+    bulk_intake.write_scratch(tmp_path / "ints.db", {"t": STREAMED})
+    unsigned = pa.table({"k": [1, 2], "x": pa.array([5, 2**40], pa.uint64())})
+    bulk_intake.write_scratch(tmp_path / "unsigned.db", {"t": unsigned})
+    assert adbc_files == [tmp_path / "unsigned.db"]
+    for name, table in (("ints.db", STREAMED), ("unsigned.db", unsigned)):
+        with closing(sqlite3.connect(tmp_path / name)) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+            rows = connection.execute("SELECT * FROM t ORDER BY rowid").fetchall()
+        assert page_size == (65_536 if name == "ints.db" else 4_096)
+        assert rows == [tuple(row.values()) for row in table.to_pylist()]
