@@ -8,6 +8,7 @@ import json
 import random
 import sys
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pyarrow as pa
 import pytest
@@ -212,6 +213,25 @@ def test_the_window_edges_agree(session, world):
     assert {(e.row, e.field, str(e.reason)) for e in errors} == {
         (row, f.field, str(f.reason)) for row, found in expected.errors.items() for f in found
     }
+
+
+def test_reductions_either_side_of_64_bits_agree(session, world):
+    """The checks multiply a factor by a quantity in 64 bits while the product fits (bus trips at
+    100 g: up to 92,233,720.368 trips), in 128 bits past it; both exact, as the domain's Decimal."""
+    quantities = ["92233720.367", "92233720.368", "92233720.369", "92233721", "999999999.999", "1", "0.001"]
+    events = [
+        {"event_id": f"big{i}", "resident_ref": "ag-ok", "behaviour": "bus_trip", "quantity": quantity,
+         "occurred_at": "2026-05-01T08:00:00+08:00", "dedupe_key": None}
+        for i, quantity in enumerate(quantities)
+    ]  # fmt: skip
+    expected = python_reference(session, world, events)
+    staged, errors = bulk_checked(session, world, events)
+    assert errors == []
+    got = staged.sort_by("row_number").column("reduction_g").to_pylist()
+    assert got == expected.staged.sort_by("row_number").column("reduction_g").to_pylist()
+    assert got == [int(Decimal(q) * 100) for q in quantities]
+    factor_micro = 100 * 1_000_000  # the two sides of the limit, in the checks' units
+    assert factor_micro * 92_233_720_368 <= 2**63 - 1 < factor_micro * 92_233_720_369
 
 
 def test_a_partners_consents_come_with_their_residents_refs(session, world):

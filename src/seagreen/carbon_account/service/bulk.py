@@ -134,6 +134,9 @@ _TS_PLAIN = (
 )
 
 
+_INT64_MAX = (1 << 63) - 1
+
+
 class DuckChecks:
     """The set-based form of ``domain.check_event`` plus residents and consent, for one ingest."""
 
@@ -168,9 +171,14 @@ class DuckChecks:
                 behaviours["behaviour_id"].append(catalogue.behaviour_ids[(version.code, code)])
                 behaviours["factor_micro"].append(int(behaviour.factor_g_per_unit * 1_000_000))
                 allowed.append(behaviour.allows(who.kind))
+        # the largest quantity (in thousandths) whose product with the factor fits 64 bits: below
+        # it the reduction is computed in BIGINT, above it in HUGEINT (six times slower)
+        max_milli = [
+            _INT64_MAX // factor if factor > 0 else _INT64_MAX for factor in behaviours["factor_micro"]
+        ]
         self.db.register(
             "behaviours",
-            pa.table({**behaviours, "allowed": allowed}).cast(
+            pa.table({**behaviours, "allowed": allowed, "max_milli": max_milli}).cast(
                 pa.schema(
                     [
                         ("version_id", pa.int64()),
@@ -178,6 +186,7 @@ class DuckChecks:
                         ("behaviour_id", pa.int64()),
                         ("factor_micro", pa.int64()),
                         ("allowed", pa.bool_()),
+                        ("max_milli", pa.int64()),
                     ]
                 )
             ),
@@ -382,7 +391,7 @@ WITH t AS (
         AND v.behaviour NOT IN (SELECT code FROM known_codes) THEN 'unknown_behaviour'
       WHEN b.behaviour_id IS NOT NULL AND NOT b.allowed THEN 'partner_kind_not_allowed' END AS e_behaviour2,
     CASE WHEN length(v.dedupe_key) > 256 THEN 'too_long' END AS e_dedupe_key,
-    b.behaviour_id, b.factor_micro, r.resident_id,
+    b.behaviour_id, b.factor_micro, b.max_milli, r.resident_id,
     r.resident_id IS NULL AS resident_missing,
     coalesce(r.several, false) AS several,
     coalesce(r.granted_us <= v.at_us AND (r.revoked_us IS NULL OR v.at_us < r.revoked_us), false) AS consented
@@ -400,7 +409,8 @@ SELECT row_number, event_id, resident_ref, unusual OR several AS unusual,
   CAST(year(local_date) * 12 + month(local_date) - 1 AS BIGINT) AS month,
   CAST(dayofmonth(local_date) AS BIGINT) AS dom,
   milli AS quantity_milli, at_us AS occurred_at_us,
-  CAST((CAST(factor_micro AS HUGEINT) * milli) // 1000000000 AS BIGINT) AS reduction_g,
+  CASE WHEN milli <= max_milli THEN (factor_micro * milli) // 1000000000
+    ELSE CAST((CAST(factor_micro AS HUGEINT) * milli) // 1000000000 AS BIGINT) END AS reduction_g,
   CASE WHEN dedupe_key IS NOT NULL THEN sha256($1 || dedupe_key) END AS dedupe_hash,
   attributes
 FROM (SELECT *, DATE '1970-01-01' + CAST(day AS INTEGER) AS local_date FROM c) c
