@@ -140,20 +140,38 @@ def varints(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @dataclass
 class _Part:
     """A part of every row's cell: a block of bytes a row of which each row uses the bytes where
-    ``used`` is true (all of them where ``used`` is None), or a binary array."""
+    ``used`` is true (all of them where ``used`` is None); or integers, each written as 8 bytes
+    big-endian where its run's block is made (one pass, no block of their own); or a binary
+    array."""
 
     block: np.ndarray | None = None
     used: np.ndarray | None = None
     array: pa.Array | None = None
+    ints: np.ndarray | None = None
+
+    @property
+    def fixed(self) -> bool:
+        return self.ints is not None or (self.block is not None and self.used is None)
+
+    def width(self) -> int:
+        return INTEGER_BYTES if self.ints is not None else int(self.block.shape[1])  # type: ignore[union-attr]
 
     def widths(self) -> np.ndarray | int:
-        """Each row's bytes of the part (a block's)."""
-        assert self.block is not None
-        return self.block.shape[1] if self.used is None else self.used.sum(axis=1)
+        """Each row's bytes of the part (not an array's)."""
+        return self.width() if self.used is None else self.used.sum(axis=1)
+
+    def put(self, out: np.ndarray) -> None:
+        """Write the part's bytes into ``out``, a view of its columns of a run's block."""
+        if self.ints is not None:
+            out.view(">i8")[:, 0] = self.ints
+        else:
+            out[:] = self.block
 
     def binary(self) -> pa.Array:
         if self.array is not None:
             return self.array
+        if self.ints is not None:
+            return _merged([self, _Part(np.zeros((len(self.ints), 0), np.uint8))])[0].binary()
         assert self.block is not None
         rows, width = self.block.shape
         if self.used is None:
@@ -176,25 +194,32 @@ def _varint_part(values: np.ndarray) -> _Part:
 
 
 def _merged(parts: list[_Part]) -> list[_Part]:
-    """Runs of adjacent blocks become one block each, so that Arrow joins fewer parts: a run's
-    bytes a row are its blocks side by side, and a row uses those its blocks use."""
+    """Runs of adjacent blocks (and integers) become one block each, so that Arrow joins fewer
+    parts: a run's bytes a row are its parts side by side, and a row uses those its parts use."""
     merged: list[_Part] = []
     run: list[_Part] = []
 
     def end_run() -> None:
-        if len(run) == 1:
+        if len(run) == 1 and run[0].ints is None:
             merged.append(run[0])
         elif run:
-            blocks = [part.block for part in run if part.block is not None]
+            rows = len(run[0].ints) if run[0].ints is not None else run[0].block.shape[0]  # type: ignore[union-attr]
+            block = np.empty((rows, sum(part.width() for part in run)), np.uint8)
+            at = 0
+            for part in run:
+                part.put(block[:, at : at + part.width()])
+                at += part.width()
             if all(part.used is None for part in run):
-                merged.append(_Part(np.hstack(blocks)))
+                merged.append(_Part(block))
             else:
-                used = [np.ones(part.block.shape, bool) if part.used is None else part.used for part in run]  # type: ignore[union-attr]
-                merged.append(_Part(np.hstack(blocks), np.hstack(used)))
+                used = [
+                    np.ones((rows, part.width()), bool) if part.used is None else part.used for part in run
+                ]
+                merged.append(_Part(block, np.hstack(used)))
         run.clear()
 
     for part in parts:
-        if part.block is not None:
+        if part.array is None:
             run.append(part)
         else:
             end_run()
@@ -208,10 +233,11 @@ def _column_parts(array: pa.Array) -> tuple[_Part, _Part | None, np.ndarray | in
     sizes."""
     rows = len(array)
     if pa.types.is_integer(array.type):
+        if not array.null_count:
+            ints = np.asarray(array.to_numpy(zero_copy_only=False))
+            return _Part(np.full((rows, 1), INTEGER_SERIAL, np.uint8)), _Part(ints=ints), INTEGER_BYTES
         ints = np.asarray(array.fill_null(0).to_numpy(zero_copy_only=False)).astype(">i8")
         body = ints.view(np.uint8).reshape(rows, INTEGER_BYTES)
-        if not array.null_count:
-            return _Part(np.full((rows, 1), INTEGER_SERIAL, np.uint8)), _Part(body), INTEGER_BYTES
         valid = np.asarray(array.is_valid().to_numpy(zero_copy_only=False), bool)
         serial = np.where(valid, INTEGER_SERIAL, 0).astype(np.uint8).reshape(rows, 1)
         used = np.repeat(valid[:, None], INTEGER_BYTES, axis=1)
