@@ -19,7 +19,7 @@ What it writes, and nothing else:
   page (over 65,501 bytes) keeps its first part in its cell, the rest in overflow pages.
 
 Anything else raises :class:`Unsupported` before a byte is written (a column of another type or
-of ``uint64``, more than a few tables), and the caller writes the file another way. The tests
+of ``uint64``, more than eight tables), and the caller writes the file another way. The tests
 read every file back through Python's ``sqlite3`` and run SQLite's ``PRAGMA integrity_check``.
 """
 
@@ -170,8 +170,8 @@ class _Part:
     def binary(self) -> pa.Array:
         if self.array is not None:
             return self.array
-        if self.ints is not None:
-            return _merged([self, _Part(np.zeros((len(self.ints), 0), np.uint8))])[0].binary()
+        if self.ints is not None:  # (``_merged`` writes integers into their run's block instead)
+            return _Part(self.ints.astype(">i8").view(np.uint8).reshape(-1, INTEGER_BYTES)).binary()
         assert self.block is not None
         rows, width = self.block.shape
         if self.used is None:
