@@ -4,6 +4,8 @@ NULL and the awkward texts included, must survive the trip on both databases."""
 from __future__ import annotations
 
 import itertools
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pyarrow as pa
@@ -165,9 +167,6 @@ def test_scratch_files_are_laid_out_by_numpy_and_what_it_cannot_write_goes_throu
 ) -> None:
     """Integers and texts: pages written by ``kit.sqlite_file`` (64 KiB pages, ADBC's are 4 KiB);
     a column it does not write (unsigned 64-bit integers): ADBC writes the whole file instead."""
-    import sqlite3
-    from contextlib import closing
-
     adbc_files: list[Path] = []
     adbc = bulk_intake._write_scratch_adbc
 
