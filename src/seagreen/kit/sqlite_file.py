@@ -68,13 +68,20 @@ def write_tables(path: Path, tables: dict[str, Rows], *, page_size: int = PAGE_S
         with open(path, "wb") as out:
             out.seek(page_size)  # page 1, the schema, is written last
             writer = _PageWriter(out, size=page_size, first_page=2)
-            roots = [(name, _write_table(writer, rows), rows.schema) for name, rows in tables.items()]
-            schema_rows: list[list[bytes | int]] = [
-                [b"table", name.encode(), name.encode(), root, _create_sql(name, schema).encode()]
-                for name, root, schema in roots
-            ]
+            roots = {name: _write_table(writer, rows) for name, rows in tables.items()}
+            schema = pa.record_batch(
+                {
+                    "type": pa.array(["table"] * len(tables), pa.string()),
+                    "name": pa.array(list(tables), pa.string()),
+                    "tbl_name": pa.array(list(tables), pa.string()),
+                    "rootpage": pa.array(list(roots.values()), pa.int64()),
+                    "sql": pa.array(
+                        [_create_sql(name, rows.schema) for name, rows in tables.items()], pa.string()
+                    ),
+                }
+            )
             out.seek(0)
-            out.write(_first_page(schema_rows, pages=writer.next_page - 1, size=page_size))
+            out.write(_first_page(schema, pages=writer.next_page - 1, size=page_size).data)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -149,10 +156,6 @@ class _Part:
     array: pa.Array | None = None
     ints: np.ndarray | None = None
 
-    @property
-    def fixed(self) -> bool:
-        return self.ints is not None or (self.block is not None and self.used is None)
-
     def width(self) -> int:
         return INTEGER_BYTES if self.ints is not None else int(self.block.shape[1])  # type: ignore[union-attr]
 
@@ -170,9 +173,7 @@ class _Part:
     def binary(self) -> pa.Array:
         if self.array is not None:
             return self.array
-        if self.ints is not None:  # (``_merged`` writes integers into their run's block instead)
-            return _Part(self.ints.astype(">i8").view(np.uint8).reshape(-1, INTEGER_BYTES)).binary()
-        assert self.block is not None
+        assert self.block is not None  # (integers are written into their run's block by ``_merged``)
         rows, width = self.block.shape
         if self.used is None:
             offsets = np.arange(0, (rows + 1) * width, width, dtype=np.int64)
@@ -253,9 +254,7 @@ def _column_parts(array: pa.Array) -> tuple[_Part, _Part | None, np.ndarray | in
     return _varint_part(types), values, lengths
 
 
-def encode_cells(
-    batch: pa.RecordBatch | pa.Table, first_rowid: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def encode_cells(batch: pa.RecordBatch, first_rowid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The table-leaf cells of ``batch``'s rows, rowids from ``first_rowid``, back to back, each
     with its whole payload (``_spill`` moves a payload too large for a page to overflow pages):
     the bytes, each cell's start (one more than rows: the last is the end), each payload's size."""
@@ -341,7 +340,7 @@ def _write_table(writer: _PageWriter, rows: Rows) -> int:
     return children[0][0]
 
 
-def _slices(rows: Rows) -> Iterator[pa.RecordBatch | pa.Table]:
+def _slices(rows: Rows) -> Iterator[pa.RecordBatch]:
     batches: Iterable[pa.RecordBatch] = rows if isinstance(rows, pa.RecordBatchReader) else rows.to_batches()
     for batch in batches:
         for start in range(0, batch.num_rows, SLICE_ROWS):
@@ -395,16 +394,21 @@ def _leaf_spans(starts: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
         first = last
 
 
-def _leaf_page(cells: np.ndarray, starts: np.ndarray, first: int, last: int, size: int) -> np.ndarray:
+def _leaf_page(
+    cells: np.ndarray, starts: np.ndarray, first: int, last: int, size: int, *, at: int = 0
+) -> np.ndarray:
+    """A table's leaf page holding rows [first, last); its b-tree header at ``at`` (100 on page 1,
+    after the file's header)."""
     page = np.zeros(size, np.uint8)
     content = cells[starts[first] : starts[last]]
     top = size - len(content)
     page[top:] = content
     count = last - first
-    page[LEAF_HEADER : LEAF_HEADER + 2 * count] = (
+    pointers = at + LEAF_HEADER
+    page[pointers : pointers + 2 * count] = (
         (starts[first:last] - starts[first] + top).astype(">u2").view(np.uint8)
     )
-    page[:LEAF_HEADER] = np.frombuffer(struct.pack(">BHHHB", LEAF_TABLE, 0, count, top % 65_536, 0), np.uint8)
+    page[at:pointers] = np.frombuffer(struct.pack(">BHHHB", LEAF_TABLE, 0, count, top % 65_536, 0), np.uint8)
     return page
 
 
@@ -451,33 +455,14 @@ def _interior_page(children: list[tuple[int, int]], size: int) -> bytes:
 # -- page 1 -----------------------------------------------------------------------------------
 
 
-def _record(values: list[bytes | int]) -> bytes:
-    """One record, in Python (the schema's few rows)."""
-    types, bodies = [], []
-    for value in values:
-        if isinstance(value, int):
-            types.append(_varint(INTEGER_SERIAL))
-            bodies.append(struct.pack(">q", value))
-        else:
-            types.append(_varint(13 + 2 * len(value)))
-            bodies.append(value)
-    head = b"".join(types)
-    size = len(head) + 1 if len(head) + 1 <= 127 else len(head) + 2
-    return _varint(size) + head + b"".join(bodies)
-
-
-def _first_page(schema_rows: list[list[bytes | int]], *, pages: int, size: int) -> bytes:
-    cells = []
-    for rowid, values in enumerate(schema_rows, start=1):
-        record = _record(values)
-        cells.append(_varint(len(record)) + _varint(rowid) + record)
-    top = size - sum(len(cell) for cell in cells)
-    if top < FILE_HEADER + LEAF_HEADER + 2 * len(cells) or any(len(c) > max_local(size) for c in cells):
+def _first_page(schema: pa.RecordBatch, *, pages: int, size: int) -> np.ndarray:
+    """Page 1: the file's header, then ``sqlite_schema`` (a row per table) as one leaf page."""
+    cells, starts, _payload = encode_cells(schema, 1)
+    if FILE_HEADER + LEAF_HEADER + 2 * schema.num_rows + int(starts[-1]) > size:
         raise Unsupported("the tables' definitions do not fit the first page")
-    pointers = struct.pack(f">{len(cells)}H", *np.cumsum([top] + [len(c) for c in cells[:-1]]).tolist())
-    tree = struct.pack(">BHHHB", LEAF_TABLE, 0, len(cells), top % 65_536, 0) + pointers
-    head = _file_header(pages, size) + tree
-    return head + bytes(top - len(head)) + b"".join(cells)
+    page = _leaf_page(cells, starts, 0, schema.num_rows, size, at=FILE_HEADER)
+    page[:FILE_HEADER] = np.frombuffer(_file_header(pages, size), np.uint8)
+    return page
 
 
 def _file_header(pages: int, size: int) -> bytes:

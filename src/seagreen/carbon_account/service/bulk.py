@@ -172,7 +172,7 @@ class DuckChecks:
                 behaviours["factor_micro"].append(int(behaviour.factor_g_per_unit * 1_000_000))
                 allowed.append(behaviour.allows(who.kind))
         # the largest quantity (in thousandths) whose product with the factor fits 64 bits: below
-        # it the reduction is computed in BIGINT, above it in HUGEINT (six times slower)
+        # it the reduction is computed in BIGINT, above it in HUGEINT (seven times slower)
         max_milli = [
             _INT64_MAX // factor if factor > 0 else _INT64_MAX for factor in behaviours["factor_micro"]
         ]
