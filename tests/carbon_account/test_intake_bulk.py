@@ -4,12 +4,12 @@ batch followed by a re-run giving the state of an uninterrupted run, and order i
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 import sqlite3
 import tempfile
 import threading
-import time
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from unittest import mock
@@ -438,23 +438,41 @@ def test_whichever_thread_writes_a_groups_scratch_file_the_result_is_the_same(
         expected = state(transactions)
     writers: list[str] = []
     write_scratch, commit_group, check = sql_bulk.write_scratch, bulk._commit_group, bulk.DuckChecks.check
+    # which thread is ahead is made so, not left to timing (a sleep was not enough on a slow machine)
+    checks_wrote = threading.Event()
+    committed = threading.Semaphore(0)
 
     def recorded(*args, **kwargs):
         writers.append(threading.current_thread().name)
+        if threading.current_thread().name == "seagreen-ingest-checks":
+            checks_wrote.set()
         return write_scratch(*args, **kwargs)
 
-    def slowly(function):
-        def slowed(*args, **kwargs):
-            time.sleep(0.05)
-            return function(*args, **kwargs)
+    def writer_waits_for_the_checks(*args, **kwargs):
+        # until the checks' thread, two groups ahead, wrote one while it waited
+        assert checks_wrote.wait(timeout=30), "the checks' thread wrote no scratch file while ahead"
+        return commit_group(*args, **kwargs)
 
-        return slowed
+    def counted_commit(*args, **kwargs):
+        try:
+            return commit_group(*args, **kwargs)
+        finally:
+            committed.release()
+
+    checked = itertools.count()
+
+    def checks_wait_for_the_writer(self, *args, **kwargs):
+        if next(checked):  # every group after the first: once the writer committed the one before
+            committed.acquire(timeout=30)
+        return check(self, *args, **kwargs)
 
     monkeypatch.setattr(sql_bulk, "write_scratch", recorded)
-    if slower == "writer":
-        monkeypatch.setattr(bulk, "_commit_group", slowly(commit_group))
-    else:
-        monkeypatch.setattr(bulk.DuckChecks, "check", slowly(check))
+    sqlite = is_sqlite(database_url)  # (PostgreSQL writes no scratch files: nothing to wait for)
+    if sqlite and slower == "writer":
+        monkeypatch.setattr(bulk, "_commit_group", writer_waits_for_the_checks)
+    elif sqlite:
+        monkeypatch.setattr(bulk, "_commit_group", counted_commit)
+        monkeypatch.setattr(bulk.DuckChecks, "check", checks_wait_for_the_writer)
     with fresh_database(database_url, tmp_path / "threads") as (url, transactions):
         summary = ingest(url, transactions, path, group_rows=30)
         assert state(transactions) == expected
@@ -463,7 +481,7 @@ def test_whichever_thread_writes_a_groups_scratch_file_the_result_is_the_same(
         clean.rejected,
         clean.points,
     )
-    if is_sqlite(database_url):  # the accounting's scratch files are written by the writer too
+    if sqlite:  # the accounting's scratch files are written by the writer too
         checks_thread = [name for name in writers if name == "seagreen-ingest-checks"]
         if slower == "writer":  # the checks' thread is ahead: it writes while it waits
             assert checks_thread, writers
