@@ -122,3 +122,36 @@ def test_opening_an_account_that_exists_with_other_flags_is_a_conflict(session):
     service.open_accounts(session, [AccountSpec("open:r0", "points")])
     with pytest.raises(AccountConflict):
         service.post_transfers(session, [TransferRequest("c:1", "open:pool", "open:r0", 1)], opening=SPECS)
+
+
+def test_new_accounts_take_ids_no_account_has_before_they_are_written(session, monkeypatch):
+    """A posting that opens accounts gives them their ids before it applies the batch
+    (``reserve_account_ids``): the journal and the account rows then agree, later openings take
+    other ids, and no row is inserted with an id that has to be read back."""
+    service.open_accounts(session, SPECS[:2])
+    session.flush()
+    reserved: list[list[int]] = []
+    reserve = repository.reserve_account_ids
+    monkeypatch.setattr(
+        repository, "reserve_account_ids", lambda s, count: reserved.append(reserve(s, count)) or reserved[-1]
+    )
+    service.post_or_raise(
+        session,
+        [TransferRequest(f"ids:t{n}", "open:pool", f"open:r{n}", n + 1) for n in range(2, 5)],
+        opening=SPECS,
+    )
+    session.flush()
+    service.open_accounts(session, [AccountSpec("open:later", "points")])
+    session.flush()
+    ids = {a.key: a.id for a in session.execute(select(LedgerAccount)).scalars()}
+    assert len(set(ids.values())) == len(ids)  # (other tests' accounts may be there too)
+    assert reserved[0] == [ids[spec.key] for spec in SPECS[2:]]  # the five new wallets, in order
+    assert reserved[1] == [ids["open:later"]]
+    assert min(reserved[0]) > max(ids[spec.key] for spec in SPECS[:2])
+    credited = {
+        t.credit_account_id: t.amount
+        for t in session.execute(select(LedgerTransfer).where(LedgerTransfer.key.like("ids:%"))).scalars()
+    }
+    assert credited == {ids[f"open:r{n}"]: n + 1 for n in range(2, 5)}
+    report = service.verify(session)
+    assert report.ok, report.problems

@@ -225,49 +225,55 @@ def account_keys_by_id(session: Session, account_ids: Sequence[int]) -> dict[int
     return {int(row.id): row.key for row in rows}
 
 
+def reserve_account_ids(session: Session, count: int) -> list[int]:
+    """``count`` ids for accounts about to be opened in this transaction, which holds the posting
+    lock (``lock_head``). SQLite: the ones after the largest, which no other writer can take before
+    this transaction ends (its write lock) and none is ever freed (accounts are never deleted);
+    PostgreSQL: drawn from the column's sequence. Known before the insert, they need no
+    ``RETURNING``, and a posting that opens accounts works on their real ids from the start."""
+    if count <= 0:
+        return []
+    cursor = _driver_cursor(session)
+    if _is_postgres(session):
+        _execute(
+            session,
+            cursor,
+            "SELECT nextval(pg_get_serial_sequence('ledger_accounts', 'id')) FROM generate_series(1, %s)",
+            (count,),
+        )
+        return sorted(int(row[0]) for row in cursor.fetchall())
+    cursor.execute("SELECT COALESCE(MAX(id), 0) FROM ledger_accounts")
+    last = int(cursor.fetchone()[0])
+    return list(range(last + 1, last + 1 + count))
+
+
 def insert_accounts(session: Session, rows: list[NewAccount]) -> dict[str, tuple[int, str, int]]:
-    """New accounts from ``(key, unit, flags, description, created_at_us, debits_pending,
-    debits_posted, credits_pending, credits_posted)``; return ``key -> (id, unit, flags)`` of each,
-    as ``account_meta_by_key`` would (read back by the insert itself: a second look-up of a
-    settlement's 100k new accounts took as long as inserting them). The balances are zero unless
-    the accounts are opened by the posting that moves them (``service.post_transfers``)."""
-    found: dict[str, tuple[int, str, int]] = {}
+    """New accounts, their ids reserved (``reserve_account_ids``); return ``key -> (id, unit,
+    flags)`` of each, as ``account_meta_by_key`` would. The balances are zero unless the accounts
+    are opened by the posting that moves them (``service.post_transfers``)."""
     if not rows:
-        return found
+        return {}
     if _is_postgres(session):
         # one statement over arrays (executemany is a round trip a row: seconds for 100k accounts)
-        cursor = _execute_arrays(
+        _execute_arrays(
             session,
-            "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "
-            "debits_posted, credits_pending, credits_posted) SELECT k, u, f, d, c, dp, dd, cp, cd "
-            "FROM unnest(%b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[], %b::bigint[], "
-            "%b::bigint[], %b::bigint[], %b::bigint[]) "
-            "WITH ORDINALITY AS v(k, u, f, d, c, dp, dd, cp, cd, n) "
-            "ORDER BY n RETURNING key, id, unit, flags",
+            f"INSERT INTO ledger_accounts ({_ACCOUNT_COLUMNS}) SELECT * FROM unnest(%b::bigint[], "  # noqa: S608
+            "%b::text[], %b::text[], %b::bigint[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], "
+            "%b::bigint[], %b::bigint[])",
             rows,
         )
-        for key, account_id, unit, flags in cursor.fetchall():
-            found[key] = (account_id, unit, flags)
-        return found
-    cursor = _driver_cursor(session)
-    row_marks = _in_list(session, len(NewAccount._fields))
-    for start in range(0, len(rows), ACCOUNT_ROWS):
-        chunk = rows[start : start + ACCOUNT_ROWS]
-        cursor.execute(
-            "INSERT INTO ledger_accounts (key, unit, flags, description, created_at_us, debits_pending, "  # noqa: S608
-            f"debits_posted, credits_pending, credits_posted) VALUES {', '.join([row_marks] * len(chunk))} "
-            "RETURNING key, id, unit, flags",
-            [value for row in chunk for value in row],
-        )
-        for key, account_id, unit, flags in cursor.fetchall():
-            found[key] = (account_id, unit, flags)
-    return found
+    else:
+        values = _in_list(session, len(NewAccount._fields))
+        statement = f"INSERT INTO ledger_accounts ({_ACCOUNT_COLUMNS}) VALUES {values}"  # noqa: S608
+        _driver_cursor(session).executemany(statement, rows)
+    return {row.key: (row.id, row.unit, row.flags) for row in rows}
 
 
 class NewAccount(NamedTuple):
     """A ``ledger_accounts`` row to insert, in its columns' order (the balances as ``Balance``
     names them: zero, or what the posting that opens the account leaves on it)."""
 
+    id: int
     key: str
     unit: str
     flags: int
@@ -279,8 +285,7 @@ class NewAccount(NamedTuple):
     credits_posted: int = 0
 
 
-ACCOUNT_ROWS = CHUNK
-"""Accounts a SQLite ``INSERT`` binds: 8,100 values, under SQLite's limit of 32,766."""
+_ACCOUNT_COLUMNS = ", ".join(NewAccount._fields)
 
 
 def existing_transfers(session: Session, keys: Sequence[str]) -> dict[str, ExistingTransfer]:

@@ -65,9 +65,9 @@ def open_accounts(session: Session, specs: Sequence[AccountSpec]) -> dict[str, i
     if not missing:
         return {key: account_id for key, (account_id, _unit, _flags) in existing.items()}
     now = now_micros()
+    ids = repository.reserve_account_ids(session, len(missing))
     created = repository.insert_accounts(
-        session,
-        [_new_account(spec, now) for spec in missing],
+        session, [_new_account(spec, account_id, now) for spec, account_id in zip(missing, ids, strict=True)]
     )
     opened = existing | created
     repository.remember_accounts(session, epoch, opened)  # for postings later in this transaction
@@ -130,40 +130,40 @@ def _post_transfers(
     account_keys = (debit_keys | credit_keys | wanted.keys()) - {""}
     # under the head lock, so no other writer opens accounts meanwhile: the directory is current
     meta = repository.account_meta(session, list(account_keys), epoch)
-    new_accounts = {spec.key: spec for spec in _missing(wanted, meta)}
-    # an account to open has a provisional id (negative, never a stored one) until it is written
-    for number, spec in enumerate(new_accounts.values(), start=1):
-        meta[spec.key] = (-number, spec.unit, int(spec.flags))
-    balances, before = _working_balances(debit_keys, credit_keys, meta, pendings, session)
+    new_accounts = _missing(wanted, meta)
+    # the accounts to open have their ids before they are written (no other writer holds the lock)
+    new_ids = repository.reserve_account_ids(session, len(new_accounts))
+    for spec, account_id in zip(new_accounts, new_ids, strict=True):
+        meta[spec.key] = (account_id, spec.unit, int(spec.flags))
+    opened = set(new_ids)
+    balances, before = _working_balances(debit_keys, credit_keys, meta, pendings, session, opened)
     account_ids = {key: account_id for key, (account_id, _unit, _flags) in meta.items()}
 
     outcome = apply_batch(list(requests), account_ids, balances, existing, pendings, now)
 
-    real_ids: dict[int, int] = {}
     if new_accounts:
-        created = repository.insert_accounts(
+        repository.insert_accounts(
             session,
-            [_new_account(spec, now, balances.get(meta[spec.key][0])) for spec in new_accounts.values()],
+            [
+                _new_account(spec, account_id, now, balances.get(account_id))
+                for spec, account_id in zip(new_accounts, new_ids, strict=True)
+            ],
         )
-        real_ids = {meta[key][0]: account_id for key, (account_id, _unit, _flags) in created.items()}
-        stored = {key: entry for key, entry in meta.items() if entry[0] > 0}
         # every process's directory is stale; this transaction's starts with what it has read
-        repository.remember_accounts(session, repository.new_accounts_epoch(session), stored | created)
+        repository.remember_accounts(session, repository.new_accounts_epoch(session), meta)
 
     seqs: list[int | None] = [None] * len(requests)
     rows = []
     for new in outcome.created:
         last_seq += 1
         row = (last_seq, *new[1:], now)  # NewTransfer's fields after ``position`` are the journal's order
-        if real_ids:  # the accounts it opened, by their stored ids (row[2:4]: debit, credit)
-            debit, credit = row[2], row[3]
-            row = (*row[:2], real_ids.get(debit, debit), real_ids.get(credit, credit), *row[4:])
         last_hash = chain_hash(last_hash, row)
         seqs[new.position] = last_seq
         rows.append((*row, last_hash))
     if rows:
         repository.insert_transfers(session, rows)
-        touched = {account_id for account_id in outcome.touched if account_id > 0}  # opened: written whole
+        # the accounts it opened were written with their balances
+        touched = outcome.touched - opened if opened else outcome.touched
         repository.add_to_balances(session, _deltas(outcome.balances, before, touched))
         repository.set_head(session, last_seq, last_hash)
 
@@ -192,17 +192,19 @@ def _working_balances(
     meta: dict[str, tuple[int, str, int]],
     pendings: dict[str, PendingInfo],
     session: Session,
+    opened: set[int],
 ) -> tuple[dict[int, Balance], dict[int, tuple[int, int, int, int]]]:
     """The balances the engine works on, and what they were before.
 
     Only an account whose limit a request in the batch may have to check (a limited account on
     the side its limit guards) is read from the database. Every other account starts from zero,
     so what the engine does to it is a delta, added in place afterwards: an issuing account or a
-    wallet that only receives needs no read at all.
+    wallet that only receives needs no read at all; nor does one being ``opened``.
     """
     must_read = {meta[key][0] for key in debit_keys if key in meta and meta[key][2] & _DEBITS_LIMITED} | {
         meta[key][0] for key in credit_keys if key in meta and meta[key][2] & _CREDITS_LIMITED
     }
+    must_read -= opened
     balances = repository.balances_by_id(session, list(must_read)) if must_read else {}
     before = {account_id: b.totals() for account_id, b in balances.items()}
     for account_id, unit, flags in meta.values():
@@ -215,10 +217,17 @@ def _working_balances(
     return balances, before
 
 
-def _new_account(spec: AccountSpec, now_us: int, moved: Balance | None = None) -> repository.NewAccount:
-    """The row of an account to open: at zero, or with what the batch that opens it left on it."""
-    totals = () if moved is None else moved.totals()
-    return repository.NewAccount(spec.key, spec.unit, int(spec.flags), spec.description, now_us, *totals)
+def _new_account(
+    spec: AccountSpec, account_id: int, now_us: int, moved: Balance | None = None
+) -> repository.NewAccount:
+    """The row of an account to open: at zero, or with what the batch that opens it left on it
+    (a settlement opens one for each of a file's 100k residents: built past ``NewAccount``'s
+    Python-level constructor)."""
+    totals = _ZERO if moved is None else moved.totals()
+    return _new_tuple(
+        repository.NewAccount,
+        (account_id, spec.key, spec.unit, int(spec.flags), spec.description, now_us, *totals),
+    )
 
 
 def _deltas(
