@@ -18,7 +18,7 @@ from seagreen.carbon_account.repository import intake as sql_intake
 from seagreen.carbon_account.service.intake import Catalogue
 from seagreen.kit.gc_pause import cycle_collection_paused
 from seagreen.ledger import service as ledger
-from seagreen.ledger.domain import AccountFlags, TransferRequest, Unit
+from seagreen.ledger.domain import AccountFlags, TransferFlags, TransferRequest, Unit
 
 ISSUING_ACCOUNT = "carbon:points:issuing"
 SETTLE_CHUNK = 10_000
@@ -27,6 +27,13 @@ SETTLE_CHUNK = 10_000
 def resident_account(ref: str) -> str:
     return f"carbon:points:{ref}"
 
+
+_ISSUING_SPEC = ledger.AccountSpec(
+    ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform"
+)
+_WALLET_FLAGS = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
+_NO_FLAGS = TransferFlags.NONE
+_new_tuple = tuple.__new__
 
 Unsettled = tuple[int, str, int, int, int, int, int]
 """A resident owed points: ``(id, ref, points, points_posted, credited_g, settled_batch_id,
@@ -77,37 +84,37 @@ def post_points(
     bulk accounting writes it with the new totals)."""
     if not rows:
         return 0
-    accounts = [
-        ledger.AccountSpec(ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform")
-    ] + [
-        ledger.AccountSpec(
-            resident_account(ref),
-            Unit.POINTS,
-            AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS,
-            "carbon points",
-        )
-        for _, ref, *_ in rows
-    ]
+    # built with tuple.__new__, past the named tuples' Python-level constructors: a bulk file's
+    # settlement builds an account and a request for each of its 100k residents
+    accounts = [_ISSUING_SPEC]
+    requests = []
     versions = sorted(catalogue.hashes)  # their content hashes are kept with the versions
-    requests = [
-        TransferRequest(
-            key=f"carbon:points:{ref}:{points}",
-            debit_account=ISSUING_ACCOUNT,
-            credit_account=resident_account(ref),
-            amount=points - posted,
-            code="earn",
-            memo={
-                "rule": "points = floor(credited_g / g_per_point)",
-                "ingest": ingest_id,
-                "batches": [settled + 1, last],
-                "credited_g": credited,
-                "points_before": posted,
-                "points_after": points,
-                "versions": versions,
-            },
+    for _, ref, points, posted, credited, settled, last in rows:
+        account = resident_account(ref)
+        accounts.append(
+            _new_tuple(ledger.AccountSpec, (account, Unit.POINTS, _WALLET_FLAGS, "carbon points"))
         )
-        for _, ref, points, posted, credited, settled, last in rows
-    ]
+        memo = {
+            "rule": "points = floor(credited_g / g_per_point)",
+            "ingest": ingest_id,
+            "batches": [settled + 1, last],
+            "credited_g": credited,
+            "points_before": posted,
+            "points_after": points,
+            "versions": versions,
+        }
+        request = (
+            f"{account}:{points}",
+            ISSUING_ACCOUNT,
+            account,
+            points - posted,
+            "earn",
+            _NO_FLAGS,
+            None,
+            None,
+            memo,
+        )
+        requests.append(_new_tuple(TransferRequest, request))
     # the accounts not opened yet are opened by the posting, with the points it credits them
     ledger.post_or_raise(session, requests, opening=accounts)
     return sum(points - posted for _, _, points, posted, *_ in rows)
