@@ -375,6 +375,19 @@ def test_the_numpy_day_pivot_sums_each_month_row_and_day(events):
         assert all(added.days[day, row] == 0 for day in range(DAYS_IN_ROW) if not added.seen[day, row])
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1) | st.integers(0, 6), max_size=200))
+def test_factorising_the_month_row_keys_equals_numpys_unique(values):
+    """``month_arrays.factorise`` (hash, then sort the distinct values) is ``np.unique`` with the
+    inverse: the same distinct values in order and the same place for every value."""
+    array = np.array(values, np.int64)
+    distinct, place = month_arrays.factorise(array)
+    expected_distinct, expected_place = np.unique(array, return_inverse=True)
+    assert distinct.tolist() == expected_distinct.tolist()
+    assert place.tolist() == expected_place.tolist()
+    assert distinct[place].tolist() == values
+
+
 def test_the_numpy_day_pivot_refuses_what_it_cannot_sum_exactly():
     def table(resident: int = 1, dom: int = 1, grams: int = 5) -> pa.Table:
         return pa.table(
