@@ -46,7 +46,8 @@ def test_postings_to_accounts_just_opened_need_no_second_look_up(session, monkey
     """``open_accounts`` leaves the accounts it read or made in the account directory, under the
     epoch it wrote, so postings that follow in the same transaction look none of them up again
     (a settlement of a file's 100k new residents spent half a second in that look-up), and the
-    opening itself reads the new accounts back from their insert, not by a second look-up."""
+    opening itself knows the new accounts' ids before their insert (``reserve_account_ids``), not
+    from a second look-up."""
     from seagreen.ledger import repository
 
     looked_up: list[int] = []
@@ -65,7 +66,7 @@ def test_postings_to_accounts_just_opened_need_no_second_look_up(session, monkey
         [AccountSpec("seed:pool", "points"), *(AccountSpec(f"seed:r{n}", "points") for n in range(50))],
     )
     # which of them exist is looked up (again under the lock on PostgreSQL); the new ones' ids
-    # come back from their insert, not from a look-up after it
+    # are reserved before their insert, not read in a look-up after it
     assert steps in (["look-up", "insert"], ["look-up", "look-up", "insert"])
     assert opened == {key: real(session, [key])[key][0] for key in opened}
     opening = len(looked_up)
