@@ -126,8 +126,8 @@ def test_opening_an_account_that_exists_with_other_flags_is_a_conflict(session):
 
 def test_new_accounts_take_ids_no_account_has_before_they_are_written(session, monkeypatch):
     """A posting that opens accounts gives them their ids before it applies the batch
-    (``reserve_account_ids``): the journal and the account rows then agree, later openings take
-    other ids, and no row is inserted with an id that has to be read back."""
+    (``reserve_account_ids``): the rows are written with exactly those ids, the journal names them,
+    later openings take other ids, and the ledger verifies."""
     service.open_accounts(session, SPECS[:2])
     session.flush()
     reserved: list[list[int]] = []

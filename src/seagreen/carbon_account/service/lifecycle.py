@@ -49,10 +49,16 @@ from seagreen.carbon_account.repository import lifecycle as repository
 from seagreen.carbon_account.repository.intake import lock_intake_session
 from seagreen.carbon_account.service import bulk_accounting
 from seagreen.carbon_account.service.intake import Catalogue, load_catalogue, partner
-from seagreen.carbon_account.service.points import ISSUING_ACCOUNT, resident_account, settle_points
+from seagreen.carbon_account.service.points import (
+    ISSUING_ACCOUNT,
+    ISSUING_SPEC,
+    resident_account,
+    resident_account_spec,
+    settle_points,
+)
 from seagreen.kit.clock import from_micros, to_micros, utcnow
 from seagreen.ledger import service as ledger
-from seagreen.ledger.domain import AccountFlags, Balance, TransferRequest, Unit
+from seagreen.ledger.domain import Balance, TransferRequest, Unit
 
 EXPIRED_ACCOUNT = "carbon:expired"
 REVERSED_ACCOUNT = "carbon:reversed"
@@ -67,16 +73,10 @@ def debt_account(ref: str) -> str:
 
 def _system_accounts() -> list[ledger.AccountSpec]:
     return [
-        ledger.AccountSpec(ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform"),
+        ISSUING_SPEC,
         ledger.AccountSpec(EXPIRED_ACCOUNT, Unit.POINTS, description="carbon points expired (FIFO)"),
         ledger.AccountSpec(REVERSED_ACCOUNT, Unit.POINTS, description="carbon points reversed after voids"),
     ]
-
-
-def resident_account_spec(ref: str) -> ledger.AccountSpec:
-    return ledger.AccountSpec(
-        resident_account(ref), Unit.POINTS, AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS, "carbon points"
-    )
 
 
 def debt_account_spec(ref: str) -> ledger.AccountSpec:

@@ -24,16 +24,24 @@ ISSUING_ACCOUNT = "carbon:points:issuing"
 SETTLE_CHUNK = 10_000
 
 
+ISSUING_SPEC = ledger.AccountSpec(
+    ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform"
+)
+_WALLET = (Unit.POINTS, AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS, "carbon points")
+"""A wallet's unit, flags and description (``resident_account_spec``)."""
+_NO_FLAGS = TransferFlags.NONE
+_new_tuple = tuple.__new__
+
+
 def resident_account(ref: str) -> str:
     return f"carbon:points:{ref}"
 
 
-_ISSUING_SPEC = ledger.AccountSpec(
-    ISSUING_ACCOUNT, Unit.POINTS, description="carbon points issued by the platform"
-)
-_WALLET_FLAGS = AccountFlags.DEBITS_MUST_NOT_EXCEED_CREDITS
-_NO_FLAGS = TransferFlags.NONE
-_new_tuple = tuple.__new__
+def resident_account_spec(ref: str) -> ledger.AccountSpec:
+    """A resident's points wallet: it cannot pay out more than it received. Built past
+    ``AccountSpec``'s Python-level constructor: a bulk file's settlement opens 100k of them."""
+    return _new_tuple(ledger.AccountSpec, (resident_account(ref), *_WALLET))
+
 
 Unsettled = tuple[int, str, int, int, int, int, int]
 """A resident owed points: ``(id, ref, points, points_posted, credited_g, settled_batch_id,
@@ -84,16 +92,15 @@ def post_points(
     bulk accounting writes it with the new totals)."""
     if not rows:
         return 0
-    # built with tuple.__new__, past the named tuples' Python-level constructors: a bulk file's
-    # settlement builds an account and a request for each of its 100k residents
-    accounts = [_ISSUING_SPEC]
+    # the requests built with tuple.__new__, past the named tuple's Python-level constructor: a
+    # bulk file's settlement builds one for each of its 100k residents
+    accounts = [ISSUING_SPEC]
     requests = []
     versions = sorted(catalogue.hashes)  # their content hashes are kept with the versions
     for _, ref, points, posted, credited, settled, last in rows:
-        account = resident_account(ref)
-        accounts.append(
-            _new_tuple(ledger.AccountSpec, (account, Unit.POINTS, _WALLET_FLAGS, "carbon points"))
-        )
+        wallet = resident_account_spec(ref)
+        accounts.append(wallet)
+        account = wallet.key
         memo = {
             "rule": "points = floor(credited_g / g_per_point)",
             "ingest": ingest_id,
