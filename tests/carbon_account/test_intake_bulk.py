@@ -6,10 +6,13 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import queue
 import random
 import sqlite3
+import sys
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from unittest import mock
@@ -460,10 +463,12 @@ def test_whichever_thread_writes_a_groups_scratch_file_the_result_is_the_same(
             committed.release()
 
     checked = itertools.count()
+    writer = threading.current_thread()
 
     def checks_wait_for_the_writer(self, *args, **kwargs):
         if next(checked):  # every group after the first: once the writer committed the one before
-            committed.acquire(timeout=30)
+            committed.acquire(timeout=30)  # and waits for the next one (a busy writer's is written here)
+            assert waits_for_an_item(writer), "the writer did not come back for the next group"
         return check(self, *args, **kwargs)
 
     monkeypatch.setattr(sql_bulk, "write_scratch", recorded)
@@ -489,6 +494,54 @@ def test_whichever_thread_writes_a_groups_scratch_file_the_result_is_the_same(
             assert len(writers) - len(checks_thread) >= 6, writers
     else:
         assert writers == []
+
+
+def waits_for_an_item(thread: threading.Thread, timeout: float = 30.0) -> bool:
+    """Whether ``thread`` is (or within ``timeout`` comes to be) blocked in a ``queue.Queue.get``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread.ident or 0)
+        while frame is not None:
+            if frame.f_code.co_name == "get" and frame.f_code.co_filename == queue.__file__:
+                return True
+            frame = frame.f_back
+        time.sleep(0.001)
+    return False
+
+
+def test_the_checks_thread_does_the_meanwhile_work_of_each_item_the_consumer_is_too_busy_to_take():
+    """``_one_ahead`` hands an item over at once to a consumer that waits for it; one made while
+    the consumer is busy with the item before has ``meanwhile`` done first, in the producer's
+    thread (on SQLite: the group's scratch file, which the writer would otherwise write before
+    its transaction). Under the old rule, only when the item before had not been taken either,
+    item 1 below went over without it."""
+    consumer = threading.current_thread()
+    holding, resumed = threading.Event(), threading.Event()
+    done_meanwhile: list[tuple[int, str]] = []
+
+    def items():
+        assert waits_for_an_item(consumer)  # item 0: the consumer is waiting for it
+        yield 0
+        assert holding.wait(timeout=30)  # item 1: made while the consumer is busy with item 0
+        yield 1
+        resumed.set()  # item 1 is handed over: its meanwhile, if any, is done
+        yield 2
+
+    def meanwhile(item: int) -> None:
+        done_meanwhile.append((item, threading.current_thread().name))
+
+    taken = []
+    ahead = bulk._one_ahead(items(), meanwhile=meanwhile)
+    for item in ahead:
+        taken.append(item)
+        if item == 0:  # busy with item 0 until item 1 has been handed over
+            holding.set()
+            assert resumed.wait(timeout=30)
+    assert taken == [0, 1, 2]
+    meanwhile_items = [item for item, _ in done_meanwhile]
+    assert 0 not in meanwhile_items  # (item 2 may go either way: the consumer is just back)
+    assert 1 in meanwhile_items
+    assert {name for _, name in done_meanwhile} == {"seagreen-ingest-checks"}
 
 
 def test_a_files_groups_and_accountings_run_with_large_blocks_mapped(database_url, tmp_path, monkeypatch):

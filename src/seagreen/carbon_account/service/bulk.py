@@ -543,8 +543,8 @@ class _CheckedGroup:
     def write_scratch(self, scratch_dir: Path) -> None:
         """Put the accepted rows in a new SQLite file of their own (never the platform's), in key
         order (``bulk_intake.in_key_order``), which the writer's transaction attaches and inserts
-        from; once. The checks' thread does it while it waits for the writer; else the writer,
-        before its transaction."""
+        from; once. The checks' thread does it when the writer is busy (``_one_ahead``); else the
+        writer, before its transaction."""
         if self.scratch is None and self.staged.num_rows:
             folder = Path(tempfile.mkdtemp(prefix="seagreen-group-", dir=scratch_dir))
             columns = sql_bulk.in_key_order(self.staged.select(list(sql_bulk.EVENT_INSERT_COLUMNS)))
@@ -612,10 +612,13 @@ def _one_ahead(
     The generator runs entirely in that thread (its database session included). An exception
     in it is raised here; when the consumer stops (an exception, a crash hook), the thread is
     told to stop, closes the generator and is joined before this returns. ``meanwhile`` is
-    called in that thread with a made item that would have to wait (the consumer has not taken
-    the one before yet), before it is handed over."""
+    called in that thread with a made item that the consumer would not take at once (it is busy
+    with the one before, not waiting for this one), before it is handed over. It was called only
+    when the one before had not been taken either, which left the thread idle while the consumer
+    was busy with an item just handed over (docs/decisions/0005, phase 23)."""
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
     stop = threading.Event()
+    waiting = threading.Event()  # the consumer waits for an item: one put now is taken at once
 
     def put(message: tuple[str, Any]) -> bool:
         while not stop.is_set():
@@ -629,7 +632,7 @@ def _one_ahead(
     def produce() -> None:
         try:
             for item in items:
-                if meanwhile is not None and handoff.full():
+                if meanwhile is not None and not waiting.is_set():
                     meanwhile(item)
                 if not put(("item", item)):
                     break
@@ -645,7 +648,11 @@ def _one_ahead(
     thread.start()
     try:
         while True:
-            kind, value = handoff.get()
+            waiting.set()
+            try:
+                kind, value = handoff.get()
+            finally:
+                waiting.clear()
             if kind == "done":
                 return
             if kind == "error":
