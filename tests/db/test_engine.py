@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from contextlib import closing
 
 import pytest
 from sqlalchemy import event, text
 
-from seagreen.db.engine import make_engine, make_session_factory
+from seagreen.db.engine import SQLITE_PAGE_BYTES, autocheckpoint_pages, make_engine, make_session_factory
 from seagreen.db.uow import unit_of_work
 
 
@@ -127,3 +129,38 @@ def test_a_statement_that_changes_many_pages_keeps_its_journal_out_of_memory(eng
         connection.exec_driver_sql("UPDATE pages SET body = randomblob(1000)")
         grown = library.sqlite3_memory_highwater(0) - before
     assert grown < 12 * 2**20, f"{grown / 2**20:.0f} MiB held while one statement changed 24 MB"
+
+
+def _pragmas(engine) -> tuple[int, int]:
+    with engine.connect() as connection:
+        page = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        pages = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
+    return int(page), int(pages)
+
+
+def test_a_new_database_has_16_kib_pages_and_checkpoints_its_log_every_40_mib(tmp_path):
+    """Decision 0038: a bulk ingest writes whole pages; 16 KiB ones cost less a row than 4 KiB."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        assert _pragmas(engine) == (SQLITE_PAGE_BYTES, 2_560) == (16_384, 2_560)
+    finally:
+        engine.dispose()
+
+
+def test_a_database_with_other_pages_keeps_them_and_its_log_is_checkpointed_by_the_same_bytes(tmp_path):
+    """An existing database keeps its page size (WAL mode cannot change it); the autocheckpoint
+    follows it, so the log is copied back at the same size."""
+    path = tmp_path / "old.db"
+    with closing(sqlite3.connect(path)) as old:
+        old.execute("PRAGMA page_size=4096")
+        old.execute("PRAGMA journal_mode=WAL")
+        old.execute("CREATE TABLE t (x INTEGER)")
+        old.commit()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        assert _pragmas(engine) == (4_096, 10_240)
+    finally:
+        engine.dispose()
+    assert autocheckpoint_pages(65_536) == 1_000  # never fewer than SQLite's own default

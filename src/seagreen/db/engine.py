@@ -22,7 +22,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 65_536  # 64 MiB of page cache per connection: index inserts stay in memory
-SQLITE_AUTOCHECKPOINT_PAGES = 10_000  # checkpoint the WAL every ~40 MiB rather than every 4 MiB
+SQLITE_PAGE_BYTES = 16_384
+"""The page size of a new SQLite database (one that exists keeps its own): a bulk ingest 8 % faster
+than with SQLite's 4 KiB, at the same API rate (docs/decisions/0038)."""
+SQLITE_AUTOCHECKPOINT_BYTES = 40 * 1024 * 1024  # checkpoint the WAL every ~40 MiB, not every 4 MiB
+
+
+def autocheckpoint_pages(page_bytes: int) -> int:
+    """``wal_autocheckpoint`` (in pages) for ``SQLITE_AUTOCHECKPOINT_BYTES`` of log."""
+    return max(1_000, SQLITE_AUTOCHECKPOINT_BYTES // max(int(page_bytes), 512))
+
+
 READ_ONLY = {"sqlite_begin": "DEFERRED"}
 
 
@@ -113,6 +123,8 @@ def _configure_sqlite(engine: Engine) -> None:
             dbapi_connection.writer_lock = writer_lock
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
+        # only a new, empty database takes it, and only before its log is set up (decision 0038)
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -124,7 +136,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # ``carbon_events`` (20M events: 670 MB in memory; docs/decisions/0005, phase 18)
         cursor.execute("PRAGMA temp_store=FILE")
         # bulk postings write in bursts (a bulk ingest checkpoints from a thread: db/checkpoints.py)
-        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+        page_bytes = cursor.execute("PRAGMA page_size").fetchone()[0]
+        cursor.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages(page_bytes)}")
         cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.close()
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository.intake import CONTENT_COLUMNS, EVENT_INSERT_COLUMNS, same_content
 from seagreen.db.checkpoints import BackgroundCheckpoints
-from seagreen.db.engine import SQLITE_AUTOCHECKPOINT_PAGES, SQLITE_CACHE_KIB
+from seagreen.db.engine import SQLITE_CACHE_KIB, autocheckpoint_pages
 from seagreen.kit import sqlite_file
 
 DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
@@ -279,7 +279,8 @@ class BulkSql:
     def release(self) -> None:
         """After the transaction: detach and delete the scratch files."""
         if self._checkpoints_off:
-            self._raw.execute(f"PRAGMA wal_autocheckpoint={SQLITE_AUTOCHECKPOINT_PAGES}")
+            page_bytes = self._raw.execute("PRAGMA page_size").fetchone()[0]
+            self._raw.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages(page_bytes)}")
             self._checkpoints_off = False
         if self._cache_bounded:
             self._raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
