@@ -91,12 +91,11 @@ def setup(engine: Engine) -> dict[str, list[str]]:
                     crediting_end=date(2060, 12, 31),
                 )
                 code = service.register(session, body, actor=actor(owner), now=START).code
-                pdd = b"%PDF"
+                pdd = b"%PDF-1.4 benchmark project design document"
                 service.add_document(
                     session,
                     code,
                     filename="pdd.pdf",
-                    media_type="application/pdf",
                     content=pdd,
                     actor=actor(owner),
                 )
