@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository import bulk_intake
 from seagreen.carbon_account.repository.bulk_intake import BulkSql
-from seagreen.db.engine import SQLITE_CACHE_KIB, make_engine, make_session_factory
+from seagreen.db.engine import SQLITE_CACHE_KIB, autocheckpoint_pages, make_engine, make_session_factory
 from seagreen.db.uow import unit_of_work
 
 SCHEMA = pa.schema([("n", pa.int64()), ("big", pa.int64()), ("text", pa.string())])
@@ -80,6 +80,23 @@ def test_a_bulk_writers_page_cache_is_bounded_for_its_transaction_only(session: 
     assert raw.execute("PRAGMA cache_size").fetchone()[0] == -bulk_intake.BULK_CACHE_KIB
     sql.release()
     assert raw.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB
+
+
+def test_a_bulk_writers_checkpoints_are_left_to_the_thread_for_its_transaction_only(session: Session) -> None:
+    """``release`` gives the connection back the autocheckpoint it had (the engine sets it from the
+    file's page size: decision 0038), whatever that was."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no autocheckpoint")
+    raw = session.connection().connection.dbapi_connection
+    before = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    assert before == autocheckpoint_pages(raw.execute("PRAGMA page_size").fetchone()[0])
+    raw.execute("PRAGMA wal_autocheckpoint=1234")  # the connection's own, not a constant
+    sql = BulkSql(session, attach=False)
+    sql.checkpoints_elsewhere()
+    assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    sql.release()
+    assert raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1234
+    raw.execute(f"PRAGMA wal_autocheckpoint={before}")
 
 
 def _stream(table: pa.Table) -> pa.RecordBatchReader:

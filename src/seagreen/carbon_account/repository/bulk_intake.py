@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.repository.intake import CONTENT_COLUMNS, EVENT_INSERT_COLUMNS, same_content
 from seagreen.db.checkpoints import BackgroundCheckpoints
-from seagreen.db.engine import SQLITE_CACHE_KIB, autocheckpoint_pages
 from seagreen.kit import sqlite_file
 
 DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 1, 2, 3
@@ -139,23 +138,24 @@ class BulkSql:
         self._attached: list[tuple[str, Path]] = []
         self._staged: list[Path] = []  # scratch directories ``stage`` made, put or not
         self._temporary: list[str] = []
-        self._checkpoints_off = False
-        self._cache_bounded = False
+        # the connection's own settings while this transaction changes them (``release`` restores)
+        self._autocheckpoint: int | None = None
+        self._cache_size: int | None = None
 
     def bounded_cache(self) -> None:
         """This transaction keeps ``BULK_CACHE_KIB`` of SQLite page cache instead of the platform's
         (restored by ``release``): a bulk ingest's writer fills any cache it gets, and its own
         rows arrive in order (docs/decisions/0005, phase 7: 20M events, −80 MB at the peak)."""
-        if self.dialect == "sqlite" and not self._cache_bounded:
+        if self.dialect == "sqlite" and self._cache_size is None:
+            self._cache_size = int(self._raw.execute("PRAGMA cache_size").fetchone()[0])
             self._raw.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-            self._cache_bounded = True
 
     def checkpoints_elsewhere(self) -> None:
         """This transaction's commit leaves the WAL checkpoint to ``background_checkpoints``
         (restored by ``release``)."""
-        if self.dialect == "sqlite" and not self._checkpoints_off:
+        if self.dialect == "sqlite" and self._autocheckpoint is None:
+            self._autocheckpoint = int(self._raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
             self._raw.execute("PRAGMA wal_autocheckpoint=0")
-            self._checkpoints_off = True
 
     # -- plain statements ---------------------------------------------------------------------
 
@@ -278,13 +278,12 @@ class BulkSql:
 
     def release(self) -> None:
         """After the transaction: detach and delete the scratch files."""
-        if self._checkpoints_off:
-            page_bytes = self._raw.execute("PRAGMA page_size").fetchone()[0]
-            self._raw.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint_pages(page_bytes)}")
-            self._checkpoints_off = False
-        if self._cache_bounded:
-            self._raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-            self._cache_bounded = False
+        if self._autocheckpoint is not None:
+            self._raw.execute(f"PRAGMA wal_autocheckpoint={self._autocheckpoint}")
+            self._autocheckpoint = None
+        if self._cache_size is not None:
+            self._raw.execute(f"PRAGMA cache_size={self._cache_size}")
+            self._cache_size = None
         attached, self._attached = self._attached, []
         staged, self._staged = self._staged, []
         try:

@@ -613,9 +613,8 @@ def _one_ahead(
     in it is raised here; when the consumer stops (an exception, a crash hook), the thread is
     told to stop, closes the generator and is joined before this returns. ``meanwhile`` is
     called in that thread with a made item that the consumer would not take at once (it is busy
-    with the one before, not waiting for this one), before it is handed over. It was called only
-    when the one before had not been taken either, which left the thread idle while the consumer
-    was busy with an item just handed over (docs/decisions/0005, phase 23)."""
+    with the one before, not waiting for this one), before it is handed over (docs/decisions/0005,
+    phase 23)."""
     handoff: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
     stop = threading.Event()
     waiting = threading.Event()  # the consumer waits for an item: one put now is taken at once
