@@ -123,6 +123,11 @@ def _parse_csv(data: bytes, schema: pa.Schema) -> pa.Table:
     ).cast(schema)
 
 
+_NO_PROBE_PLANS = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_bitmapscan")
+"""PostgreSQL: the plans ``BulkSql.index_probes`` turns off, leaving a nested loop over the staged
+rows with one probe of the stored events' key each."""
+
+
 class BulkSql:
     """The session's own DB-API connection inside the caller's transaction, with Arrow tables put
     where its SQL can read them. ``release()`` must be called after the transaction ended (commit
@@ -199,15 +204,19 @@ class BulkSql:
         a staged row. The planner, which cannot know how few of the ids are stored, would hash
         the partner's every stored event for each group instead, so that a file's groups cost
         more and more (1.75 s a group at 5M stored events, against 0.5 s of probes for ids that
-        are not stored and 1.0 s for ids in order that are)."""
+        are not stored and 1.0 s for ids in order that are).
+
+        Nor may it keep the partner's events in memory to compare every staged row with each
+        (``_NO_PROBE_PLANS``): before the table has statistics it takes ``partner_id = p`` for a
+        few rows, and a file of 20k events sent again took 13 s (docs/decisions/0005, phase 24)."""
         if self.dialect != "postgresql":
             yield
             return
-        self.run("SET LOCAL enable_hashjoin = off")
-        self.run("SET LOCAL enable_mergejoin = off")
+        for plan in _NO_PROBE_PLANS:
+            self.run(f"SET LOCAL {plan} = off")
         yield  # an error ends the transaction, and these settings with it
-        self.run("RESET enable_hashjoin")
-        self.run("RESET enable_mergejoin")
+        for plan in _NO_PROBE_PLANS:
+            self.run(f"RESET {plan}")
 
     def lock(self) -> None:
         """Serialise writers of events and totals (SQLite's write lock does it by itself)."""

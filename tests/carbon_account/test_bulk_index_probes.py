@@ -1,0 +1,57 @@
+"""PostgreSQL: a file's rows are looked up among the partner's stored events by one probe of the
+events' key a row, whatever the planner believes about the table.
+
+Right after a partner's first file the events table has no statistics yet, and the planner takes
+``partner_id = p`` for a small fraction of it. With hash and merge joins off
+(``BulkSql.index_probes``) it then read the partner's events once, kept them in memory and
+compared every staged row with every one of them: a file of 20,000 events sent again a minute
+later took 13 s, and the time grows with the square of the file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from seagreen.carbon_account.repository import bulk_intake
+from seagreen.carbon_account.repository.bulk_intake import BulkSql
+
+pytestmark = pytest.mark.postgres
+PARTNER = 987_654  # no other test's events
+
+
+def _plan(sql: BulkSql, statement: str) -> str:
+    with sql.index_probes():
+        return "\n".join(row[0] for row in sql.rows(f"EXPLAIN {statement}"))
+
+
+def test_the_stored_events_are_probed_by_key_when_the_table_has_no_statistics(session: Session) -> None:
+    sql = BulkSql(session, attach=False)
+    sql.run(
+        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
+        "quantity_milli, occurred_at_us, day, reduction_g) "
+        f"SELECT {PARTNER}, 'e' || n, 1, n, n % 500, 1, 1000, n, 19000, 10 FROM generate_series(1, 20000) n"
+    )
+    sql.run(
+        "CREATE TEMPORARY TABLE probe_stage (row_number BIGINT, event_id TEXT, resident_id BIGINT, "
+        "behaviour_id BIGINT, quantity_milli BIGINT, occurred_at_us BIGINT, dedupe_hash TEXT, "
+        "attributes TEXT) ON COMMIT DROP"
+    )
+    sql.run(
+        "INSERT INTO probe_stage SELECT n, 'e' || n, n % 500, 1, 1000, n, NULL, NULL "
+        "FROM generate_series(1, 20000) n"
+    )
+    bulk_intake._new_others(sql)
+    statements = {
+        "counts": bulk_intake._stored_counts_statement("probe_stage", PARTNER),
+        "stored rows": bulk_intake._stored_rows_statement("probe_stage", PARTNER),
+        "stored rows of a batch": bulk_intake._stored_rows_statement("probe_stage", PARTNER, 2),
+    }
+    for name, statement in statements.items():
+        plan = _plan(sql, statement)
+        assert "Materialize" not in plan, (name, plan)
+        assert "Seq Scan on carbon_events" not in plan and "Bitmap" not in plan, (name, plan)
+        probe = next(line for line in plan.splitlines() if "Index Cond" in line and "event_id" in line)
+        assert "partner_id" in probe, (name, plan)
+    # the counts are right too (every staged row is a stored event with the same content)
+    with sql.index_probes():
+        assert sql.rows(statements["counts"]) == [(20_000, 20_000)]
