@@ -1,0 +1,54 @@
+"""``benchmarks/ingest.py`` (issue 3's figures) and ``benchmarks/readers.py`` (the file readers
+and raw inserts it is measured against) still run to their end, small: on SQLite and, in the
+CI's second run, on the suite's PostgreSQL server too. The ingest's had stopped at its API step
+for fewer than 1,000 residents, and its PostgreSQL re-ingest showed a plan that compared every
+row with every stored event (test_bulk_index_probes.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.benchmark_tool import run_benchmark, suite_postgres
+
+
+@pytest.mark.slow
+def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
+    postgres = suite_postgres()
+    out = run_benchmark(
+        "ingest.py",
+        "--events",
+        "20000",
+        "--residents",
+        "500",
+        *(("--postgres", postgres) if postgres else ()),
+    )
+    databases = ("SQLite", "PostgreSQL") if postgres else ("SQLite",)
+    for database in databases:
+        for case in ("parquet", "csv", "re-ingest"):
+            assert re.search(
+                rf"^{database} {case} +[\d,]+ events/s .* raw insert +[\d,]+/s +ratio ", out, re.M
+            ), (
+                database,
+                case,
+                out,
+            )
+    assert re.search(r"^SQLite API earning +[\d,]+ events/s in 1,000-event batches", out, re.M), out
+    assert "one-event POST p99" in out and "scattered ids" in out
+
+
+@pytest.mark.slow
+def test_the_readers_benchmark_reads_checks_and_inserts_a_small_file():
+    postgres = suite_postgres()
+    out = run_benchmark(
+        "readers.py",
+        "--rows",
+        "10000",
+        "--residents",
+        "1000",
+        *(("--pg", postgres) if postgres else ("--no-pg",)),
+    )
+    assert "set-based checks and accounting vs the domain functions on the first 20,000 rows: agree" in out
+    assert "SQLite: ADBC adbc_ingest (Arrow)" in out
+    assert ("PostgreSQL: psycopg COPY" in out) == bool(postgres)
