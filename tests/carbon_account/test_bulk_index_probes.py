@@ -9,10 +9,11 @@ later took 13 s, and the time grows with the square of the file."""
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 from sqlalchemy.orm import Session
 
-from seagreen.carbon_account.repository import bulk_intake
+from seagreen.carbon_account.repository import bulk_intake, intake
 from seagreen.carbon_account.repository.bulk_intake import BulkSql
 
 pytestmark = pytest.mark.postgres
@@ -55,3 +56,68 @@ def test_the_stored_events_are_probed_by_key_when_the_table_has_no_statistics(se
     # the counts are right too (every staged row is a stored event with the same content)
     with sql.index_probes():
         assert sql.rows(statements["counts"]) == [(20_000, 20_000)]
+
+
+def test_the_real_time_intakes_resend_is_probed_by_key_when_the_table_has_no_statistics(
+    session: Session,
+) -> None:
+    """A request sent again (its answer lost) classifies its 1,000 rows against the stored events."""
+    sql = BulkSql(session, attach=False)
+    sql.run(
+        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
+        "quantity_milli, occurred_at_us, day, reduction_g) "
+        f"SELECT {PARTNER}, 'e' || n, 1, n, n % 500, 1, 1000, n, 19000, 10 FROM generate_series(1, 50000) n"
+    )
+    api = intake.SessionSql(session)
+    api.stage(
+        pa.table(
+            {
+                name: pa.array(
+                    [f"e{n}" for n in range(1, 1001)]
+                    if name == "event_id"
+                    else [None] * 1000
+                    if kind == pa.string()
+                    else list(range(1, 1001)),
+                    kind,
+                )
+                for name, kind in zip(intake.STAGE_SCHEMA.names, intake.STAGE_SCHEMA.types, strict=True)
+            }
+        )
+    )
+    with intake.index_probes(api):
+        plan = "\n".join(row[0] for row in api.rows(f"EXPLAIN {intake.classify_statement(PARTNER, 2)}"))
+    assert "Materialize" not in plan and "Bitmap" not in plan, plan
+
+
+class _Recording(intake.SessionSql):
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.statements: list[str] = []
+
+    def run(self, statement: str) -> int:
+        self.statements.append(statement)
+        return super().run(statement)
+
+
+def test_the_real_time_intake_classifies_a_resend_inside_the_index_probes(session: Session) -> None:
+    BulkSql(session, attach=False).run(
+        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
+        "quantity_milli, occurred_at_us, day, reduction_g) "
+        f"SELECT {PARTNER}, 'e' || n, 1, n, 7, 1, 1000, n, 19000, 10 FROM generate_series(1, 10) n"
+    )
+    values = {"event_id": [f"e{n}" for n in range(1, 11)], "row_number": list(range(1, 11))}
+    values |= {"resident_id": [7] * 10, "behaviour_id": [1] * 10, "quantity_milli": [1000] * 10}
+    values |= {"occurred_at_us": list(range(1, 11)), "day": [19000] * 10, "reduction_g": [10] * 10}
+    table = pa.table(
+        {
+            name: pa.array(values.get(name, [None] * 10 if kind == pa.string() else [0] * 10), kind)
+            for name, kind in zip(intake.STAGE_SCHEMA.names, intake.STAGE_SCHEMA.types, strict=True)
+        }
+    )
+    api = _Recording(session)
+    outcome = intake.resolve(api, table, partner_id=PARTNER, batch_id=2)
+    assert outcome.duplicates == 10
+    update = next(n for n, s in enumerate(api.statements) if s.startswith(f"UPDATE {intake.STAGE}"))
+    assert "SET LOCAL enable_material = off" in api.statements[:update]
+    assert "SET LOCAL enable_hashjoin = off" in api.statements[:update]
+    assert api.statements[update + 1].startswith("RESET")

@@ -30,7 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy.orm import Session
 
-from seagreen.carbon_account.repository.intake import CONTENT_COLUMNS, EVENT_INSERT_COLUMNS, same_content
+from seagreen.carbon_account.repository.intake import (
+    CONTENT_COLUMNS,
+    EVENT_INSERT_COLUMNS,
+    index_probes,
+    same_content,
+)
 from seagreen.db.checkpoints import BackgroundCheckpoints
 from seagreen.kit import sqlite_file
 
@@ -123,11 +128,6 @@ def _parse_csv(data: bytes, schema: pa.Schema) -> pa.Table:
     ).cast(schema)
 
 
-_NO_PROBE_PLANS = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_bitmapscan")
-"""PostgreSQL: the plans ``BulkSql.index_probes`` turns off, leaving a nested loop over the staged
-rows with one probe of the stored events' key each."""
-
-
 class BulkSql:
     """The session's own DB-API connection inside the caller's transaction, with Arrow tables put
     where its SQL can read them. ``release()`` must be called after the transaction ended (commit
@@ -207,16 +207,10 @@ class BulkSql:
         are not stored and 1.0 s for ids in order that are).
 
         Nor may it keep the partner's events in memory to compare every staged row with each
-        (``_NO_PROBE_PLANS``): before the table has statistics it takes ``partner_id = p`` for a
-        few rows, and a file of 20k events sent again took 13 s (docs/decisions/0005, phase 24)."""
-        if self.dialect != "postgresql":
+        (``intake.index_probes``): before the table has statistics it takes ``partner_id = p`` for
+        a few rows, and a file of 20k events sent again took 13 s (docs/decisions/0005, phase 24)."""
+        with index_probes(self):
             yield
-            return
-        for plan in _NO_PROBE_PLANS:
-            self.run(f"SET LOCAL {plan} = off")
-        yield  # an error ends the transaction, and these settings with it
-        for plan in _NO_PROBE_PLANS:
-            self.run(f"RESET {plan}")
 
     def lock(self) -> None:
         """Serialise writers of events and totals (SQLite's write lock does it by itself)."""

@@ -24,7 +24,8 @@ from outside is ever formatted into SQL); values travel as Arrow data or bound p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -245,33 +246,31 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
         )
     classified = inserted != staged
     if classified:
-        sql.run(
-            f"UPDATE {STAGE} SET outcome = CASE WHEN e.batch_id = {b} AND e.row_number = {STAGE}.row_number "
-            f"THEN {NEW} WHEN {same_content('e', STAGE)} THEN {DUPLICATE} ELSE {CONFLICT} END "
-            f"FROM carbon_events e WHERE e.partner_id = {p} AND e.event_id = {STAGE}.event_id"
-        )
+        with index_probes(sql):
+            sql.run(classify_statement(p, b))
     if has_dedupe and sql.rows(
         f"SELECT 1 FROM {STAGE} WHERE dedupe_hash IS NOT NULL AND outcome = {NEW} LIMIT 1"
     ):
         classified = True
-        sql.run(
-            "INSERT INTO carbon_dedupe_claims (dedupe_hash, partner_id, event_id, batch_id) "
-            f"SELECT dedupe_hash, {p}, event_id, {b} FROM {STAGE} "
-            f"WHERE dedupe_hash IS NOT NULL AND outcome = {NEW} ORDER BY row_number "
-            "ON CONFLICT (dedupe_hash) DO NOTHING"
-        )
-        sql.run(
-            f"UPDATE {STAGE} SET outcome = {DEDUPE_DUPLICATE}, winner_partner_id = c.partner_id, "
-            f"winner_event_id = c.event_id FROM carbon_dedupe_claims c "
-            f"WHERE c.dedupe_hash = {STAGE}.dedupe_hash AND {STAGE}.outcome = {NEW} "
-            f"AND NOT (c.partner_id = {p} AND c.event_id = {STAGE}.event_id)"
-        )
-        sql.run(
-            f"UPDATE carbon_events SET duplicate_of_partner_id = s.winner_partner_id, "
-            f"duplicate_of_event_id = s.winner_event_id FROM {STAGE} s "
-            f"WHERE s.outcome = {DEDUPE_DUPLICATE} AND carbon_events.partner_id = {p} "
-            "AND carbon_events.event_id = s.event_id"
-        )
+        with index_probes(sql):  # the claims' key and the events' key, probed a row each
+            sql.run(
+                "INSERT INTO carbon_dedupe_claims (dedupe_hash, partner_id, event_id, batch_id) "
+                f"SELECT dedupe_hash, {p}, event_id, {b} FROM {STAGE} "
+                f"WHERE dedupe_hash IS NOT NULL AND outcome = {NEW} ORDER BY row_number "
+                "ON CONFLICT (dedupe_hash) DO NOTHING"
+            )
+            sql.run(
+                f"UPDATE {STAGE} SET outcome = {DEDUPE_DUPLICATE}, winner_partner_id = c.partner_id, "
+                f"winner_event_id = c.event_id FROM carbon_dedupe_claims c "
+                f"WHERE c.dedupe_hash = {STAGE}.dedupe_hash AND {STAGE}.outcome = {NEW} "
+                f"AND NOT (c.partner_id = {p} AND c.event_id = {STAGE}.event_id)"
+            )
+            sql.run(
+                f"UPDATE carbon_events SET duplicate_of_partner_id = s.winner_partner_id, "
+                f"duplicate_of_event_id = s.winner_event_id FROM {STAGE} s "
+                f"WHERE s.outcome = {DEDUPE_DUPLICATE} AND carbon_events.partner_id = {p} "
+                "AND carbon_events.event_id = s.event_id"
+            )
     outcome = BatchOutcome()
     if classified:
         for kind, count in sql.rows(f"SELECT outcome, COUNT(*) FROM {STAGE} GROUP BY outcome"):
@@ -288,6 +287,47 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
         ]
     sql.run(f"DROP TABLE IF EXISTS {STAGE}")
     return outcome
+
+
+_NO_PROBE_PLANS = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_bitmapscan")
+"""PostgreSQL: the plans ``index_probes`` turns off, leaving a nested loop over the staged rows
+with one probe of the stored events' key each."""
+
+
+class Statements(Protocol):
+    """What ``index_probes`` needs of a connection (``Sql``, or a bulk file's ``BulkSql``)."""
+
+    dialect: str
+
+    def run(self, statement: str) -> int: ...
+
+
+@contextmanager
+def index_probes(sql: Statements) -> Iterator[None]:
+    """PostgreSQL: the statements inside join staged rows to the partner's stored events by one
+    probe of the events' key a staged row, whatever the planner believes of the table. Without
+    statistics (a new table, or one just grown by a partner's first file) it takes
+    ``partner_id = p`` for a few rows and would hash or keep in memory every event of the partner
+    for each request or group instead: a request sent again then read all of them, and a file of
+    20k events sent again took 13 s (docs/decisions/0005, phase 24). SQLite plans by the keys."""
+    if sql.dialect != "postgresql":
+        yield
+        return
+    for plan in _NO_PROBE_PLANS:
+        sql.run(f"SET LOCAL {plan} = off")
+    yield  # an error ends the transaction, and these settings with it
+    for plan in _NO_PROBE_PLANS:
+        sql.run(f"RESET {plan}")
+
+
+def classify_statement(partner_id: int, batch_id: int) -> str:
+    """Step 2: every staged row against the stored event of its key."""
+    p, b = int(partner_id), int(batch_id)
+    return (
+        f"UPDATE {STAGE} SET outcome = CASE WHEN e.batch_id = {b} AND e.row_number = {STAGE}.row_number "
+        f"THEN {NEW} WHEN {same_content('e', STAGE)} THEN {DUPLICATE} ELSE {CONFLICT} END "
+        f"FROM carbon_events e WHERE e.partner_id = {p} AND e.event_id = {STAGE}.event_id"
+    )
 
 
 # -- month rows, version and resident totals (the accounting of new events) ----------------------
