@@ -51,6 +51,6 @@ def test_the_readers_benchmark_reads_checks_and_inserts_a_small_file():
         "1000",
         *(("--pg", postgres) if postgres else ("--no-pg",)),
     )
-    assert "set-based checks and accounting vs the domain functions on the first 20,000 rows: agree" in out
+    assert "set-based checks and accounting vs the domain functions on the first 10,000 rows: agree" in out
     assert "SQLite: ADBC adbc_ingest (Arrow)" in out
     assert ("PostgreSQL: psycopg COPY" in out) == bool(postgres)
