@@ -20,6 +20,17 @@ pytestmark = pytest.mark.postgres
 PARTNER = 987_654  # no other test's events
 
 
+def _store(sql: BulkSql, count: int, resident: str = "n % 500") -> None:
+    """``count`` events of ``PARTNER``, ids ``e1`` …, inside the test's transaction: the planner
+    has no statistics of them."""
+    sql.run(
+        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
+        "quantity_milli, occurred_at_us, day, reduction_g) "
+        f"SELECT {PARTNER}, 'e' || n, 1, n, {resident}, 1, 1000, n, 19000, 10 "
+        f"FROM generate_series(1, {int(count)}) n"
+    )
+
+
 def _plan(sql: BulkSql, statement: str) -> str:
     with sql.index_probes():
         return "\n".join(row[0] for row in sql.rows(f"EXPLAIN {statement}"))
@@ -27,11 +38,7 @@ def _plan(sql: BulkSql, statement: str) -> str:
 
 def test_the_stored_events_are_probed_by_key_when_the_table_has_no_statistics(session: Session) -> None:
     sql = BulkSql(session, attach=False)
-    sql.run(
-        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
-        "quantity_milli, occurred_at_us, day, reduction_g) "
-        f"SELECT {PARTNER}, 'e' || n, 1, n, n % 500, 1, 1000, n, 19000, 10 FROM generate_series(1, 20000) n"
-    )
+    _store(sql, 20_000)
     sql.run(
         "CREATE TEMPORARY TABLE probe_stage (row_number BIGINT, event_id TEXT, resident_id BIGINT, "
         "behaviour_id BIGINT, quantity_milli BIGINT, occurred_at_us BIGINT, dedupe_hash TEXT, "
@@ -63,11 +70,7 @@ def test_the_real_time_intakes_resend_is_probed_by_key_when_the_table_has_no_sta
 ) -> None:
     """A request sent again (its answer lost) classifies its 1,000 rows against the stored events."""
     sql = BulkSql(session, attach=False)
-    sql.run(
-        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
-        "quantity_milli, occurred_at_us, day, reduction_g) "
-        f"SELECT {PARTNER}, 'e' || n, 1, n, n % 500, 1, 1000, n, 19000, 10 FROM generate_series(1, 50000) n"
-    )
+    _store(sql, 50_000)
     api = intake.SessionSql(session)
     api.stage(
         pa.table(
@@ -100,11 +103,7 @@ class _Recording(intake.SessionSql):
 
 
 def test_the_real_time_intake_classifies_a_resend_inside_the_index_probes(session: Session) -> None:
-    BulkSql(session, attach=False).run(
-        "INSERT INTO carbon_events (partner_id, event_id, batch_id, row_number, resident_id, behaviour_id, "
-        "quantity_milli, occurred_at_us, day, reduction_g) "
-        f"SELECT {PARTNER}, 'e' || n, 1, n, 7, 1, 1000, n, 19000, 10 FROM generate_series(1, 10) n"
-    )
+    _store(BulkSql(session, attach=False), 10, resident="7")
     values = {"event_id": [f"e{n}" for n in range(1, 11)], "row_number": list(range(1, 11))}
     values |= {"resident_id": [7] * 10, "behaviour_id": [1] * 10, "quantity_milli": [1000] * 10}
     values |= {"occurred_at_us": list(range(1, 11)), "day": [19000] * 10, "reduction_g": [10] * 10}

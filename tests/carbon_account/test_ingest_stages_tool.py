@@ -4,27 +4,13 @@ names: a stage function renamed or moved fails it here, not in the next performa
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-from seagreen.db.engine import is_sqlite
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.benchmark_tool import run_benchmark, suite_postgres
 
 
 def _stages(*options: str) -> dict:
-    small = ("--events", "20000", "--residents", "500", "--json")
-    done = subprocess.run(
-        [sys.executable, "benchmarks/ingest_stages.py", *small, *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_benchmark("ingest_stages.py", "--events", "20000", "--residents", "500", "--json", *options)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_the_stage_tool_times_every_stage_of_a_small_ingest():
@@ -52,9 +38,8 @@ def test_the_stage_tool_times_every_stage_of_a_small_ingest():
 
 def test_the_stage_tool_times_a_csv_file_on_the_suites_database():
     """On PostgreSQL (the CI's second run) a scratch database of that server; else SQLite."""
-    url = os.environ.get("SEAGREEN_TEST_DATABASE_URL", "")
-    postgres = url and not is_sqlite(url)
-    result = _stages("--csv", *(["--postgres", url] if postgres else []))
+    postgres = suite_postgres()
+    result = _stages("--csv", *(["--postgres", postgres] if postgres else []))
     assert (result["database"], result["file"], result["accepted"]) == (
         "postgresql" if postgres else "sqlite",
         "csv",

@@ -56,13 +56,17 @@ STAGE_SCHEMA = pa.schema(
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
 
 
-class Sql(Protocol):
-    """A connection inside the request's transaction."""
+class Statements(Protocol):
+    """What ``index_probes`` needs of a connection (``Sql``, or a bulk file's ``BulkSql``)."""
 
     dialect: str
 
     def run(self, statement: str) -> int:
         """Execute; return the number of rows changed (-1 when the driver cannot say)."""
+
+
+class Sql(Statements, Protocol):
+    """A connection inside the request's transaction."""
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
@@ -292,14 +296,6 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
 _NO_PROBE_PLANS = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_bitmapscan")
 """PostgreSQL: the plans ``index_probes`` turns off, leaving a nested loop over the staged rows
 with one probe of the stored events' key each."""
-
-
-class Statements(Protocol):
-    """What ``index_probes`` needs of a connection (``Sql``, or a bulk file's ``BulkSql``)."""
-
-    dialect: str
-
-    def run(self, statement: str) -> int: ...
 
 
 @contextmanager
