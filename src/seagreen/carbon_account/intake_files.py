@@ -30,6 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -173,6 +174,13 @@ class _Utf8Stream(io.RawIOBase):
         if UNDECODABLE in text:
             self.undecodable = True
         return text.encode("utf-8")
+
+
+def _row_numbers(first: int, count: int) -> pa.Array:
+    """``first``, ``first + 1``, … as ``count`` int64 values, made by NumPy: Arrow's conversion of a
+    Python ``range`` visits each integer as a Python object (0.65 s of the checks' thread for 5M
+    rows, against 0.01 s)."""
+    return pa.array(np.arange(first, first + count, dtype=np.int64))
 
 
 def _attributes_json(columns: dict[str, list[str | None]], count: int) -> pa.Array:
@@ -343,7 +351,7 @@ class EventFileReader:
             count = record_batch.num_rows
             errors: list[RowError] = []
             if not any(number < next_row + count for number in rejected):
-                row_numbers = pa.array(range(next_row, next_row + count), pa.int64())
+                row_numbers = _row_numbers(next_row, count)
                 next_row += count
             else:
                 numbers: list[int] = []
@@ -450,7 +458,7 @@ class EventFileReader:
         next_row = 1
         for record_batch in parquet.iter_batches(batch_size=self.batch_rows):
             count = record_batch.num_rows
-            row_numbers = pa.array(range(next_row, next_row + count), pa.int64())
+            row_numbers = _row_numbers(next_row, count)
             next_row += count
             columns = {name: record_batch.column(name) for name in EVENT_COLUMNS if name in names}
             typed = _typed_time(columns["occurred_at"])
