@@ -216,15 +216,20 @@ def test_the_window_edges_agree(session, world):
     }
 
 
+def _bus_trips(prefix: str, quantities: list[str]) -> list[dict[str, str | None]]:
+    """One bus trip event of the consenting resident for each quantity, at a plain time."""
+    return [
+        {"event_id": f"{prefix}{n}", "resident_ref": "ag-ok", "behaviour": "bus_trip", "quantity": quantity,
+         "occurred_at": "2026-05-01T08:00:00+08:00", "dedupe_key": None}
+        for n, quantity in enumerate(quantities)
+    ]  # fmt: skip
+
+
 def test_reductions_either_side_of_64_bits_agree(session, world):
     """The checks multiply a factor by a quantity in 64 bits while the product fits (bus trips at
     100 g: up to 92,233,720.368 trips), in 128 bits past it; both exact, as the domain's Decimal."""
     quantities = ["92233720.367", "92233720.368", "92233720.369", "92233721", "999999999.999", "1", "0.001"]
-    events = [
-        {"event_id": f"big{i}", "resident_ref": "ag-ok", "behaviour": "bus_trip", "quantity": quantity,
-         "occurred_at": "2026-05-01T08:00:00+08:00", "dedupe_key": None}
-        for i, quantity in enumerate(quantities)
-    ]  # fmt: skip
+    events = _bus_trips("big", quantities)
     expected = python_reference(session, world, events)
     staged, errors = bulk_checked(session, world, events)
     assert errors == []
@@ -318,11 +323,7 @@ def test_plain_quantities_are_checked_in_sql(session, world, monkeypatch):
     odd = {"-0", "+.5", "5.", "0.0001", "1000000000.000"}
     quantities = sorted({_plain_quantity(rng) for _ in range(400)} | odd)
     quantities = [q for q in quantities if re.fullmatch(bulk._Q_PLAIN, q)]
-    events = [
-        {"event_id": f"q{n}", "resident_ref": "ag-ok", "behaviour": "bus_trip", "quantity": quantity,
-         "occurred_at": "2026-05-01T08:00:00+08:00", "dedupe_key": None}
-        for n, quantity in enumerate(quantities)
-    ]  # fmt: skip
+    events = _bus_trips("q", quantities)
     expected = python_reference(session, world, events)
     sent: list[int] = []
     checks_python = bulk.check_events_python
