@@ -33,6 +33,7 @@ from typing import Any
 from unittest import mock
 
 import ingest as bench
+from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.service import bulk, bulk_accounting
 
 STAGES: tuple[tuple[str, Any, str], ...] = (
@@ -42,7 +43,11 @@ STAGES: tuple[tuple[str, Any, str], ...] = (
     ("group commit", bulk, "_commit_group"),
     ("accounting", bulk_accounting, "account"),
     ("accounting: a part", bulk_accounting.PendingTotals, "_part"),
+    ("accounting: stored totals", sql_bulk, "old_totals"),
     ("accounting: settlement", bulk_accounting.PendingTotals, "_settle"),
+    ("accounting: totals staged", bulk_accounting.PendingTotals, "_stage_totals"),
+    ("accounting: totals written", sql_bulk, "write_totals"),
+    ("accounting: marked", sql_bulk, "mark_accounted"),
     ("settlement after", bulk, "settle_points"),
 )
 """(label, owner, attribute): the functions timed. ``group commit`` includes the scratch file
@@ -160,10 +165,10 @@ def show(result: dict[str, Any]) -> None:
         f"{result['loop_events_per_s'] or 0:,.0f} events/s; after it (last accounting, settlement) "
         f"{result['after_loop_seconds']:.2f} s"
     )
-    print(f"{'stage':24s} {'thread':10s} {'calls':>5s} {'wall s':>7s} {'cpu s':>7s} {'from':>6s} {'to':>6s}")
+    print(f"{'stage':26s} {'thread':10s} {'calls':>5s} {'wall s':>7s} {'cpu s':>7s} {'from':>6s} {'to':>6s}")
     for s in result["stages"]:
         print(
-            f"{s['label']:24s} {s['thread']:10s} {s['calls']:5d} {s['wall_s']:7.2f} {s['cpu_s']:7.2f} "
+            f"{s['label']:26s} {s['thread']:10s} {s['calls']:5d} {s['wall_s']:7.2f} {s['cpu_s']:7.2f} "
             f"{s['first_s']:6.2f} {s['last_s']:6.2f}"
         )
 

@@ -24,7 +24,11 @@ def test_the_stage_tool_times_every_stage_of_a_small_ingest():
         "group commit",
         "accounting",
         "accounting: a part",
+        "accounting: stored totals",
         "accounting: settlement",
+        "accounting: totals staged",
+        "accounting: totals written",
+        "accounting: marked",
         "settlement after",
     }
     assert all(stage["calls"] >= 1 and stage["wall_s"] >= 0 for stage in result["stages"])
@@ -32,6 +36,7 @@ def test_the_stage_tool_times_every_stage_of_a_small_ingest():
     threads = {s["label"]: s["thread"] for s in result["stages"]}
     assert threads["accounting: a part"] == "accounting"  # DuckDB on the flush's worker
     assert threads["accounting: settlement"] == "writer"  # the session stays on its thread
+    assert threads["accounting: totals staged"] == "accounting"  # beside the last settlement
     assert 0 < result["loop_seconds"] <= result["seconds"]
     assert result["after_loop_seconds"] == result["seconds"] - result["loop_seconds"]
 
