@@ -17,7 +17,7 @@ Semantics follow TigerBeetle:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntFlag, StrEnum
 from types import MappingProxyType
@@ -236,6 +236,49 @@ def chain_hash(prev_hash: str, row: tuple[Any, ...]) -> str:
     """SHA-256 over the previous hash (64 hex characters) followed by the row's fields (see
     ``journal_fields``) as a compact JSON array: ``sha256(prev + '[seq,"key",…]')``."""
     return hashlib.sha256(prev_hash.encode() + orjson.dumps(row)).hexdigest()
+
+
+class Credit(NamedTuple):
+    """One transfer of ``post_credits``' batch (all from the same account): its key, the account
+    credited, the amount, and the memo already as canonical JSON (``canonical_json_bytes``)."""
+
+    key: str
+    credit_account: str
+    amount: int
+    memo_json: bytes
+
+
+def credit_rows(
+    debit_account: str,
+    debit_id: int,
+    credits: Sequence[Credit],
+    credit_ids: Sequence[int],
+    *,
+    unit: str,
+    code: str,
+    last_seq: int,
+    last_hash: str,
+    now_us: int,
+) -> list[tuple[Any, ...]]:
+    """The journal rows (``TRANSFER_COLUMNS``, chain hash last) that ``apply_batch`` and the
+    service's chain would write for ``credits`` as lone transfers, none flagged, each creating a
+    transfer: the caller has checked that every one would (new keys, distinct accounts, positive
+    amounts within ``MAX_AMOUNT``, one unit, no limit to check). The same content hash as
+    ``TransferRequest.content_hash``, the same chain as ``chain_hash``; without the engine's
+    per-request state, which a settlement of 100k residents paid for by the second."""
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    sha256, dumps = hashlib.sha256, orjson.dumps
+    seq = last_seq
+    for (key, credit_account, amount, memo_json), credit_id in zip(credits, credit_ids, strict=True):
+        fields = (debit_account, credit_account, amount, code, 0, None, None)
+        content = sha256(dumps(fields) + b"\x1f" + memo_json).hexdigest()
+        seq += 1
+        memo = memo_json.decode()
+        row = (seq, key, debit_id, credit_id, amount, unit, 0, None, None, code, memo, content, now_us)
+        last_hash = sha256(last_hash.encode() + dumps(row)).hexdigest()
+        append((*row, last_hash))
+    return rows
 
 
 def journal_fields(

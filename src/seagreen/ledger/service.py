@@ -22,9 +22,11 @@ from seagreen.kit.gc_pause import cycle_collection_paused
 from seagreen.ledger import repository
 from seagreen.ledger.domain import (
     GENESIS_HASH,
+    MAX_AMOUNT,
     RESOLVING,
     AccountFlags,
     Balance,
+    Credit,
     Outcome,
     PendingInfo,
     TransferFlags,
@@ -32,6 +34,7 @@ from seagreen.ledger.domain import (
     TransferResult,
     apply_batch,
     chain_hash,
+    credit_rows,
     journal_fields,
 )
 from seagreen.ledger.errors import AccountConflict, AccountNotFound, TransferRejected
@@ -247,6 +250,116 @@ def _deltas(
             )
         )
     return deltas
+
+
+def post_credits(
+    session: Session,
+    debit_account: str,
+    credits: Sequence[Credit],
+    *,
+    code: str,
+    now_us: int | None = None,
+    opening: Sequence[AccountSpec] = (),
+) -> int:
+    """Post ``credits`` from one account as lone transfers that must all succeed (as
+    ``post_or_raise``), in the caller's transaction; return how many were created.
+
+    The common case (every key new, every account known or in ``opening``, one unit, positive
+    amounts, no limit to check on either side) is written by ``domain.credit_rows``: the rows,
+    balances and chain that ``post_transfers`` writes, without building a request, an outcome and
+    a result a transfer (a bulk file's settlement posts 100k, docs/decisions/0005, phase 25). Any
+    other batch goes through ``post_or_raise`` itself, so what it accepts, refuses or finds already
+    posted is the engine's answer."""
+    if not credits:
+        return len(post_transfers(session, [], opening=opening))
+    with cycle_collection_paused():
+        created = _post_credits(session, debit_account, credits, code, now_us, opening)
+    if created is not None:
+        return created
+    requests = [
+        TransferRequest(key, debit_account, account, amount, code, memo=orjson.loads(memo))
+        for key, account, amount, memo in credits
+    ]
+    results = post_or_raise(session, requests, now_us=now_us, opening=opening)
+    return sum(1 for result in results if result.outcome is Outcome.CREATED)
+
+
+def _post_credits(
+    session: Session,
+    debit_account: str,
+    credits: Sequence[Credit],
+    code: str,
+    now_us: int | None,
+    opening: Sequence[AccountSpec],
+) -> int | None:
+    """``post_credits``' common case; ``None`` (nothing written) where the engine must decide."""
+    keys = [credit.key for credit in credits]
+    accounts = [credit.credit_account for credit in credits]
+    if (
+        len(set(keys)) < len(keys)
+        or len(set(accounts)) < len(accounts)
+        or debit_account in accounts
+        or not all(key and 0 < amount <= MAX_AMOUNT for key, _, amount, _ in credits)
+    ):
+        return None
+    now = now_micros() if now_us is None else now_us
+    last_seq, last_hash, epoch = repository.lock_head(session)
+    if repository.existing_transfers(session, keys):
+        return None
+    wanted = {spec.key: spec for spec in opening}
+    meta = repository.account_meta(session, list({debit_account, *accounts, *wanted} - {""}), epoch)
+    if debit_account not in meta and debit_account not in wanted:
+        return None
+    if any(account not in meta and account not in wanted for account in accounts):
+        return None
+    new_accounts = _missing(wanted, meta)
+    for spec in new_accounts:
+        meta[spec.key] = (0, spec.unit, int(spec.flags))
+    debit_unit, debit_flags = meta[debit_account][1:]
+    if debit_flags & _DEBITS_LIMITED or any(
+        meta[account][1] != debit_unit or meta[account][2] & _CREDITS_LIMITED for account in accounts
+    ):
+        return None
+    new_ids = repository.reserve_account_ids(session, len(new_accounts))
+    for spec, account_id in zip(new_accounts, new_ids, strict=True):
+        meta[spec.key] = (account_id, spec.unit, int(spec.flags))
+    credit_ids = [meta[account][0] for account in accounts]
+    debit_id = meta[debit_account][0]
+    rows = credit_rows(
+        debit_account,
+        debit_id,
+        credits,
+        credit_ids,
+        unit=debit_unit,
+        code=code,
+        last_seq=last_seq,
+        last_hash=last_hash,
+        now_us=now,
+    )
+    # what the batch moves: the debit account's total, each credit account's amount (posted)
+    moved = {credit_id: amount for credit_id, (_, _, amount, _) in zip(credit_ids, credits, strict=True)}
+    total = sum(moved.values())
+    opened = set(new_ids)
+    if new_accounts:
+        repository.insert_accounts(
+            session,
+            [
+                _new_tuple(
+                    repository.NewAccount,
+                    (account_id, spec.key, spec.unit, int(spec.flags), spec.description, now,
+                     *((0, total, 0, 0) if account_id == debit_id else (0, 0, 0, moved.get(account_id, 0)))),
+                )
+                for spec, account_id in zip(new_accounts, new_ids, strict=True)
+            ],
+        )  # fmt: skip
+        repository.remember_accounts(session, repository.new_accounts_epoch(session), meta)
+    repository.insert_transfers(session, rows)
+    deltas = [(0, 0, 0, amount, account) for account, amount in moved.items() if account not in opened]
+    if debit_id not in opened:
+        deltas.append((0, total, 0, 0, debit_id))
+    repository.add_to_balances(session, sorted(deltas, key=lambda delta: delta[4]))
+    repository.set_head(session, rows[-1][0], rows[-1][-1])
+    return len(rows)
 
 
 def post_or_raise(
