@@ -340,3 +340,26 @@ def test_plain_quantities_are_checked_in_sql(session, world, monkeypatch):
     reasons = {reason for found in expected_reasons(expected).values() for _, reason in found}
     assert {"not_positive", "too_many_decimals", "too_large"} <= reasons
     assert len(quantities) > 100 and expected.staged.num_rows > 50
+
+
+def test_only_refused_rows_are_checked_again_for_their_findings(session, world, monkeypatch):
+    """The checks' query hands over each check's finding only for the rows it refused: a group of
+    good rows is one query without them; a refused row is queried again, alone."""
+    calls: list[tuple[bool, list[int]]] = []
+    query = DuckChecks._query
+
+    def recording(self, raw, *, errors):
+        calls.append((errors, raw.column("row_number").to_pylist()))
+        return query(self, raw, errors=errors)
+
+    monkeypatch.setattr(DuckChecks, "_query", recording)
+    good = _bus_trips("f", ["1", "2.5", "3"])
+    staged, errors = bulk_checked(session, world, good)
+    assert staged.num_rows == 3 and errors == []
+    assert calls == [(False, [2, 3, 4])]
+
+    calls.clear()
+    staged, errors = bulk_checked(session, world, [*good, *_bus_trips("g", ["-1"])])
+    assert staged.num_rows == 3
+    assert [(e.row, e.field, str(e.reason)) for e in errors] == [(5, "quantity", "not_positive")]
+    assert calls == [(False, [2, 3, 4, 5]), (True, [5])]

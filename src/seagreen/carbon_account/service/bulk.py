@@ -229,9 +229,8 @@ class DuckChecks:
         """Accepted rows (``STAGE_SCHEMA``), the errors of the others, and their event ids.
         ``session`` answers what the rejected and unusual rows need to know (a short read
         transaction: one held for the whole file would keep SQLite from checkpointing its log)."""
-        self.db.register("raw", _stripped(raw))
-        rows = self.db.sql(self._sql(), params=[self.prefix]).to_arrow_table()
-        self.db.unregister("raw")
+        stripped = _stripped(raw)
+        rows = self._query(stripped, errors=False)
         # one mask per outcome; only the stage's columns are copied for the (many) accepted rows
         plain = pc.equal(rows.column("unusual"), False)
         good = pc.and_(plain, pc.equal(rows.column("ok"), True))
@@ -241,7 +240,11 @@ class DuckChecks:
         if not pc.all(good).as_py():
             staged = staged.filter(good)
         staged = _owned(_runs_in_row_order(staged.cast(sql_intake.STAGE_SCHEMA)))
-        bad = rows.filter(bad_mask) if pc.any(bad_mask).as_py() else rows.slice(0, 0)
+        bad = rows.slice(0, 0)
+        if pc.any(bad_mask).as_py():
+            # the refused rows again, with a column for each check: what each found wrong
+            numbers = rows.filter(bad_mask).column("row_number")
+            bad = self._query(stripped.filter(pc.is_in(stripped.column("row_number"), numbers)), errors=True)
         unusual = rows.filter(unusual_mask) if pc.any(unusual_mask).as_py() else rows.slice(0, 0)
         errors: list[RowError] = []
         event_ids: dict[int, str] = {}
@@ -270,6 +273,17 @@ class DuckChecks:
             if checked.staged.num_rows:
                 staged = pa.concat_tables([staged, checked.staged]).sort_by("row_number")
         return staged, sorted(errors, key=lambda e: e.row), event_ids
+
+    def _query(self, raw: pa.Table, *, errors: bool) -> pa.Table:
+        """The checks of ``raw`` (stripped): the staged columns, ``ok`` and ``unusual``; with
+        ``errors``, also each check's finding (``_errors_of``). Those ten columns, nearly all
+        null, cost an eighth of the query's CPU to hand over for every row, and only the refused
+        rows need them (docs/decisions/0005, phase 25)."""
+        self.db.register("raw", raw)
+        try:
+            return self.db.sql(self._sql(errors=errors), params=[self.prefix]).to_arrow_table()
+        finally:
+            self.db.unregister("raw")
 
     def _unknown_refs(self, bad: pa.Table, session: Session) -> set[str]:
         refs = bad.filter(pc.field("resident_missing") == True).column("resident_ref").to_pylist()  # noqa: E712
@@ -302,8 +316,14 @@ class DuckChecks:
                 errors.append(FieldError("resident_ref", IntakeReason.NO_CONSENT))
         return _ordered(errors)
 
-    def _sql(self) -> str:
+    def _sql(self, *, errors: bool = True) -> str:
         version = self.version_case
+        findings = (
+            "resident_ref, e_event_id, e_resident_ref, e_behaviour, e_quantity, e_occurred_at, e_time2, "
+            "e_version, e_behaviour2, e_dedupe_key, resident_missing, consented,"
+            if errors
+            else ""
+        )
         oldest, latest = int(self.oldest_us), int(self.latest_us)
         offset = LOCAL_OFFSET_US
         # fixed SQL with integer literals; values are bound ($1) or come as Arrow tables. Past the
@@ -399,9 +419,7 @@ WITH t AS (
   LEFT JOIN behaviours b ON b.version_id = v.version_id AND b.code = v.behaviour
   LEFT JOIN residents r ON r.ref = v.resident_ref
 )
-SELECT row_number, event_id, resident_ref, unusual OR several AS unusual,
-  e_event_id, e_resident_ref, e_behaviour, e_quantity, e_occurred_at, e_time2, e_version, e_behaviour2,
-  e_dedupe_key, resident_missing, consented,
+SELECT row_number, event_id, unusual OR several AS unusual, {findings}
   (e_event_id IS NULL AND e_resident_ref IS NULL AND e_behaviour IS NULL AND e_quantity IS NULL
    AND e_occurred_at IS NULL AND e_time2 IS NULL AND e_version IS NULL AND e_behaviour2 IS NULL
    AND e_dedupe_key IS NULL AND NOT resident_missing AND consented) AS ok,
