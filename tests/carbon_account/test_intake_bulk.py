@@ -118,6 +118,8 @@ def state(transactions):
             for ref, _reduction, _credited, earned in balances
             if earned
         }
+        report = ledger.verify(session)  # the settlements' journal: its chain and every balance
+        assert report.ok, report.problems
     return balances, (totals.events, totals.points, totals.points_posted), points
 
 
