@@ -313,7 +313,7 @@ def _post_credits(
     if any(account not in meta and account not in wanted for account in accounts):
         return None
     new_accounts = _missing(wanted, meta)
-    for spec in new_accounts:
+    for spec in new_accounts:  # their unit and flags for the checks; ids only once nothing can fail
         meta[spec.key] = (0, spec.unit, int(spec.flags))
     debit_unit, debit_flags = meta[debit_account][1:]
     if debit_flags & _DEBITS_LIMITED or any(
