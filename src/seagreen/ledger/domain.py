@@ -165,8 +165,13 @@ class TransferRequest(NamedTuple):
             self.pending_key,
             self.timeout_s,
         )
-        memo_json = canonical_json_bytes(self.memo) if memo is None else memo
-        return hashlib.sha256(orjson.dumps(fields) + b"\x1f" + memo_json).hexdigest()
+        return content_hash(fields, canonical_json_bytes(self.memo) if memo is None else memo)
+
+
+def content_hash(fields: tuple[Any, ...], memo_json: bytes) -> str:
+    """SHA-256 over a request's defining fields (``TransferRequest.content_hash``' order) as a
+    compact JSON array, a unit separator, and its memo's canonical JSON."""
+    return hashlib.sha256(orjson.dumps(fields) + b"\x1f" + memo_json).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -267,17 +272,14 @@ def credit_rows(
     ``TransferRequest.content_hash``, the same chain as ``chain_hash``; without the engine's
     per-request state, which a settlement of 100k residents paid for by the second."""
     rows: list[tuple[Any, ...]] = []
-    append = rows.append
-    sha256, dumps = hashlib.sha256, orjson.dumps
     seq = last_seq
     for (key, credit_account, amount, memo_json), credit_id in zip(credits, credit_ids, strict=True):
-        fields = (debit_account, credit_account, amount, code, 0, None, None)
-        content = sha256(dumps(fields) + b"\x1f" + memo_json).hexdigest()
+        content = content_hash((debit_account, credit_account, amount, code, 0, None, None), memo_json)
         seq += 1
         memo = memo_json.decode()
         row = (seq, key, debit_id, credit_id, amount, unit, 0, None, None, code, memo, content, now_us)
-        last_hash = sha256(last_hash.encode() + dumps(row)).hexdigest()
-        append((*row, last_hash))
+        last_hash = chain_hash(last_hash, row)
+        rows.append((*row, last_hash))
     return rows
 
 

@@ -271,7 +271,8 @@ def post_credits(
     other batch goes through ``post_or_raise`` itself, so what it accepts, refuses or finds already
     posted is the engine's answer."""
     if not credits:
-        return len(post_transfers(session, [], opening=opening))
+        post_transfers(session, [], opening=opening)  # the accounts opened, nothing posted
+        return 0
     with cycle_collection_paused():
         created = _post_credits(session, debit_account, credits, code, now_us, opening)
     if created is not None:

@@ -226,9 +226,10 @@ class DuckChecks:
         self.db.close()
 
     def check(self, raw: pa.Table, session: Session) -> tuple[pa.Table, list[RowError], dict[int, str]]:
-        """Accepted rows (``STAGE_SCHEMA``), the errors of the others, and their event ids.
-        ``session`` answers what the rejected and unusual rows need to know (a short read
-        transaction: one held for the whole file would keep SQLite from checkpointing its log)."""
+        """Accepted rows (``STAGE_SCHEMA``, in row order: ``bulk_intake.in_key_order`` relies on
+        it), the errors of the others, and their event ids. ``session`` answers what the rejected
+        and unusual rows need to know (a short read transaction: one held for the whole file would
+        keep SQLite from checkpointing its log)."""
         stripped = _stripped(raw)
         rows = self._query(stripped, errors=False)
         # one mask per outcome; only the stage's columns are copied for the (many) accepted rows
@@ -316,7 +317,7 @@ class DuckChecks:
                 errors.append(FieldError("resident_ref", IntakeReason.NO_CONSENT))
         return _ordered(errors)
 
-    def _sql(self, *, errors: bool = True) -> str:
+    def _sql(self, *, errors: bool) -> str:
         version = self.version_case
         findings = (
             "resident_ref, e_event_id, e_resident_ref, e_behaviour, e_quantity, e_occurred_at, e_time2, "
@@ -636,8 +637,6 @@ def _checked_groups(
             numbers = [e.row for e in errors] + (
                 [pc.min(rows).as_py(), pc.max(rows).as_py()] if len(rows) else []
             )
-            if not _in_row_order(staged):
-                staged = staged.sort_by("row_number")
             group = _CheckedGroup(staged, errors, event_ids, min(numbers), max(numbers))
             # this frame waits at the yield while the group is written: only the group stays alive
             del table, rows, staged
@@ -1003,13 +1002,6 @@ def _repeated(staged: pa.Table) -> list[int]:
         return []
     others = staged.filter(pc.invert(pc.is_in(staged.column("row_number"), firsts)))
     return others.column("row_number").to_pylist()
-
-
-def _in_row_order(table: pa.Table) -> bool:
-    if table.num_rows < 2:
-        return True
-    numbers = table.column("row_number")
-    return bool(pc.all(pc.greater(numbers.slice(1), numbers.slice(0, len(numbers) - 1))).as_py())
 
 
 def _empty_stage() -> pa.Table:

@@ -136,7 +136,7 @@ def points_memo(
         "points_before": points_before,
         "points_after": points_after,
         "versions": sorted(catalogue.hashes),
-    }  # fmt: skip
+    }
 
 
 def memo_template(catalogue: Catalogue, ingest_id: int | None) -> bytes:
