@@ -6,6 +6,7 @@ ingest's peak memory on a big file.
     python benchmarks/ingest.py --events 500000          # a quicker run
     python benchmarks/ingest.py --postgres postgresql://postgres@127.0.0.1:5432/test
     python benchmarks/ingest.py --memory-events 50000000 # + peak RSS of one ingest of 50M events
+    python benchmarks/ingest.py --repeat 5               # five trials of each file (default three)
 
 Deterministic synthetic data (every value a hash of the row's index, no random state): a transit
 partner's bus trips and e-bus kilometres, two months, residents who all authorised the partner.
@@ -13,6 +14,11 @@ Floors from the issue: SQLite ≥ 500k events/s Parquet, ≥ 250k/s CSV; Postgre
 re-ingest (all duplicates) no slower; API ≥ 20k/s in 1,000-event batches and a one-event POST
 p99 ≤ 20 ms; peak memory ≤ 1 GB at 50M events. Process CPU seconds are printed too: on a shared
 machine they move less than wall time.
+
+Each file's ingest is measured in ``--repeat`` trials, each into a fresh database and right after
+a raw insert of the same rows: this machine's speed drifts by a fifth within minutes, so a raw
+rate measured once at the start made the ratios move by a quarter between two runs of the same
+code. The figures to quote are the medians printed after the trials.
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,44 +171,48 @@ def narrow(table: pa.Table) -> pa.Table:
     return columns.add_column(0, "partner_id", pa.array([1] * len(columns), pa.int64()))
 
 
-def raw_insert_sqlite(directory: Path, events: int, count: int) -> float:
-    """ADBC ingest of the same rows into an indexed table of a database file of its own."""
+def raw_tables(events: int, count: int) -> list[pa.Table]:
+    """The raw reference's rows, built once a run and inserted before every trial."""
+    return [narrow(table) for table in chunks(events, count)]
+
+
+RAW_COLUMNS = "partner_id BIGINT, event_id TEXT, resident_ref TEXT, behaviour TEXT, quantity TEXT"
+
+
+def _timed_append(connection, table: str, rows: list[pa.Table], *, options: str = "") -> float:
+    """``rows`` appended (ADBC) to a new ``table`` keyed by (partner, event id); rows/s."""
+    cursor = connection.cursor()
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(f"CREATE TABLE {table} ({RAW_COLUMNS}, PRIMARY KEY (partner_id, event_id)){options}")
+    connection.commit()
+    start = time.perf_counter()
+    for chunk in rows:
+        cursor.adbc_ingest(table, chunk, mode="append")
+    connection.commit()
+    return sum(len(chunk) for chunk in rows) / (time.perf_counter() - start)
+
+
+def raw_insert_sqlite(directory: Path, tables: list[pa.Table]) -> float:
+    """ADBC ingest of the same rows into an indexed table of a database file of its own
+    (deleted after)."""
     import adbc_driver_sqlite.dbapi as driver
 
-    tables = [narrow(table) for table in chunks(events, count)]
-    with driver.connect(str(directory / f"raw-{secrets.token_hex(3)}.db")) as connection:
-        cursor = connection.cursor()
-        cursor.execute(
-            "CREATE TABLE raw (partner_id INTEGER, event_id TEXT, resident_ref TEXT, behaviour TEXT, "
-            "quantity TEXT, PRIMARY KEY (partner_id, event_id)) WITHOUT ROWID"
-        )
-        connection.commit()
-        start = time.perf_counter()
-        for table in tables:
-            cursor.adbc_ingest("raw", table, mode="append")
-        connection.commit()
-        return events / (time.perf_counter() - start)
+    path = directory / f"raw-{secrets.token_hex(3)}.db"
+    try:
+        with driver.connect(str(path)) as connection:
+            return _timed_append(connection, "raw", tables, options=" WITHOUT ROWID")
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
-def raw_insert_postgres(url: str, events: int, count: int) -> float:
-    """COPY (ADBC, binary) of the same rows into an indexed table."""
+def raw_insert_postgres(url: str, tables: list[pa.Table]) -> float:
+    """COPY (ADBC, binary) of the same rows into an indexed table (dropped after)."""
     import adbc_driver_postgresql.dbapi as driver
 
-    tables = [narrow(table) for table in chunks(events, count)]
     with driver.connect(url.replace("+psycopg", "")) as connection:
-        cursor = connection.cursor()
-        cursor.execute("DROP TABLE IF EXISTS bench_raw")
-        cursor.execute(
-            "CREATE TABLE bench_raw (partner_id BIGINT, event_id TEXT, resident_ref TEXT, behaviour TEXT, "
-            "quantity TEXT, PRIMARY KEY (partner_id, event_id))"
-        )
-        connection.commit()
-        start = time.perf_counter()
-        for table in tables:
-            cursor.adbc_ingest("bench_raw", table, mode="append")
-        connection.commit()
-        rate = events / (time.perf_counter() - start)
-        cursor.execute("DROP TABLE bench_raw")
+        rate = _timed_append(connection, "bench_raw", tables)
+        connection.cursor().execute("DROP TABLE bench_raw")
         connection.commit()
         return rate
 
@@ -385,6 +395,30 @@ def line(label: str, events: int, seconds: float, cpu: float, raw: float, floor:
     )
 
 
+@dataclass
+class Trial:
+    rate: float  # events/s of the ingest
+    raw: float  # rows/s of the raw insert measured right before it
+
+    @property
+    def ratio(self) -> float:
+        return self.rate / self.raw
+
+
+def median_line(label: str, trials: list[Trial], floor: int) -> float:
+    """The trials' median rate and median ratio (each trial's ingest against the raw insert just
+    before it), with the ratios' range; returns the median rate."""
+    rate = statistics.median(trial.rate for trial in trials)
+    ratios = [trial.ratio for trial in trials]
+    print(
+        f"{label:22s} median of {len(trials)}: {rate:10,.0f} events/s  "
+        f"ratio {statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})  "
+        f"floor {floor:,}/s: {rate / floor:.2f}×",
+        flush=True,
+    )
+    return rate
+
+
 def scattered_ids(label: str, url: str, directory: Path, events: int, count: int, rising: float) -> None:
     """The Parquet ingest again with ids in no order (``synthetic(scattered=True)``), into a
     database of its own: not a floor of the issue, but what a partner with hashed or random
@@ -405,48 +439,75 @@ def scattered_ids(label: str, url: str, directory: Path, events: int, count: int
 
 
 def run(
-    label: str, make_url, files: dict[str, Path], events: int, count: int, raw: float, *, pg: bool
+    label: str,
+    database: Callable[[str], AbstractContextManager[str]],
+    files: dict[str, Path],
+    events: int,
+    count: int,
+    raw_rate: Callable[[str], float],
+    *,
+    pg: bool,
+    repeat: int,
 ) -> dict[str, float]:
-    """Each file's ingest and the re-ingest (and on SQLite the API); the ingests' events/s by file."""
+    """Each file's ingest and the re-ingest, ``repeat`` trials each, every trial into a database
+    of its own (``database``) and right after a raw insert of the same rows (``raw_rate``, given
+    the trial's URL): on a machine whose speed drifts, an ingest and the raw insert it is compared
+    with are measured together. Each trial's figure is printed, then the medians. On SQLite the
+    API is measured once, on the last trial's database. Returns the median events/s by file."""
     rates: dict[str, float] = {}
     for name, path in files.items():
-        url = make_url(name)
-        engine, transactions = fresh(url)
-        residents(transactions, count)
         floor = FLOORS["postgres" if pg else name]
-        seconds, cpu, summary = ingest(transactions, path)
-        assert summary.accepted == events, summary
-        rates[name] = events / seconds
-        line(f"{label} {name}", events, seconds, cpu, raw, floor, f" points {summary.points:,}")
-        if name == "csv":
-            seconds, cpu, summary = ingest(transactions, path)
-            assert summary.duplicates == events, summary
-            line(f"{label} re-ingest", events, seconds, cpu, raw, floor)
-            if not pg:
-                figures = api(url, transactions, batches=40, singles=300, residents=count)
-                floor = FLOORS["api"]
-                for case, rate, cpu_ms in (
-                    ("earning", figures.earning_rate, figures.earning_cpu_ms),
-                    ("capped ", figures.capped_rate, figures.capped_cpu_ms),
-                ):
-                    print(
-                        f"{label} API {case}     {rate:10,.0f} events/s in 1,000-event batches "
-                        f"(uvicorn, one worker: {cpu_ms:.0f} ms cpu a batch), "
-                        f"floor {floor:,}/s: {rate / floor:.2f}×",
-                        flush=True,
-                    )
-                print(
-                    f"{label} API earning     wallets current {figures.earning_lag_ms:.0f} ms after the "
-                    "stream's last answer (points are posted in rounds)",
-                    flush=True,
-                )
-                print(
-                    f"{label} API             one-event POST p99 {figures.p99_ms:.1f} ms (floor 20 ms); "
-                    f"server peak RSS {figures.server_mib:,.0f} MiB",
-                    flush=True,
-                )
-        engine.dispose()
+        trials: list[Trial] = []
+        again: list[Trial] = []
+        for trial in range(repeat):
+            with database(name) as url:
+                raw = raw_rate(url)
+                engine, transactions = fresh(url)
+                residents(transactions, count)
+                seconds, cpu, summary = ingest(transactions, path)
+                assert summary.accepted == events, summary
+                trials.append(Trial(events / seconds, raw))
+                note = f" points {summary.points:,}, trial {trial + 1}/{repeat}"
+                line(f"{label} {name}", events, seconds, cpu, raw, floor, note)
+                if name == "csv":
+                    raw = raw_rate(url)
+                    seconds, cpu, summary = ingest(transactions, path)
+                    assert summary.duplicates == events, summary
+                    again.append(Trial(events / seconds, raw))
+                    note = f" trial {trial + 1}/{repeat}"
+                    line(f"{label} re-ingest", events, seconds, cpu, raw, floor, note)
+                    if not pg and trial == repeat - 1:
+                        api_figures(label, url, transactions, count)
+                engine.dispose()
+        rates[name] = median_line(f"{label} {name}", trials, floor)
+        if again:
+            median_line(f"{label} re-ingest", again, floor)
     return rates
+
+
+def api_figures(label: str, url: str, transactions, count: int) -> None:
+    figures = api(url, transactions, batches=40, singles=300, residents=count)
+    floor = FLOORS["api"]
+    for case, rate, cpu_ms in (
+        ("earning", figures.earning_rate, figures.earning_cpu_ms),
+        ("capped ", figures.capped_rate, figures.capped_cpu_ms),
+    ):
+        print(
+            f"{label} API {case}     {rate:10,.0f} events/s in 1,000-event batches "
+            f"(uvicorn, one worker: {cpu_ms:.0f} ms cpu a batch), "
+            f"floor {floor:,}/s: {rate / floor:.2f}×",
+            flush=True,
+        )
+    print(
+        f"{label} API earning     wallets current {figures.earning_lag_ms:.0f} ms after the "
+        "stream's last answer (points are posted in rounds)",
+        flush=True,
+    )
+    print(
+        f"{label} API             one-event POST p99 {figures.p99_ms:.1f} ms (floor 20 ms); "
+        f"server peak RSS {figures.server_mib:,.0f} MiB",
+        flush=True,
+    )
 
 
 def memory(directory: Path, events: int, count: int) -> None:
@@ -495,6 +556,9 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=100_000)
     parser.add_argument("--postgres", default=None, help="PostgreSQL URL (scratch databases are created)")
     parser.add_argument("--memory-events", type=int, default=0, help="also measure one ingest's peak RSS")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="trials of each file's ingest, each beside its own raw insert"
+    )
     parser.add_argument("--child-ingest", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_ingest:
@@ -509,15 +573,26 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, directory: Path) -> None:
     files = write_files(directory, args.events, args.residents)
-    raw = raw_insert_sqlite(directory, args.events, args.residents)
+    tables = raw_tables(args.events, args.residents)
+
+    @contextmanager
+    def sqlite_database(name: str) -> Iterator[str]:
+        path = directory / f"bench-{name}-{secrets.token_hex(3)}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:  # a trial's database is gigabytes
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+
     rates = run(
         "SQLite",
-        lambda name: f"sqlite:///{directory / f'bench-{name}.db'}",
+        sqlite_database,
         files,
         args.events,
         args.residents,
-        raw,
+        lambda _url: raw_insert_sqlite(directory, tables),
         pg=False,
+        repeat=args.repeat,
     )
     scattered_ids(
         "SQLite",
@@ -531,13 +606,16 @@ def measure(args: argparse.Namespace, directory: Path) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's tests package
         from tests.db.scratch import scratch_database
 
-        with (
-            scratch_database(args.postgres, directory) as first,
-            scratch_database(args.postgres, directory) as second,
-        ):
-            raw_pg = raw_insert_postgres(first, args.events, args.residents)
-            urls = {"parquet": first, "csv": second}
-            run("PostgreSQL", urls.__getitem__, files, args.events, args.residents, raw_pg, pg=True)
+        run(
+            "PostgreSQL",
+            lambda _name: scratch_database(args.postgres, directory),
+            files,
+            args.events,
+            args.residents,
+            lambda url: raw_insert_postgres(url, tables),
+            pg=True,
+            repeat=args.repeat,
+        )
     if args.memory_events:
         memory(directory / "memory", args.memory_events, args.residents)
 

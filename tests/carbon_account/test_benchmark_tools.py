@@ -2,7 +2,8 @@
 and raw inserts it is measured against) still run to their end, small: on SQLite and, in the
 CI's second run, on the suite's PostgreSQL server too. The ingest's had stopped at its API step
 for fewer than 1,000 residents, and its PostgreSQL re-ingest showed a plan that compared every
-row with every stored event (test_bulk_index_probes.py)."""
+row with every stored event (test_bulk_index_probes.py). Each file is measured in trials, each
+beside a raw insert of its own, and the medians are printed."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
         "20000",
         "--residents",
         "500",
+        "--repeat",
+        "2",
         *(("--postgres", postgres) if postgres else ()),
     )
     databases = ("SQLite", "PostgreSQL") if postgres else ("SQLite",)
@@ -36,6 +39,14 @@ def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
                 case,
                 out,
             )
+            # two trials, each beside its own raw insert, then their medians
+            trials = re.findall(rf"^{database} {case} .* trial (\d)/2  raw insert ", out, re.M)
+            assert trials == ["1", "2"], (database, case, out)
+            assert re.search(
+                rf"^{database} {case} +median of 2: +[\d,]+ events/s +ratio \d+\.\d+ \(\d+\.\d+–\d+\.\d+\) ",
+                out,
+                re.M,
+            ), (database, case, out)
     assert re.search(r"^SQLite API earning +[\d,]+ events/s in 1,000-event batches", out, re.M), out
     assert "one-event POST p99" in out and "scattered ids" in out
 
