@@ -1,5 +1,6 @@
 """The checks' result put back in row order (``bulk._runs_in_row_order``): DuckDB returns a group as
-a few runs in row order; slicing them in order must give exactly what a sort would."""
+a few runs in row order, which interleave by blocks; slicing them in order must give exactly what a
+sort would."""
 
 from __future__ import annotations
 
@@ -43,3 +44,15 @@ def test_two_runs_are_sliced_not_sorted():
     ordered = bulk._runs_in_row_order(table)
     assert ordered.column("row_number").to_pylist() == list(range(1, 11))
     assert [len(chunk) for chunk in ordered.column("row_number").chunks] == [5, 5]
+
+
+def test_two_runs_that_interleave_by_blocks_are_sliced_not_sorted():
+    """What DuckDB's two threads hand back for a group: each thread's blocks in row order, the two
+    threads' blocks interleaved. Six slices of the original buffers, not a sorted copy (which
+    the earlier version made whenever two runs interleaved: every group of the benchmark)."""
+    blocks = [list(range(start, start + 4)) for start in range(0, 24, 4)]
+    numbers = [n for block in blocks[0::2] + blocks[1::2] for n in block]
+    table = _table(numbers)
+    ordered = bulk._runs_in_row_order(table)
+    assert ordered.column("row_number").to_pylist() == list(range(24))
+    assert [len(chunk) for chunk in ordered.column("row_number").chunks] == [4] * 6

@@ -460,30 +460,29 @@ def _owned(table: pa.Table) -> pa.Table:
 
 
 MAX_RUNS = 64
-"""``_runs_in_row_order`` puts at most this many runs in order by slicing; more are sorted."""
+"""``_runs_in_row_order`` puts at most this many slices in order; more are taken as a sort's."""
 
 
 def _runs_in_row_order(table: pa.Table) -> pa.Table:
     """``table`` in row order, not yet in buffers of its own. DuckDB's two threads hand back a
-    group as a few runs, each in row order (two, for the benchmark's groups): put in order by
-    slices, which ``_owned`` then copies once anyway, they cost no sort (a sort by row number
-    took 50 ms of the checks' thread a group of 512k rows). Many runs, or runs whose row numbers
-    interleave, are sorted."""
+    group as two runs, each in row order, that interleave by the blocks each thread took (five
+    to seven slices of rows in a row, for the benchmark's groups of 512k). The order comes from a
+    stable sort of the row numbers (a merge of the runs: a few milliseconds), and the rows as
+    the slices of it that are consecutive rows of ``table``, which ``_owned`` then copies once
+    anyway: a sort by row number took 50 ms of the checks' thread a group, and its copies
+    faulted in as many fresh pages again (docs/decisions/0005, phase 26). More slices than
+    ``MAX_RUNS`` are taken as the sort's."""
     numbers = table.column("row_number").to_numpy()
-    if len(numbers) < 2:
+    if len(numbers) < 2 or bool(np.all(numbers[1:] > numbers[:-1])):
         return table
-    breaks = np.flatnonzero(numbers[1:] <= numbers[:-1]) + 1
-    if not len(breaks):
-        return table
-    if len(breaks) >= MAX_RUNS:
-        return table.sort_by("row_number")
-    starts = np.concatenate(([0], breaks))
-    ends = np.concatenate((breaks, [len(numbers)]))
-    order = np.argsort(numbers[starts], kind="stable")
-    firsts, lasts = numbers[starts][order], numbers[ends - 1][order]
-    if np.any(lasts[:-1] >= firsts[1:]):  # runs that interleave
-        return table.sort_by("row_number")
-    return pa.concat_tables([table.slice(int(starts[i]), int(ends[i] - starts[i])) for i in order])
+    order = np.argsort(numbers, kind="stable")
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(order) != 1) + 1))
+    if len(starts) > MAX_RUNS:
+        return table.take(pa.array(order))
+    lengths = np.diff(np.concatenate((starts, [len(order)])))
+    return pa.concat_tables(
+        [table.slice(int(order[start]), int(length)) for start, length in zip(starts, lengths, strict=True)]
+    )
 
 
 _FIELD_ORDER = {"event_id": 0, "resident_ref": 1, "behaviour": 2, "quantity": 3, "occurred_at": 4}
