@@ -85,6 +85,8 @@ class Outcome(StrEnum):
     EXCEEDS_PENDING_AMOUNT = "exceeds_pending_transfer_amount"
     EXCEEDS_CREDITS = "exceeds_credits"
     EXCEEDS_DEBITS = "exceeds_debits"
+    OVERFLOWS_DEBITS = "overflows_debits"
+    OVERFLOWS_CREDITS = "overflows_credits"
 
     @property
     def ok(self) -> bool:
@@ -508,6 +510,11 @@ def _apply_one(
         credit.credits_pending + credit.credits_posted + amount > credit.debits_posted
     ):
         return Outcome.EXCEEDS_DEBITS, None
+    # a total is a 64-bit column: past it SQLite would store a float, PostgreSQL would raise
+    if debit.debits_pending + debit.debits_posted + amount > MAX_AMOUNT:
+        return Outcome.OVERFLOWS_DEBITS, None
+    if credit.credits_pending + credit.credits_posted + amount > MAX_AMOUNT:
+        return Outcome.OVERFLOWS_CREDITS, None
     if undo is not None:
         _remember(undo, balances, debit_id, credit_id)
         undo.keys.append(key)

@@ -25,3 +25,9 @@ class TransferRejected(Conflict):
 
 class InvalidTransfer(InvalidInput):
     code = "ledger_invalid_transfer"
+
+
+class BalanceOverflow(Conflict):
+    """A write would take an account's total past 2^63 - 1, which its 64-bit column cannot hold."""
+
+    code = "ledger_balance_overflow"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,8 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from seagreen.ledger.domain import Balance, ExistingTransfer, PendingInfo
+from seagreen.ledger.domain import MAX_AMOUNT, Balance, ExistingTransfer, PendingInfo
+from seagreen.ledger.errors import BalanceOverflow
 from seagreen.ledger.models import LedgerAccount, LedgerHead, LedgerTransfer
 
 COPY_FROM_ROWS = 64  # below this, a plain INSERT costs less than setting up a COPY
@@ -403,13 +405,20 @@ def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int
         )
         return
     if deltas:
-        m = _marker(session)
-        statement = (
-            f"UPDATE ledger_accounts SET debits_pending = debits_pending + {m}, "  # noqa: S608
-            f"debits_posted = debits_posted + {m}, credits_pending = credits_pending + {m}, "
-            f"credits_posted = credits_posted + {m} WHERE id = {m}"
+        # SQLite turns an integer sum past 2^63 - 1 into a float: such a total is set to NULL
+        # instead, which its NOT NULL refuses (the statement fails, the caller's transaction is
+        # rolled back). The engine refuses such transfers first (``Outcome.OVERFLOWS_*``); this
+        # holds for every path that adds to the totals. The deltas are never negative.
+        columns = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+        sets = ", ".join(
+            f"{name} = CASE WHEN ?{n} <= {MAX_AMOUNT} - {name} THEN {name} + ?{n} END"
+            for n, name in enumerate(columns, start=1)
         )
-        _driver_cursor(session).executemany(statement, deltas)
+        statement = f"UPDATE ledger_accounts SET {sets} WHERE id = ?5"  # noqa: S608
+        try:
+            _driver_cursor(session).executemany(statement, deltas)
+        except sqlite3.IntegrityError as error:
+            raise BalanceOverflow("a ledger account's total would pass 2^63 - 1", error=str(error)) from error
 
 
 def journal(session: Session, after_seq: int = 0, batch: int = 10_000) -> Iterator[Any]:
