@@ -202,8 +202,13 @@ def raw_insert_sqlite(directory: Path, tables: list[pa.Table]) -> float:
         with driver.connect(str(path)) as connection:
             return _timed_append(connection, "raw", tables, options=" WITHOUT ROWID")
     finally:
-        for suffix in ("", "-wal", "-shm"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        remove_sqlite_file(path)
+
+
+def remove_sqlite_file(path: Path) -> None:
+    """A SQLite database file and its log files (trials' databases are gigabytes)."""
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def raw_insert_postgres(url: str, tables: list[pa.Table]) -> float:
@@ -580,9 +585,8 @@ def measure(args: argparse.Namespace, directory: Path) -> None:
         path = directory / f"bench-{name}-{secrets.token_hex(3)}.db"
         try:
             yield f"sqlite:///{path}"
-        finally:  # a trial's database is gigabytes
-            for suffix in ("", "-wal", "-shm"):
-                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        finally:
+            remove_sqlite_file(path)
 
     rates = run(
         "SQLite",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from seagreen.ledger import service
-from seagreen.ledger.domain import AccountFlags, Credit, TransferRequest, canonical_json_bytes
+from seagreen.ledger.domain import MAX_AMOUNT, AccountFlags, Credit, TransferRequest, canonical_json_bytes
 from seagreen.ledger.errors import AccountNotFound, TransferRejected
 from seagreen.ledger.models import LedgerAccount, LedgerTransfer
 from seagreen.ledger.service import AccountSpec
@@ -146,7 +146,14 @@ def test_a_batch_posted_again_creates_nothing(session):
 
 @pytest.mark.parametrize(
     "case",
-    ["limited debit", "unknown account", "same account twice", "debit credited", "empty key"],
+    [
+        "limited debit",
+        "unknown account",
+        "same account twice",
+        "debit credited",
+        "empty key",
+        "sum overflows",
+    ],
 )
 def test_other_batches_get_the_engines_answer(session, case):
     _prepare(session, ["a", "b"], pool_exists=True)
@@ -161,6 +168,11 @@ def test_other_batches_get_the_engines_answer(session, case):
         credits = [*credits, Credit("cr:t:3", "cr:w:a", 2, b"{}")]
     elif case == "debit credited":
         credits = [*credits, Credit("cr:t:3", POOL.key, 2, b"{}")]
+    elif case == "sum overflows":  # each amount fits, their sum would pass the pool's total
+        credits = [
+            Credit("cr:t:1", "cr:w:a", MAX_AMOUNT // 2 + 1, b"{}"),
+            Credit("cr:t:2", "cr:w:b", MAX_AMOUNT // 2 + 1, b"{}"),
+        ]
     else:
         credits = [*credits, Credit("", "cr:w:a", 2, b"{}")]
     requests = [TransferRequest(c.key, debit, c.credit_account, c.amount, "earn") for c in credits]

@@ -405,10 +405,11 @@ def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int
         )
         return
     if deltas:
-        # SQLite turns an integer sum past 2^63 - 1 into a float: such a total is set to NULL
+        # SQLite: an integer sum past 2^63 - 1 would become a float. Such a total is set to NULL
         # instead, which its NOT NULL refuses (the statement fails, the caller's transaction is
-        # rolled back). The engine refuses such transfers first (``Outcome.OVERFLOWS_*``); this
-        # holds for every path that adds to the totals. The deltas are never negative.
+        # rolled back). The engine refuses a transfer that passes it within its batch
+        # (``Outcome.OVERFLOWS_*``); past a stored total, which the engine reads only for limited
+        # accounts, this refuses, on every path that adds to the totals. Deltas are never negative.
         columns = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
         sets = ", ".join(
             f"{name} = CASE WHEN ?{n} <= {MAX_AMOUNT} - {name} THEN {name} + ?{n} END"

@@ -301,6 +301,7 @@ def _post_credits(
         or len(set(accounts)) < len(accounts)
         or debit_account in accounts
         or not all(key and 0 < amount <= MAX_AMOUNT for key, _, amount, _ in credits)
+        or sum(credit.amount for credit in credits) > MAX_AMOUNT  # the engine: overflows_debits
     ):
         return None
     now = now_micros() if now_us is None else now_us
