@@ -276,7 +276,7 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
         if where == "group" and committed == crash_after:
             raise Crash
 
-    posted = bulk_accounting.post_points
+    posted = bulk_accounting.post_prepared
     postings: list[int] = []
 
     def crash_in_settlement(*args, **kwargs):
@@ -287,14 +287,14 @@ def test_a_crash_then_a_rerun_leaves_the_state_of_an_uninterrupted_run(
 
     with fresh_database(database_url, tmp_path / "crash") as (url, transactions):
         monkeypatch.setattr(sql_bulk, "mark_accounted", crash_in_accounting)
-        monkeypatch.setattr(bulk_accounting, "post_points", crash_in_settlement)
+        monkeypatch.setattr(bulk_accounting, "post_prepared", crash_in_settlement)
         with pytest.raises(Crash):
             ingest(
                 url, transactions, path, group_rows=100, after_batch=crash_after_group, flush_rows=flush_rows
             )
         assert list((tmp_path / "tmp").iterdir()) == []
         monkeypatch.setattr(sql_bulk, "mark_accounted", accounted)
-        monkeypatch.setattr(bulk_accounting, "post_points", posted)
+        monkeypatch.setattr(bulk_accounting, "post_prepared", posted)
         resumed = ingest(url, transactions, path, group_rows=100, flush_rows=flush_rows)
         assert state(transactions) == expected
         assert (resumed.accepted, resumed.rejected, resumed.points, resumed.reduction_g) == (
@@ -366,7 +366,7 @@ def test_the_last_accounting_posts_every_point_owed_in_its_own_transaction(
     settle, account = bulk_accounting.PendingTotals._settle, bulk_accounting.account
 
     def posting(self, sql, owed, *args, **kwargs):
-        settled.append(owed.num_rows)
+        settled.append(len(owed.credits))
         return settle(self, sql, owed, *args, **kwargs)
 
     def accounting(*args, last=False, **kwargs):

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.service import month_arrays
 from seagreen.carbon_account.service.intake import Catalogue
-from seagreen.carbon_account.service.points import post_points
+from seagreen.carbon_account.service.points import PreparedPoints, post_prepared, prepare_points
 from seagreen.kit import heap
 from seagreen.kit.clock import now_micros
 
@@ -289,22 +289,38 @@ class PendingTotals:
             f"{owed_where} ORDER BY resident_id"
         ).to_arrow_table()
 
-    def _settle(
+    def _prepared_part(
         self,
-        sql: sql_bulk.BulkSql,
-        owed: pa.Table,
-        refs: dict[int, str],
+        part: int,
+        parts: int,
+        stored: pa.Table,
         *,
+        settle: bool,
+        refs: dict[int, str] | None,
         ingest_id: int,
         last_batch_id: int,
-    ) -> int:
-        """Post ``owed`` residents' points in the flush's transaction (this thread's session)."""
+    ) -> pa.Table | PreparedPoints | None:
+        """``_part``, and with ``refs`` its owed residents' credits built too (``prepare_points``):
+        on the worker, Python the writer then does not run while it posts the part before."""
+        owed = self._part(part, parts, stored, settle=settle)
+        if owed is None or refs is None:
+            return owed
+        return self._prepare(owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
+
+    def _prepare(
+        self, owed: pa.Table, refs: dict[int, str], *, ingest_id: int, last_batch_id: int
+    ) -> PreparedPoints:
+        """The credits that post ``owed`` residents' points (no session)."""
         ids, points, posted, credited, settled = (owed.column(i).to_pylist() for i in range(5))
         rows = [
             (resident, refs[resident], p, before, grams, batch, last_batch_id)
             for resident, p, before, grams, batch in zip(ids, points, posted, credited, settled, strict=True)
         ]
-        return post_points(sql.session, self.catalogue, rows, ingest_id=ingest_id)
+        return prepare_points(self.catalogue, rows, ingest_id=ingest_id)
+
+    def _settle(self, sql: sql_bulk.BulkSql, prepared: PreparedPoints) -> int:
+        """Post a part's prepared points in the flush's transaction (this thread's session)."""
+        return post_prepared(sql.session, prepared)
 
     def _new_totals(
         self,
@@ -323,7 +339,9 @@ class PendingTotals:
         A part is computed on a worker thread (NumPy and DuckDB) while this thread reads the next
         part's stored month rows and posts the previous part's points to the ledger (Python and the
         database, which the worker does not wait for): the settlement of a file's residents took as
-        long as its accounting, one after the other, on one core (docs/decisions/0005, phase 8)."""
+        long as its accounting, one after the other, on one core (docs/decisions/0005, phase 8).
+        The worker also builds each later part's credits, so that this thread, the longer of the
+        two, only posts them (phase 27)."""
         db = self.db
         db.register("old_versions", old.versions)
         db.register("old_points", old.points)
@@ -332,18 +350,26 @@ class PendingTotals:
         # a scratch file staged for a flush that then fails is deleted by ``sql.release``
         staging: Future[_FlushTotals] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="seagreen-accounting") as worker:
-            running = worker.submit(self._part, 0, parts, old.months(0), settle=settle)
+            running = worker.submit(
+                self._prepared_part, 0, parts, old.months(0),
+                settle=settle, refs=None, ingest_id=ingest_id, last_batch_id=last_batch_id,
+            )  # fmt: skip
             refs = old.refs() if settle else {}  # while the first part is computed
             for part in range(parts):
                 stored = old.months(part + 1) if part + 1 < parts else None  # while part is computed
                 owed = running.result()
                 if stored is not None:
-                    running = worker.submit(self._part, part + 1, parts, stored, settle=settle)
+                    running = worker.submit(
+                        self._prepared_part, part + 1, parts, stored,
+                        settle=settle, refs=refs, ingest_id=ingest_id, last_batch_id=last_batch_id,
+                    )  # fmt: skip
                     del stored
                 else:  # the new totals go to a scratch file while the last points are posted
                     staging = worker.submit(self._stage_totals, sql)
-                if owed is not None and owed.num_rows:
-                    self._settle(sql, owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
+                if isinstance(owed, pa.Table):  # the first part: its credits built here
+                    owed = self._prepare(owed, refs, ingest_id=ingest_id, last_batch_id=last_batch_id)
+                if owed is not None and owed.credits:
+                    self._settle(sql, owed)
             if staging is None:
                 raise RuntimeError("a flush's last part did not stage its totals")
             staged = staging.result()

@@ -90,13 +90,30 @@ def post_points(
     """Post the owed points of ``rows`` to the residents' ledger accounts (opened if new), in the
     caller's transaction, and return how many; recording them as posted is the caller's (a
     bulk accounting writes it with the new totals)."""
-    if not rows:
-        return 0
+    return post_prepared(session, prepare_points(catalogue, rows, ingest_id=ingest_id))
+
+
+@dataclass(frozen=True)
+class PreparedPoints:
+    """``post_points``' transfers built (``prepare_points``), not yet posted (``post_prepared``):
+    the credits, the accounts they need opened (the issuing account first) and the points."""
+
+    credits: list[Credit]
+    accounts: list[ledger.AccountSpec]
+    points: int
+
+
+def prepare_points(
+    catalogue: Catalogue, rows: Sequence[Unsettled], *, ingest_id: int | None
+) -> PreparedPoints:
+    """``post_points``' first half, which touches no session: one credit a resident. A bulk
+    accounting builds a part's on its worker thread while the writer posts the part before."""
     # one credit a resident, built past the named tuples' Python-level constructors, its memo
     # written by a template: a bulk file's settlement builds one for each of its 100k residents
     memo = memo_template(catalogue, ingest_id)
     accounts = [ISSUING_SPEC]
     credits = []
+    total = 0
     for _, ref, points, posted, credited, settled, last in rows:
         wallet = resident_account_spec(ref)
         accounts.append(wallet)
@@ -108,9 +125,17 @@ def post_points(
             memo % (settled + 1, last, credited, points, posted),
         )
         credits.append(_new_tuple(Credit, credit))
+        total += points - posted
+    return PreparedPoints(credits, accounts, total)
+
+
+def post_prepared(session: Session, prepared: PreparedPoints) -> int:
+    """``post_points``' second half, in the caller's transaction: the points posted."""
+    if not prepared.credits:
+        return 0
     # the accounts not opened yet are opened by the posting, with the points it credits them
-    ledger.post_credits(session, ISSUING_ACCOUNT, credits, code="earn", opening=accounts)
-    return sum(points - posted for _, _, points, posted, *_ in rows)
+    ledger.post_credits(session, ISSUING_ACCOUNT, prepared.credits, code="earn", opening=prepared.accounts)
+    return prepared.points
 
 
 RULE = "points = floor(credited_g / g_per_point)"
