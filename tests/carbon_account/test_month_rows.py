@@ -281,6 +281,7 @@ def test_a_flush_in_parts_of_the_residents_equals_it_computed_at_once(events, st
     pending.db = duckdb.connect()
     pending.common_multiple = 100  # 100 g a point
     pending.caps = month_arrays.Caps.of(caps)
+    pending._pending, pending._parts_of = pending_table, None  # as ``flush`` keeps them
     try:
         for name, table in (
             ("pending", pending_table),
