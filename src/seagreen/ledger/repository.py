@@ -17,6 +17,7 @@ from seagreen.ledger.errors import BalanceOverflow
 from seagreen.ledger.models import LedgerAccount, LedgerHead, LedgerTransfer
 
 COPY_FROM_ROWS = 64  # below this, a plain INSERT costs less than setting up a COPY
+NUMERIC_OUT_OF_RANGE = "22003"  # PostgreSQL's SQLSTATE for a bigint sum past 2^63 - 1
 CHUNK = 900  # keeps every IN (...) under SQLite's and PostgreSQL's parameter limits
 HEAD_ID = 1
 
@@ -394,15 +395,22 @@ def insert_transfers(session: Session, rows: list[tuple[Any, ...]]) -> None:
 def add_to_balances(session: Session, deltas: list[tuple[int, int, int, int, int]]) -> None:
     """Add ``(debits_pending, debits_posted, credits_pending, credits_posted, id)`` to each account."""
     if deltas and _is_postgres(session):
-        _execute_arrays(
-            session,
-            "UPDATE ledger_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
-            "debits_posted = a.debits_posted + v.dd, credits_pending = a.credits_pending + v.cp, "
-            "credits_posted = a.credits_posted + v.cd "
-            "FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[]) "
-            "AS v(dp, dd, cp, cd, id) WHERE a.id = v.id",
-            deltas,
-        )
+        try:
+            _execute_arrays(
+                session,
+                "UPDATE ledger_accounts AS a SET debits_pending = a.debits_pending + v.dp, "
+                "debits_posted = a.debits_posted + v.dd, credits_pending = a.credits_pending + v.cp, "
+                "credits_posted = a.credits_posted + v.cd "
+                "FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[], %b::bigint[]) "
+                "AS v(dp, dd, cp, cd, id) WHERE a.id = v.id",
+                deltas,
+            )
+        except Exception as error:
+            # bigint's own check ("bigint out of range"), said as SQLite's path says it; the
+            # failed statement leaves the transaction to be rolled back, as every error does
+            if getattr(error, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+                raise
+            raise BalanceOverflow("a ledger account's total would pass 2^63 - 1", error=str(error)) from error
         return
     if deltas:
         # SQLite: an integer sum past 2^63 - 1 would become a float. Such a total is set to NULL
