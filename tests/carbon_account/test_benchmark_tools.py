@@ -48,6 +48,12 @@ def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
                 re.M,
             ), (database, case, out)
     assert re.search(r"^SQLite API earning +[\d,]+ events/s in 1,000-event batches", out, re.M), out
+    # the API in as many trials, then the medians of their rates and of their p99s
+    api_trials = re.findall(r"^SQLite API earning +[\d,]+ events/s .*, trial (\d)/2$", out, re.M)
+    assert api_trials == ["1", "2"], out
+    for case in ("earning", "capped "):
+        assert re.search(rf"^SQLite API {case} +median of 2: +[\d,]+ events/s \(", out, re.M), (case, out)
+    assert re.search(r"^SQLite API +one-event POST p99 median of 2: \d+\.\d ms", out, re.M), out
     assert "one-event POST p99" in out and "scattered ids" in out
 
 
