@@ -241,7 +241,7 @@ def api(
     singles: int,
     stream: int = 200,
     residents: int = 1000,
-    first_resident: int = 0,
+    trial: int = 0,
 ) -> ApiFigures:
     """Events/s in 1,000-event batches and the server's CPU a batch, the p99 of one-event POSTs and
     the server's peak memory, against the platform served by uvicorn with one worker in a process
@@ -261,11 +261,11 @@ def api(
     it moved the rate by up to a fifth from run to run, so the earning case is a sustained stream
     of ``stream`` batches (``EARNING_A_DAY`` a day: every batch still earns every resident a
     point), and the lag is reported apart. A run with fewer than 1,000 ``residents`` (a smoke
-    test's) spreads each batch over those it has. Each trial of a run takes its residents from
-    ``first_resident`` on (where there are that many), so that a trial's earning batches are not
-    capped by an earlier trial's on the same days."""
+    test's) spreads each batch over those it has. Each ``trial`` of a run takes residents of its own
+    (where there are that many), so that its earning batches are not capped by an earlier trial's
+    on the same days."""
     people = min(1000, residents)
-    lowest = first_resident if first_resident + people <= residents else 0
+    lowest = trial * people if (trial + 1) * people <= residents else 0
     with transactions() as session:
         code = f"bench-api-{secrets.token_hex(3)}"
         key = service.add_partner(session, code, kind="transit", name="bench api", actor=ACTOR).api_key
@@ -508,9 +508,7 @@ def api_figures(label: str, url: str, transactions, count: int, repeat: int) -> 
     floor = FLOORS["api"]
     trials: list[ApiFigures] = []
     for trial in range(repeat):
-        figures = api(
-            url, transactions, batches=40, singles=300, residents=count, first_resident=trial * 1000
-        )
+        figures = api(url, transactions, batches=40, singles=300, residents=count, trial=trial)
         trials.append(figures)
         note = f", trial {trial + 1}/{repeat}"
         for case, rate, cpu_ms in (

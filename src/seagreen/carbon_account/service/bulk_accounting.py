@@ -122,7 +122,7 @@ class PendingTotals:
         self.caps = month_arrays.Caps.of(behaviours)
         self.chunks: dict[int, list[pa.Table]] = {}  # batch id -> its new events (PENDING)
         self._pending: pa.Table | None = None  # a flush's events (also registered as ``pending``)
-        self._parts_of: np.ndarray | None = None  # each pending event's part (``_events_of``)
+        self._parts_of: tuple[int, np.ndarray] | None = None  # (parts, each event's part): ``_events_of``
         self.batches: list[int] = []
         self.rows = 0
 
@@ -302,10 +302,10 @@ class PendingTotals:
             raise RuntimeError("a flush's part found no pending events")
         if parts == 1:
             return pending
-        if part == 0 or self._parts_of is None:
+        if self._parts_of is None or self._parts_of[0] != parts:
             resident = pending.column("resident_id").to_numpy()
-            self._parts_of = (resident % parts).astype(np.uint8 if parts <= 256 else np.int64)
-        return pending.filter(self._parts_of == part)
+            self._parts_of = (parts, (resident % parts).astype(np.uint8 if parts <= 256 else np.int64))
+        return pending.filter(self._parts_of[1] == part)
 
     def _prepared_part(
         self,
@@ -318,8 +318,9 @@ class PendingTotals:
         ingest_id: int,
         last_batch_id: int,
     ) -> pa.Table | PreparedPoints | None:
-        """``_part``, and with ``refs`` its owed residents' credits built too (``prepare_points``):
-        on the worker, Python the writer then does not run while it posts the part before."""
+        """``_part`` on the worker, and with ``refs`` its owed residents' credits built there too
+        (``prepare_points``), so that the writer, busy posting the part before, need not build
+        them. The first part has no ``refs`` yet and returns its owed residents as a table."""
         owed = self._part(part, parts, stored, settle=settle)
         if owed is None or refs is None:
             return owed
