@@ -56,6 +56,28 @@ def test_publishing_a_later_version_changes_what_is_in_force_from_its_date(sessi
     assert after.behaviours["bus_trip"].factor_g_per_unit == Decimal(120)
 
 
+def test_the_intakes_catalogue_is_built_again_when_a_version_is_published(session, tmp_path):
+    from seagreen.carbon_account import repository
+    from seagreen.carbon_account.service.intake import load_catalogue
+
+    assert repository.catalogue_signature(session) == ((), None)  # nothing published: still one row
+    service.load_shipped(session)
+    versions, last_behaviour = repository.catalogue_signature(session)
+    (shipped,) = service.list_versions(session)
+    assert [content_hash for _, content_hash in versions] == [shipped.content_hash]
+    assert last_behaviour == session.scalar(text("SELECT max(id) FROM carbon_behaviours"))
+    before = load_catalogue(session)
+    assert load_catalogue(session) is before  # the same signature: the catalogue is reused
+    path = write_text(tmp_path / "v2.csv", catalogue_csv([catalogue_row(factor_g_per_unit="120")]))
+    service.publish_file(
+        session, path, code="weihai-v2", name="v2", effective_from=date(2024, 7, 1), g_per_point=50, now=NOW
+    )
+    after = load_catalogue(session)
+    assert [v.code for v in after.methodology.versions] == ["weihai-v1", "weihai-v2"]
+    assert len(repository.catalogue_signature(session)[0]) == 2
+    assert repository.catalogue_signature(session)[1] > last_behaviour
+
+
 def test_effective_dates_must_increase_and_lie_in_the_future(session):
     service.load_shipped(session)
     rows = [behaviour()]

@@ -120,7 +120,16 @@ class ConsentRow(Base):
     revoked_at_us: Mapped[int | None] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(200))
 
-    __table_args__ = (Index("ix_carbon_consents_partner_resident", "partner_id", "resident_id"),)
+    # the interval in the index too: the real-time intake reads a request's consents from it alone
+    __table_args__ = (
+        Index(
+            "ix_carbon_consents_partner_resident",
+            "partner_id",
+            "resident_id",
+            "granted_at_us",
+            "revoked_at_us",
+        ),
+    )
 
 
 class IngestRow(Base):

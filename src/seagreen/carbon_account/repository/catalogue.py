@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.domain import (
@@ -150,12 +150,14 @@ def catalogue_ids(session: Session) -> tuple[dict[str, int], dict[tuple[str, str
 def catalogue_signature(session: Session) -> tuple[object, ...]:
     """What identifies the published catalogue: every (version id, content hash) and the last
     behaviour id (versions are append-only, so an unchanged signature means an unchanged catalogue)."""
-    versions = tuple(
-        (int(version_id), content_hash)
-        for version_id, content_hash in session.execute(
-            select(MethodologyVersionRow.id, MethodologyVersionRow.content_hash).order_by(
-                MethodologyVersionRow.id
-            )
-        )
+    # one statement on the driver's cursor: the real-time API asks it once a request, and two ORM
+    # queries cost ten times as much (docs/decisions/0005, phase 28)
+    cursor = session.connection().connection.cursor()
+    cursor.execute(  # a row even without versions: the behaviours' side is one row, always there
+        "SELECT v.id, v.content_hash, b.last FROM (SELECT max(id) AS last FROM carbon_behaviours) b "
+        "LEFT JOIN carbon_methodology_versions v ON true ORDER BY v.id"
     )
-    return versions, session.scalar(select(func.max(BehaviourRow.id)))
+    rows = cursor.fetchall()
+    versions = tuple((int(v), str(content_hash)) for v, content_hash, _ in rows if v is not None)
+    last = rows[0][2]
+    return versions, None if last is None else int(last)

@@ -15,6 +15,17 @@ def partner_by_code(session: Session, code: str) -> PartnerRow | None:
     return session.scalars(select(PartnerRow).where(PartnerRow.code == code)).first()
 
 
+def partner_key(session: Session, code: str) -> tuple[int, str, str, str] | None:
+    """``(id, code, kind, name)`` of the partner with this code. Driver-level: the real-time API
+    asks it once a request, and an ORM entity's load cost as much as the query."""
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
+    cursor.execute(f"SELECT id, code, kind, name FROM carbon_partners WHERE code = {marker}", (code,))  # noqa: S608
+    row = cursor.fetchone()
+    return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+
+
 def partner_by_id(session: Session, partner_id: int) -> PartnerRow | None:
     return session.get(PartnerRow, partner_id)
 
@@ -81,26 +92,34 @@ def consents_of_partner(session: Session, partner_id: int) -> list[tuple[int, st
     return [(int(r), str(ref), int(g), None if v is None else int(v)) for r, ref, g, v in cursor.fetchall()]
 
 
-def consents_for(
-    session: Session, partner_id: int, resident_ids: Sequence[int]
-) -> list[tuple[int, int, int | None]]:
-    """Like :func:`consents_of_partner`, for some residents only (driver-level: the real-time
-    intake asks this for a thousand residents per request)."""
-    found: list[tuple[int, int, int | None]] = []
-    unique = [int(r) for r in dict.fromkeys(resident_ids)]
+def residents_and_consents(
+    session: Session, partner_id: int, refs: Sequence[str]
+) -> tuple[dict[str, int], list[tuple[int, int, int | None]]]:
+    """The ids of the known residents among ``refs``, and ``(resident id, granted µs, revoked µs)``
+    of every consent they gave this partner. One driver-level statement a thousand refs: the
+    real-time intake asks it once a request (a look-up of the ids, then of their consents, was two
+    statements and a thousand more bound ids; the consents' index holds their interval, so no
+    consent row is read: docs/decisions/0005, phase 28)."""
+    ids: dict[str, int] = {}
+    consents: list[tuple[int, int, int | None]] = []
+    unique = list(dict.fromkeys(refs))
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor = connection.connection.cursor()  # the driver's own: no result wrapping per row
     for start in range(0, len(unique), 1_000):
-        ids = unique[start : start + 1_000]
+        chunk = unique[start : start + 1_000]
         # bound, not written into the text: a full chunk's statement is prepared once and reused
         cursor.execute(
-            "SELECT resident_id, granted_at_us, revoked_at_us FROM carbon_consents "  # noqa: S608 - markers
-            f"WHERE partner_id = {marker} AND resident_id IN ({', '.join([marker] * len(ids))})",
-            [int(partner_id), *ids],
+            "SELECT r.ref, r.id, c.granted_at_us, c.revoked_at_us FROM residents r "  # noqa: S608 - markers
+            f"LEFT JOIN carbon_consents c ON c.partner_id = {marker} AND c.resident_id = r.id "
+            f"WHERE r.ref IN ({', '.join([marker] * len(chunk))})",
+            [int(partner_id), *chunk],
         )
-        found.extend(cursor.fetchall())  # (int, int, int | None) as both drivers return them
-    return found
+        for ref, resident_id, granted, revoked in cursor.fetchall():
+            ids[ref] = resident_id  # int and str as both drivers return BIGINT and TEXT
+            if granted is not None:
+                consents.append((resident_id, granted, revoked))
+    return ids, consents
 
 
 def consent_count(session: Session, partner_id: int) -> int:

@@ -38,7 +38,6 @@ from seagreen.carbon_account.errors import PartnerNotFound
 from seagreen.carbon_account.repository import intake as sql_intake
 from seagreen.carbon_account.repository import partners as partner_rows
 from seagreen.carbon_account.service.catalogue import methodology as load_methodology
-from seagreen.identity import service as identity
 from seagreen.kit.keys import Keys
 
 
@@ -107,10 +106,11 @@ class Partner:
 
 
 def partner(session: Session, code: str) -> Partner:
-    row = partner_rows.partner_by_code(session, code)
+    row = partner_rows.partner_key(session, code)
     if row is None:
         raise PartnerNotFound(f"no carbon-account partner {code!r}", code=code)
-    return Partner(int(row.id), row.code, PartnerKind(row.kind), row.name)
+    partner_id, partner_code, kind, name = row
+    return Partner(partner_id, partner_code, PartnerKind(kind), name)
 
 
 @dataclass
@@ -154,9 +154,10 @@ def check_events_python(
             errors[number] = list(result.errors)
         else:
             accepted.append((number, result.event))
-    ids = identity.resident_ids(session, [event.resident_ref for _, event in accepted])
+    refs = [event.resident_ref for _, event in accepted]
+    ids, consents = partner_rows.residents_and_consents(session, who.id, refs)
     intervals: dict[int, list[tuple[int, int | None]]] = {}
-    for resident_id, granted, revoked in partner_rows.consents_for(session, who.id, list(ids.values())):
+    for resident_id, granted, revoked in consents:
         intervals.setdefault(resident_id, []).append((granted, revoked))
     rows: list[tuple[object, ...]] = []  # each in STAGE_SCHEMA's column order
     behaviour_ids, version_ids = catalogue.behaviour_ids, catalogue.version_ids
