@@ -72,20 +72,14 @@ def test_the_real_time_intakes_resend_is_probed_by_key_when_the_table_has_no_sta
     sql = BulkSql(session, attach=False)
     _store(sql, 50_000)
     api = intake.SessionSql(session)
-    api.stage(
-        pa.table(
-            {
-                name: pa.array(
-                    [f"e{n}" for n in range(1, 1001)]
-                    if name == "event_id"
-                    else [None] * 1000
-                    if kind == pa.string()
-                    else list(range(1, 1001)),
-                    kind,
-                )
+    api.stage(  # 1,000 rows: event ids e1 … e1000, every text column but the id NULL
+        [
+            tuple(
+                f"e{n}" if name == "event_id" else None if kind == pa.string() else n
                 for name, kind in zip(intake.STAGE_SCHEMA.names, intake.STAGE_SCHEMA.types, strict=True)
-            }
-        )
+            )
+            for n in range(1, 1001)
+        ]
     )
     with intake.index_probes(api):
         plan = "\n".join(row[0] for row in api.rows(f"EXPLAIN {intake.classify_statement(PARTNER, 2)}"))
@@ -114,7 +108,8 @@ def test_the_real_time_intake_classifies_a_resend_inside_the_index_probes(sessio
         }
     )
     api = _Recording(session)
-    outcome = intake.resolve(api, table, partner_id=PARTNER, batch_id=2)
+    rows = [tuple(row.values()) for row in table.to_pylist()]  # in STAGE_SCHEMA's order
+    outcome = intake.resolve(api, rows, partner_id=PARTNER, batch_id=2)
     assert outcome.duplicates == 10
     update = next(n for n, s in enumerate(api.statements) if s.startswith(f"UPDATE {intake.STAGE}"))
     assert "SET LOCAL enable_material = off" in api.statements[:update]

@@ -19,7 +19,7 @@ request's transaction:
 
 Writers of totals are serialised (``lock_intake``), so reading the old totals and writing the new
 ones cannot race. Every statement is built from integer literals and fixed names only (no value
-from outside is ever formatted into SQL); values travel as Arrow data or bound parameters.
+from outside is ever formatted into SQL); values travel as bound parameters or COPY rows.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -54,6 +55,12 @@ STAGE_SCHEMA = pa.schema(
     ]
 )
 _SQL_TYPES = {pa.int64(): "BIGINT", pa.string(): "TEXT"}
+StageRow = tuple[Any, ...]
+"""A checked event of the real-time intake: ``STAGE_SCHEMA``'s columns, in its order, as Python
+values (a request's thousand rows stay tuples from the checks to the writes: through Arrow and
+back cost more than the writes' own Python work, docs/decisions/0005, phase 28)."""
+STAGE_COLUMN = {name: index for index, name in enumerate(STAGE_SCHEMA.names)}
+"""A stage row's position of each column."""
 
 
 class Statements(Protocol):
@@ -77,12 +84,13 @@ class Sql(Statements, Protocol):
     def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         """Execute once per row of parameters."""
 
-    def stage(self, table: pa.Table) -> None:
-        """Create ``carbon_stage`` (temporary) holding ``table`` (``STAGE_SCHEMA``) plus the result
-        columns ``outcome`` (``NEW``), ``winner_partner_id`` and ``winner_event_id`` (NULL)."""
+    def stage(self, rows: Sequence[StageRow]) -> None:
+        """Create ``carbon_stage`` (temporary) holding ``rows`` (``STAGE_SCHEMA``'s columns) plus
+        the result columns ``outcome`` (``NEW``), ``winner_partner_id`` and ``winner_event_id``
+        (NULL)."""
 
-    def insert_events(self, table: pa.Table, *, partner_id: int, batch_id: int) -> int:
-        """Insert ``table``'s rows (``STAGE_SCHEMA``, in row order) into ``carbon_events``, a row
+    def insert_events(self, rows: Sequence[StageRow], *, partner_id: int, batch_id: int) -> int:
+        """Insert ``rows`` (``STAGE_SCHEMA``'s columns, in row order) into ``carbon_events``, a row
         whose (partner, event_id) is stored already left out; return how many went in."""
 
 
@@ -111,32 +119,30 @@ class SessionSql:
         if rows:
             self._cursor.executemany(statement, rows)
 
-    def stage(self, table: pa.Table) -> None:
+    def stage(self, rows: Sequence[StageRow]) -> None:
         self.run(f"DROP TABLE IF EXISTS {STAGE}")
-        columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in table.schema)
+        columns = ", ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in STAGE_SCHEMA)
         self.run(
             f"CREATE TEMPORARY TABLE {STAGE} ({columns}, outcome BIGINT NOT NULL DEFAULT {NEW}, "
             "winner_partner_id BIGINT, winner_event_id TEXT)"
         )
-        if not table.num_rows:
+        if not rows:
             return
-        names = ", ".join(table.schema.names)
+        names = ", ".join(STAGE_SCHEMA.names)
         if self.dialect == "postgresql":
             with self._cursor.copy(f"COPY {STAGE} ({names}) FROM STDIN") as copy:
-                for row in zip(*(column.to_pylist() for column in table.columns), strict=True):
+                for row in rows:
                     copy.write_row(row)
             return
-        placeholders = ", ".join(["?"] * table.num_columns)
-        rows = zip(*(column.to_pylist() for column in table.columns), strict=True)
+        placeholders = ", ".join(["?"] * len(STAGE_SCHEMA))
         self._cursor.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({placeholders})", rows)
 
-    def insert_events(self, table: pa.Table, *, partner_id: int, batch_id: int) -> int:
-        columns = [table.column(name).to_pylist() for name in EVENT_INSERT_COLUMNS]
+    def insert_events(self, rows: Sequence[StageRow], *, partner_id: int, batch_id: int) -> int:
         marks = ", ".join([self.marker] * len(EVENT_INSERT_COLUMNS))
         self._cursor.executemany(
             f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({int(partner_id)}, "
             f"{int(batch_id)}, {marks}) ON CONFLICT (partner_id, event_id) DO NOTHING",
-            zip(*columns, strict=True),
+            map(_EVENT_VALUES, rows),
         )
         return int(self._cursor.rowcount)  # summed over the rows: 0 for each one left out
 
@@ -185,6 +191,8 @@ def same_content(stored: str, staged: str) -> str:
 
 
 _EVENT_COLUMNS = ("partner_id", "batch_id", *EVENT_INSERT_COLUMNS)
+_EVENT_VALUES = itemgetter(*(STAGE_COLUMN[name] for name in EVENT_INSERT_COLUMNS))
+"""A stage row's values of ``EVENT_INSERT_COLUMNS``, in their order."""
 
 
 def lock_intake(sql: Sql) -> None:
@@ -222,8 +230,8 @@ class BatchOutcome:
         return self.counts.get(CONFLICT, 0)
 
 
-def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> BatchOutcome:
-    """Steps 1-3 of the module docstring for a batch's checked rows (``STAGE_SCHEMA``). The rows
+def resolve(sql: Sql, rows: Sequence[StageRow], *, partner_id: int, batch_id: int) -> BatchOutcome:
+    """Steps 1-3 of the module docstring for a batch's checked rows (``StageRow``). The rows
     not accepted are in ``others``, the rest are the batch's new events.
 
     On SQLite the rows go straight into ``carbon_events``; only when some did not go in, or some
@@ -233,16 +241,17 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
     connection's statements again). PostgreSQL stages them first (``COPY``) and inserts from the
     stage."""
     p, b = int(partner_id), int(batch_id)
-    staged = table.num_rows
-    table = table.sort_by("row_number")  # the first of a repeated id wins (a thousand rows at most)
-    has_dedupe = table.column("dedupe_hash").null_count < staged
+    staged = len(rows)
+    rows = sorted(rows, key=_ROW_NUMBER)  # the first of a repeated id wins (a thousand rows at most)
+    dedupe = STAGE_COLUMN["dedupe_hash"]
+    has_dedupe = any(row[dedupe] is not None for row in rows)
     if sql.dialect == "sqlite":
-        inserted = sql.insert_events(table, partner_id=p, batch_id=b)
+        inserted = sql.insert_events(rows, partner_id=p, batch_id=b)
         if inserted == staged and not has_dedupe:
             return BatchOutcome(counts={NEW: staged})
-        sql.stage(table)
+        sql.stage(rows)
     else:
-        sql.stage(table)
+        sql.stage(rows)
         inserted = sql.run(
             f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) SELECT {p}, {b}, "
             f"{', '.join(EVENT_INSERT_COLUMNS)} FROM {STAGE} "
@@ -291,6 +300,9 @@ def resolve(sql: Sql, table: pa.Table, *, partner_id: int, batch_id: int) -> Bat
         ]
     sql.run(f"DROP TABLE IF EXISTS {STAGE}")
     return outcome
+
+
+_ROW_NUMBER = itemgetter(STAGE_COLUMN["row_number"])
 
 
 _NO_PROBE_PLANS = ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_bitmapscan")

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
+from operator import itemgetter
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account import repository
@@ -115,11 +116,19 @@ def partner(session: Session, code: str) -> Partner:
 
 @dataclass
 class CheckedBatch:
-    """A batch after the checks: the rows to stage and the errors of the others, by row number."""
+    """A batch after the checks: the rows to stage (in row order) and the errors of the others, by
+    row number."""
 
-    staged: pa.Table
+    rows: list[sql_intake.StageRow]
     errors: dict[int, list[FieldError]] = field(default_factory=dict)
     event_ids: dict[int, str] = field(default_factory=dict)
+
+    @cached_property
+    def staged(self) -> pa.Table:
+        """The rows as an Arrow table (``STAGE_SCHEMA``), as the bulk path stages them."""
+        schema = sql_intake.STAGE_SCHEMA
+        columns = zip(*self.rows, strict=True) if self.rows else [()] * len(schema)
+        return pa.table([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
 
 
 def consented(intervals: Sequence[tuple[int, int | None]], at_us: int) -> bool:
@@ -159,7 +168,7 @@ def check_events_python(
     intervals: dict[int, list[tuple[int, int | None]]] = {}
     for resident_id, granted, revoked in consents:
         intervals.setdefault(resident_id, []).append((granted, revoked))
-    rows: list[tuple[object, ...]] = []  # each in STAGE_SCHEMA's column order
+    rows: list[sql_intake.StageRow] = []  # each in STAGE_SCHEMA's column order
     behaviour_ids, version_ids = catalogue.behaviour_ids, catalogue.version_ids
     # what a request's events share is worked out once: the local day's numbers, a quantity's
     # thousandths, a resident's one consent interval (the usual case) tested inline
@@ -205,10 +214,7 @@ def check_events_python(
                 attributes_json(event.attributes) if event.attributes else None,
             )
         )
-    schema = sql_intake.STAGE_SCHEMA
-    columns = zip(*rows, strict=True) if rows else [()] * len(schema)
-    staged = pa.table([pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema)
-    return CheckedBatch(staged, errors, event_ids)
+    return CheckedBatch(rows, errors, event_ids)
 
 
 def write_batch(
@@ -219,7 +225,7 @@ def write_batch(
     ingest_id: int,
     first_row: int,
     last_row: int,
-    staged: pa.Table,
+    rows: Sequence[sql_intake.StageRow],
     rejected: int,
     now_us: int,
 ) -> sql_intake.BatchOutcome:
@@ -228,12 +234,13 @@ def write_batch(
     sql_intake.lock_intake(sql)
     batch_id = sql_intake.new_batch(sql, ingest_id, first_row, last_row, now_us)
     outcome = sql_intake.BatchOutcome()
-    if staged.num_rows:
-        outcome = sql_intake.resolve(sql, staged, partner_id=partner_id, batch_id=batch_id)
-        new = staged
+    if rows:
+        outcome = sql_intake.resolve(sql, rows, partner_id=partner_id, batch_id=batch_id)
+        new = rows
         if outcome.others:
-            not_new = pa.array([row for row, *_ in outcome.others], pa.int64())
-            new = staged.filter(pc.invert(pc.is_in(staged.column("row_number"), not_new)))
+            not_new = {row for row, *_ in outcome.others}
+            number = sql_intake.STAGE_COLUMN["row_number"]
+            new = [row for row in rows if row[number] not in not_new]
         outcome.reduction_g, outcome.credited_g, outcome.points = account_new_events(
             sql, catalogue, new, batch_id=batch_id
         )
@@ -253,18 +260,15 @@ def write_batch(
 
 
 def account_new_events(
-    sql: sql_intake.Sql, catalogue: Catalogue, events: pa.Table, *, batch_id: int
+    sql: sql_intake.Sql, catalogue: Catalogue, events: Sequence[sql_intake.StageRow], *, batch_id: int
 ) -> tuple[int, int, int]:
-    """Add new events (``STAGE_SCHEMA``, a request's worth) to their month rows and their
+    """Add new events (``StageRow``, a request's worth) to their month rows and their
     residents' totals by the domain's rules; return the reduction, credited grams and points
     they added. (A bulk file's many groups are accounted set-based: ``bulk_accounting``.)"""
-    if not events.num_rows:
+    if not events:
         return 0, 0, 0
     added: dict[sql_intake.MonthKeyIds, dict[int, int]] = {}
-    columns = [events.column(name).to_pylist() for name in ("resident_id", "behaviour_id", "month", "dom")]
-    for resident, behaviour, month, day, grams in zip(
-        *columns, events.column("reduction_g").to_pylist(), strict=True
-    ):
+    for resident, behaviour, month, day, grams in map(_ACCOUNTED, events):
         by_day = added.setdefault((resident, behaviour, month), {})
         by_day[day] = by_day.get(day, 0) + grams
     stored = sql_intake.month_rows(sql, sorted(added))
@@ -311,6 +315,13 @@ def account_new_events(
 
 
 _NO_MONTH: tuple[int, int, int, str | None] = (0, 0, 0, None)
+_ACCOUNTED = itemgetter(
+    *(
+        sql_intake.STAGE_COLUMN[name]
+        for name in ("resident_id", "behaviour_id", "month", "dom", "reduction_g")
+    )
+)
+"""What the accounting reads of a stage row: its month key, its day of the month, its grams."""
 
 
 def window(now: datetime, backfill_days: int) -> tuple[int, int]:

@@ -91,7 +91,7 @@ def submit_events(
         ingest_id=ingest_id,
         first_row=1,
         last_row=max(len(events), 1),
-        staged=checked.staged,
+        rows=checked.rows,
         rejected=len(checked.errors),
         now_us=now_us,
     )
@@ -141,7 +141,8 @@ def submit_events(
             )
     ingest_rows.insert_rejections(session, rejections)
     if outcome.points:
-        residents = sorted(set(checked.staged.column("resident_id").to_pylist()))
+        resident = sql_intake.STAGE_COLUMN["resident_id"]
+        residents = sorted({row[resident] for row in checked.rows})
         if settle:
             settle_points(session, catalogue, resident_ids=residents, ingest_id=ingest_id)
         else:
