@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -156,4 +157,19 @@ def create_app(
     app.include_router(benefits_pages.router)
     app.include_router(statistics_endpoints.router)
     app.include_router(statistics_pages.router)
+    document_schemas(app, carbon_account_endpoints.OPENAPI_SCHEMAS)
     return app
+
+
+def document_schemas(app: FastAPI, schemas: dict[str, Any]) -> None:
+    """Add ``schemas`` to the OpenAPI document's components: the models of a body an endpoint
+    reads itself, which FastAPI does not collect from the routes."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -20,7 +20,9 @@ def test_known_residents_and_only_their_consents_to_this_partner_with_every_inte
     service.add_partner(session, "water", kind="utility", name="Water", actor=ACTOR)
     identity.ensure_resident_refs(session, ["A", "B", "C", "D"], actor=ACTOR)
     consent = {"actor": ACTOR, "source": "test"}
-    service.set_consents(session, {"A": {"bus"}, "B": {"bus"}, "C": {"water"}, "D": set()}, now=JAN, **consent)
+    service.set_consents(
+        session, {"A": {"bus"}, "B": {"bus"}, "C": {"water"}, "D": set()}, now=JAN, **consent
+    )
     service.set_consents(session, {"B": set()}, now=FEB, **consent)  # B revokes, then grants again
     service.set_consents(session, {"B": {"bus"}}, now=MAR, **consent)
     ids = identity.resident_ids(session, ["A", "B", "C", "D"])

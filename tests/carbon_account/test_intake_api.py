@@ -207,9 +207,22 @@ def test_api_keeps_extra_fields_as_attributes_and_refuses_a_field_of_the_wrong_t
         )
         assert too_many.status_code == 422
         assert too_many.json()["error"]["details"]["errors"][0]["field"] == "body.events"
-        documented = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["EventIn"]
+        not_json = client.post("/api/v1/events", content=b'{"events": [', headers=bearer(key))
+        assert not_json.status_code == 422
+        assert not_json.json()["error"]["details"]["errors"][0]["field"] == "body"
+        no_events = client.post("/api/v1/events", json={"event": []}, headers=bearer(key))
+        assert no_events.status_code == 422
+        assert no_events.json()["error"]["details"]["errors"][0]["field"] == "body.events"
+        nobody = client.post("/api/v1/events", content=b'{"events": []}')  # no key: refused first
+        assert nobody.status_code == 401
+        openapi = client.get("/api/v1/openapi.json").json()
+        documented = openapi["components"]["schemas"]["EventIn"]
         assert documented["additionalProperties"] is True and "examples" in documented
         assert documented["properties"]["quantity"]["description"].startswith("Positive")
+        body = openapi["paths"]["/api/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+        assert body["schema"] == {"$ref": "#/components/schemas/EventsIn"}
+        events = openapi["components"]["schemas"]["EventsIn"]["properties"]["events"]
+        assert events["items"] == {"$ref": "#/components/schemas/EventIn"} and events["maxItems"] == 1000
     stored = intake.scalar(select(EventRow.attributes).where(EventRow.event_id == "extra"))
     assert json.loads(stored) == {"line": "K1", "vehicle": "3"}
 
