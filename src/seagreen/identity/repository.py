@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from seagreen.identity.domain import ApiKey, Organisation, OrgKind, Resident, User
@@ -259,29 +259,35 @@ def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
     return _api_keys(session, rows)[0] if rows else None
 
 
+_KEY_FOR_AUTH = (
+    select(
+        ApiKeyRow.id,
+        ApiKeyRow.key_hash,
+        ApiKeyRow.name,
+        ApiKeyRow.scopes,
+        ApiKeyRow.revoked_at,
+        ApiKeyRow.last_used_at,
+        OrganisationRow.id.label("org_id"),
+        OrganisationRow.code.label("org_code"),
+        OrganisationRow.kind.label("org_kind"),
+        OrganisationRow.active.label("org_active"),
+    )
+    .join(OrganisationRow, OrganisationRow.id == ApiKeyRow.org_id)
+    .where(ApiKeyRow.prefix == bindparam("prefix"))
+)
+_KEY_ROLES = select(ApiKeyRoleRow.role).where(ApiKeyRoleRow.api_key_id == bindparam("key_id"))
+"""The statements of every API request's key check, built once with their values bound: built
+anew for each request, their construction cost more than the queries (docs/decisions/0005,
+phase 28)."""
+
+
 def api_key_for_auth(session: Session, prefix: str) -> Any | None:
     """A key's hash and state with its organisation in one row (read on every API request)."""
-    query = (
-        select(
-            ApiKeyRow.id,
-            ApiKeyRow.key_hash,
-            ApiKeyRow.name,
-            ApiKeyRow.scopes,
-            ApiKeyRow.revoked_at,
-            ApiKeyRow.last_used_at,
-            OrganisationRow.id.label("org_id"),
-            OrganisationRow.code.label("org_code"),
-            OrganisationRow.kind.label("org_kind"),
-            OrganisationRow.active.label("org_active"),
-        )
-        .join(OrganisationRow, OrganisationRow.id == ApiKeyRow.org_id)
-        .where(ApiKeyRow.prefix == prefix)
-    )
-    return session.execute(query).one_or_none()
+    return session.execute(_KEY_FOR_AUTH, {"prefix": prefix}).one_or_none()
 
 
 def api_key_roles(session: Session, key_id: int) -> frozenset[str]:
-    return frozenset(session.scalars(select(ApiKeyRoleRow.role).where(ApiKeyRoleRow.api_key_id == key_id)))
+    return frozenset(session.scalars(_KEY_ROLES, {"key_id": key_id}))
 
 
 def api_key_hash(session: Session, prefix: str) -> str | None:
