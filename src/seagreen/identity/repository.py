@@ -165,6 +165,15 @@ def insert_web_session(session: Session, **values: Any) -> None:
     session.execute(insert(WebSessionRow).values(**values))
 
 
+_CALLER_ORG = (
+    OrganisationRow.id.label("org_id"),
+    OrganisationRow.code.label("org_code"),
+    OrganisationRow.kind.label("org_kind"),
+    OrganisationRow.active.label("org_active"),
+)
+"""The caller's organisation, as the key and session checks read it."""
+
+
 def web_session_for_auth(session: Session, token_hash: str) -> Any | None:
     """A session with its user and organisation in one row (read on every signed-in request)."""
     query = (
@@ -175,10 +184,7 @@ def web_session_for_auth(session: Session, token_hash: str) -> Any | None:
             UserRow.display_name,
             UserRow.active,
             UserRow.resident_id,
-            OrganisationRow.id.label("org_id"),
-            OrganisationRow.code.label("org_code"),
-            OrganisationRow.kind.label("org_kind"),
-            OrganisationRow.active.label("org_active"),
+            *_CALLER_ORG,
         )
         .join(UserRow, UserRow.id == WebSessionRow.user_id)
         .outerjoin(OrganisationRow, OrganisationRow.id == UserRow.org_id)
@@ -267,10 +273,7 @@ _KEY_FOR_AUTH = (
         ApiKeyRow.scopes,
         ApiKeyRow.revoked_at,
         ApiKeyRow.last_used_at,
-        OrganisationRow.id.label("org_id"),
-        OrganisationRow.code.label("org_code"),
-        OrganisationRow.kind.label("org_kind"),
-        OrganisationRow.active.label("org_active"),
+        *_CALLER_ORG,
     )
     .join(OrganisationRow, OrganisationRow.id == ApiKeyRow.org_id)
     .where(ApiKeyRow.prefix == bindparam("prefix"))
