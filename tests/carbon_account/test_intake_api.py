@@ -272,3 +272,33 @@ def answered(index, event_id, status, *, errors=(), link=None):
     """One result of the events API's answer, as documented."""
     fields = {"index": index, "event_id": event_id, "status": status}
     return {**fields, "errors": list(errors), "duplicate_of": link}
+
+
+def test_a_request_that_fails_after_its_writes_leaves_nothing_behind(
+    session_factory, settings, intake, monkeypatch
+):
+    """The endpoint owns its transaction (``unit_of_work``): a failure after the events, totals and
+    ingest row are written rolls all of them back, and the same request sent again is accepted."""
+    from seagreen.carbon_account.models import IngestRow
+    from seagreen.carbon_account.service import realtime
+
+    key = service.add_partner(intake, "t-fail", kind="transit", name="fail", actor=TEST_ACTOR).api_key
+    service.set_consents(intake, {"r-1": {"t-fail"}}, actor=TEST_ACTOR, source="test", revoke_others=False)
+    intake.commit()
+    now = datetime.now().astimezone().isoformat()
+    body = {"events": [event(event_id="once", occurred_at=now)]}
+    record = realtime.audit.record
+
+    def fail_after_the_writes(*args, **kwargs):
+        raise RuntimeError("the audit log is unreachable")
+
+    monkeypatch.setattr(realtime.audit, "record", fail_after_the_writes)
+    with TestClient(
+        create_app(settings, session_factory=session_factory), raise_server_exceptions=False
+    ) as client:
+        assert client.post("/api/v1/events", json=body, headers=bearer(key)).status_code == 500
+        assert intake.scalars(select(EventRow.event_id).where(EventRow.event_id == "once")).all() == []
+        assert intake.scalars(select(IngestRow.id).where(IngestRow.source == "api")).all() == []
+        monkeypatch.setattr(realtime.audit, "record", record)
+        again = client.post("/api/v1/events", json=body, headers=bearer(key))
+    assert again.status_code == 200 and again.json()["accepted"] == 1, again.text

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from seagreen.carbon_account.models import ConsentRow, PartnerRow
+from seagreen.carbon_account.repository.intake import SessionSql
 
 
 def partner_by_code(session: Session, code: str) -> PartnerRow | None:
@@ -18,12 +19,9 @@ def partner_by_code(session: Session, code: str) -> PartnerRow | None:
 def partner_key(session: Session, code: str) -> tuple[int, str, str, str] | None:
     """``(id, code, kind, name)`` of the partner with this code. Driver-level: the real-time API
     asks it once a request, and an ORM entity's load cost as much as the query."""
-    connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    cursor = connection.connection.cursor()
-    cursor.execute(f"SELECT id, code, kind, name FROM carbon_partners WHERE code = {marker}", (code,))  # noqa: S608
-    row = cursor.fetchone()
-    return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+    sql = SessionSql(session)
+    rows = sql.rows(f"SELECT id, code, kind, name FROM carbon_partners WHERE code = {sql.marker}", (code,))  # noqa: S608
+    return None if not rows else (int(rows[0][0]), str(rows[0][1]), str(rows[0][2]), str(rows[0][3]))
 
 
 def partner_by_id(session: Session, partner_id: int) -> PartnerRow | None:
@@ -103,19 +101,17 @@ def residents_and_consents(
     ids: dict[str, int] = {}
     consents: list[tuple[int, int, int | None]] = []
     unique = list(dict.fromkeys(refs))
-    connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    cursor = connection.connection.cursor()  # the driver's own: no result wrapping per row
+    sql = SessionSql(session)  # the driver's own cursor: no result wrapping per row
+    marker = sql.marker
     for start in range(0, len(unique), 1_000):
         chunk = unique[start : start + 1_000]
         # bound, not written into the text: a full chunk's statement is prepared once and reused
-        cursor.execute(
+        for ref, resident_id, granted, revoked in sql.rows(
             "SELECT r.ref, r.id, c.granted_at_us, c.revoked_at_us FROM residents r "  # noqa: S608 - markers
             f"LEFT JOIN carbon_consents c ON c.partner_id = {marker} AND c.resident_id = r.id "
             f"WHERE r.ref IN ({', '.join([marker] * len(chunk))})",
             [int(partner_id), *chunk],
-        )
-        for ref, resident_id, granted, revoked in cursor.fetchall():
+        ):
             ids[ref] = resident_id  # int and str as both drivers return BIGINT and TEXT
             if granted is not None:
                 consents.append((resident_id, granted, revoked))
