@@ -48,6 +48,16 @@ def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
                 re.M,
             ), (database, case, out)
     assert re.search(r"^SQLite API earning +[\d,]+ events/s in 1,000-event batches", out, re.M), out
+    # every figure beside the raw insert measured with it, and against the floor at that pace
+    assert re.search(
+        r"^SQLite API earning +[\d,]+ events/s .* raw insert [\d,]+/s, floor 20,000/s: \d+\.\d+×, "
+        r"at this pace [\d,]+/s: \d+\.\d+×, trial 1/2$",
+        out,
+        re.M,
+    ), out
+    assert re.search(r"^SQLite parquet .* at this pace [\d,]+/s: \d+\.\d+×$", out, re.M), out
+    assert re.search(r"^SQLite parquet +median of 2: .* at each trial's pace: \d+\.\d+×$", out, re.M), out
+    assert re.search(r"^SQLite API earning +median of 2: .* at each trial's pace: \d+\.\d+×$", out, re.M), out
     # the API in as many trials, then the medians of their rates and of their p99s
     api_trials = re.findall(r"^SQLite API earning +[\d,]+ events/s .*, trial (\d)/2$", out, re.M)
     assert api_trials == ["1", "2"], out
