@@ -18,7 +18,7 @@ from seagreen.carbon_account.models import EventRow
 from seagreen.carbon_account.schemas import EventsResultRead, raw_event
 from seagreen.ledger import service as ledger
 from tests.factories.carbon_account import event, make_partner, make_residents, submit
-from tests.factories.identity import TEST_ACTOR, bearer
+from tests.factories.identity import TEST_ACTOR, bearer, make_api_key
 
 
 @pytest.fixture()
@@ -215,6 +215,13 @@ def test_api_keeps_extra_fields_as_attributes_and_refuses_a_field_of_the_wrong_t
         assert no_events.json()["error"]["details"]["errors"][0]["field"] == "body.events"
         nobody = client.post("/api/v1/events", content=b'{"events": []}')  # no key: refused first
         assert nobody.status_code == 401
+        # the key is checked in the endpoint's own thread, still before the body is looked at
+        forged = client.post("/api/v1/events", content=b'{"events": [', headers=bearer("sg_forged"))
+        assert forged.status_code == 401, forged.text
+        banker = make_api_key(intake, ("bank_officer",))
+        intake.commit()
+        refused = client.post("/api/v1/events", content=b'{"events": [', headers=bearer(banker))
+        assert refused.status_code == 403, refused.text
         openapi = client.get("/api/v1/openapi.json").json()
         documented = openapi["components"]["schemas"]["EventIn"]
         assert documented["additionalProperties"] is True and "examples" in documented

@@ -5,10 +5,18 @@ from typing import Annotated
 import pytest
 from fastapi import Depends, Form
 from fastapi.testclient import TestClient
+from starlette.concurrency import run_in_threadpool
 
 from seagreen.app import create_app
 from seagreen.identity import service
-from seagreen.identity.access import Principal, RequirePlatformAdmin, actor_of, require_roles
+from seagreen.identity.access import (
+    Caller,
+    InThreadRoleRequirement,
+    Principal,
+    RequirePlatformAdmin,
+    actor_of,
+    require_roles,
+)
 from seagreen.identity.domain import OrgKind
 from tests.factories.identity import (
     PASSWORD,
@@ -16,6 +24,7 @@ from tests.factories.identity import (
     bearer,
     browser_login,
     form_csrf,
+    make_api_key,
     make_org,
     make_user,
 )
@@ -33,8 +42,15 @@ def app(settings, session_factory):
     ) -> dict[str, str]:
         return {"org": principal.org_code}
 
+    async def report_in_thread(
+        caller: Annotated[Caller, Depends(InThreadRoleRequirement({"partner"}, scope="carbon:report"))],
+    ) -> dict[str, str]:
+        principal = await run_in_threadpool(caller.resolve)  # as the events API does, in its trip
+        return {"org": principal.org_code or ""}
+
     app.add_api_route("/notes", note, methods=["POST"])
     app.add_api_route("/api/v1/test-report", report, methods=["POST"])
+    app.add_api_route("/api/v1/test-report-in-thread", report_in_thread, methods=["POST"])
     return app
 
 
@@ -53,8 +69,6 @@ def test_a_form_from_a_browser_session_is_accepted_only_with_the_sessions_csrf_f
 
 
 def test_an_api_key_needs_no_csrf_token(app, session):
-    from tests.factories.identity import make_api_key
-
     key = make_api_key(session)
     assert TestClient(app).post("/notes", data={"text": "x"}, headers=bearer(key)).status_code == 200
 
@@ -89,3 +103,36 @@ def test_a_principal_turns_into_the_audit_actor_of_its_organisation(session):
         user.display_name,
         user.org_code,
     )
+
+
+def test_a_requirement_checked_in_the_endpoints_thread_answers_as_the_plain_one(app, session):
+    org = make_org(session, OrgKind.DATA_PARTNER)
+    allowed = service.create_api_key(
+        session, org_code=org.code, roles=["partner"], scopes=["carbon:*"], actor=TEST_ACTOR
+    ).key
+    narrow = service.create_api_key(
+        session, org_code=org.code, roles=["partner"], scopes=["credits:issue"], actor=TEST_ACTOR
+    ).key
+    other_role = make_api_key(session, ("bank_officer",))
+    client = TestClient(app)
+    for path in ("/api/v1/test-report", "/api/v1/test-report-in-thread"):
+        assert client.post(path, headers=bearer(allowed)).json() == {"org": org.code}, path
+        assert client.post(path).status_code == 401, path  # no credentials at all
+        assert client.post(path, headers=bearer("sg_not-a-key")).status_code == 401, path
+        refused = client.post(path, headers=bearer(narrow))
+        assert refused.status_code == 403, path
+        assert refused.json()["error"]["details"] == {"required_scope": "carbon:report"}
+        wrong = client.post(path, headers=bearer(other_role))
+        assert wrong.status_code == 403, path
+        assert wrong.json()["error"]["details"] == {"required": ["partner"]}
+
+
+def test_a_browser_session_checked_for_the_endpoints_thread_still_needs_its_csrf_token(app, session):
+    user = make_user(session, ("partner",), password=PASSWORD)
+    client = TestClient(app)
+    browser_login(client, user.username)
+    csrf = form_csrf(client.get("/").text)
+    path = "/api/v1/test-report-in-thread"
+    assert client.post(path).status_code == 403  # a change without the session's token
+    assert client.post(path, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.post(path, headers={"X-CSRF-Token": csrf}).json() == {"org": user.org_code}

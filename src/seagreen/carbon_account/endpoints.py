@@ -16,7 +16,7 @@ from seagreen.carbon_account import service
 from seagreen.carbon_account.domain import Outcome
 from seagreen.carbon_account.schemas import EventsIn, EventsResultRead, IngestRead, raw_event
 from seagreen.db.uow import unit_of_work
-from seagreen.identity.access import Principal, RequirePartner, actor_of
+from seagreen.identity.access import Caller, RequirePartner, RequirePartnerInThread, actor_of
 from seagreen.kit.clock import from_micros
 from seagreen.web.deps import ReadSession
 
@@ -43,7 +43,7 @@ itself, so FastAPI does not see them)."""
         }
     },
 )
-async def post_events(principal: RequirePartner, request: Request) -> Response:
+async def post_events(caller: RequirePartnerInThread, request: Request) -> Response:
     """Report up to 1,000 low-carbon behaviour events; each gets a result.
 
     `accepted`: accounted now. `duplicate`: this `event_id` was already received with the same
@@ -51,19 +51,22 @@ async def post_events(principal: RequirePartner, request: Request) -> Response:
     `conflict`: this `event_id` was received before with other content; the original is kept.
     `rejected`: see `errors` (field and reason). Resending a request is always safe.
     """
+    # one trip through the thread pool for the whole request: the API key checked, the body
+    # validated and the events written (docs/decisions/0005, phases 28 and 29)
+    return await run_in_threadpool(_post_events, await request.body(), caller, request)
+
+
+def _post_events(content: bytes, caller: Caller, request: Request) -> Response:
+    principal = caller.resolve()  # 401 or 403 before the body is looked at, as for any route
     # the body parsed and validated in one pass of pydantic's own JSON reader: FastAPI's reading
     # (the standard library's parser, then validation of the objects it built) took twice as long
     # for a thousand events (docs/decisions/0005, phase 28)
     try:
-        body = EVENTS_IN.validate_json(await request.body())
+        body: EventsIn = EVENTS_IN.validate_json(content)
     except ValidationError as error:
         raise RequestValidationError(
             [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
         ) from None
-    return await run_in_threadpool(_post_events, body, principal, request)
-
-
-def _post_events(body: EventsIn, principal: Principal, request: Request) -> Response:
     prefix = service.dedupe_prefix(request.app.state.keys)
     settler = request.app.state.settler  # posts the points after the commit, many requests at once
     # the transaction opened and closed here, in the thread that does the work: a session from
