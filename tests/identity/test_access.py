@@ -73,21 +73,6 @@ def test_an_api_key_needs_no_csrf_token(app, session):
     assert TestClient(app).post("/notes", data={"text": "x"}, headers=bearer(key)).status_code == 200
 
 
-def test_a_route_can_ask_an_api_key_for_a_scope(app, session):
-    org = make_org(session, OrgKind.DATA_PARTNER)
-    allowed = service.create_api_key(
-        session, org_code=org.code, roles=["partner"], scopes=["carbon:*"], actor=TEST_ACTOR
-    ).key
-    narrow = service.create_api_key(
-        session, org_code=org.code, roles=["partner"], scopes=["credits:issue"], actor=TEST_ACTOR
-    ).key
-    client = TestClient(app)
-    assert client.post("/api/v1/test-report", headers=bearer(allowed)).json() == {"org": org.code}
-    refused = client.post("/api/v1/test-report", headers=bearer(narrow))
-    assert refused.status_code == 403
-    assert refused.json()["error"]["details"] == {"required_scope": "carbon:report"}
-
-
 def test_require_roles_needs_at_least_one_role():
     with pytest.raises(ValueError):
         require_roles()
@@ -105,7 +90,9 @@ def test_a_principal_turns_into_the_audit_actor_of_its_organisation(session):
     )
 
 
-def test_a_requirement_checked_in_the_endpoints_thread_answers_as_the_plain_one(app, session):
+def test_a_route_can_ask_an_api_key_for_a_scope_and_a_check_in_the_endpoints_thread_answers_alike(
+    app, session
+):
     org = make_org(session, OrgKind.DATA_PARTNER)
     allowed = service.create_api_key(
         session, org_code=org.code, roles=["partner"], scopes=["carbon:*"], actor=TEST_ACTOR
