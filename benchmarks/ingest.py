@@ -256,6 +256,8 @@ def api(
     stream: int = 200,
     residents: int = 1000,
     trial: int = 0,
+    *,
+    scattered: bool = False,
 ) -> ApiFigures:
     """Events/s in 1,000-event batches and the server's CPU a batch, the p99 of one-event POSTs and
     the server's peak memory, against the platform served by uvicorn with one worker in a process
@@ -277,15 +279,24 @@ def api(
     point), and the lag is reported apart. A run with fewer than 1,000 ``residents`` (a smoke
     test's) spreads each batch over those it has. Each ``trial`` of a run takes residents of its own
     (where there are that many), so that its earning batches are not capped by an earlier trial's
-    on the same days."""
+    on the same days.
+
+    The residents of a trial are neighbours (ids ``R{k}`` to ``R{k + 999}``), so each batch's rows
+    of totals lie on a few pages. With ``scattered``, they are spread over all the residents past
+    the first ``trial`` trials' (about every hundredth of 100k), as a bus company's trips of one
+    second are: nearly every row on a page of its own (phase 29)."""
     people = min(1000, residents)
     lowest = trial * people if (trial + 1) * people <= residents else 0
+    step = 1
+    if scattered and residents - lowest >= people:  # else a smoke test's few residents, side by side
+        step = (residents - lowest) // people
+    refs = [f"R{lowest + n * step}" for n in range(people)]
     with transactions() as session:
         code = f"bench-api-{secrets.token_hex(3)}"
         key = service.add_partner(session, code, kind="transit", name="bench api", actor=ACTOR).api_key
         service.set_consents(
             session,
-            {f"R{lowest + n}": {"bench-bus", code} for n in range(people)},
+            {ref: {"bench-bus", code} for ref in refs},
             actor=ACTOR,
             source="benchmark",
             now=datetime.fromisoformat("2024-01-01T00:00:00+08:00"),
@@ -298,7 +309,7 @@ def api(
         events = [
             {
                 "event_id": f"api-{run}-{n}",
-                "resident_ref": f"R{lowest + n % people}",
+                "resident_ref": refs[n % people],
                 "behaviour": "bus_trip",
                 "quantity": "1",
                 "occurred_at": at,
@@ -573,6 +584,18 @@ def api_figures(
         f"{statistics.median(p99s):.1f} ms ({min(p99s):.1f}–{max(p99s):.1f}; floor 20 ms)",
         flush=True,
     )
+    # once more with each batch's residents spread over all of them: not a floor of the issue, but
+    # what a partner's traffic of random residents costs (``api(scattered=True)``)
+    spread = api(url, transactions, batches=40, singles=50, residents=count, trial=repeat, scattered=True)
+    for case, rate, cpu_ms, usual in (
+        ("earning", spread.earning_rate, spread.earning_cpu_ms, [t.earning_rate for t in trials]),
+        ("capped ", spread.capped_rate, spread.capped_cpu_ms, [t.capped_rate for t in trials]),
+    ):
+        print(
+            f"{label} API {case}, residents scattered {rate:,.0f} events/s ({cpu_ms:.0f} ms cpu a batch), "
+            f"{rate / statistics.median(usual):.2f} of the median with neighbouring residents (not a floor)",
+            flush=True,
+        )
 
 
 def memory(directory: Path, events: int, count: int) -> None:

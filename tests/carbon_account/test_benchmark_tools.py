@@ -58,6 +58,10 @@ def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
     assert re.search(r"^SQLite parquet .* at this pace [\d,]+/s: \d+\.\d+×$", out, re.M), out
     assert re.search(r"^SQLite parquet +median of 2: .* at each trial's pace: \d+\.\d+×$", out, re.M), out
     assert re.search(r"^SQLite API earning +median of 2: .* at each trial's pace: \d+\.\d+×$", out, re.M), out
+    # and once with the residents of each batch spread over all of them (not a floor)
+    assert re.search(
+        r"^SQLite API earning, residents scattered [\d,]+ events/s .* \d+\.\d+ of the median", out, re.M
+    ), out
     # the API in as many trials, then the medians of their rates and of their p99s
     api_trials = re.findall(r"^SQLite API earning +[\d,]+ events/s .*, trial (\d)/2$", out, re.M)
     assert api_trials == ["1", "2"], out
