@@ -84,6 +84,10 @@ class Sql(Statements, Protocol):
     def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         """Execute once per row of parameters."""
 
+    def arrays(self, statement: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """PostgreSQL: execute once, each column of ``rows`` bound as one array (``%b``, which
+        the statement ``unnest``s); the rows it returns, if any."""
+
     def stage(self, rows: Sequence[StageRow]) -> None:
         """Create ``carbon_stage`` (temporary) holding ``rows`` (``STAGE_SCHEMA``'s columns) plus
         the result columns ``outcome`` (``NEW``), ``winner_partner_id`` and ``winner_event_id``
@@ -118,6 +122,15 @@ class SessionSql:
     def many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._cursor.executemany(statement, rows)
+
+    def arrays(self, statement: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        # one statement and one round trip for a request's rows: psycopg's executemany sends a
+        # Bind and an Execute a row, and a statement of a thousand ``%s`` is parsed again on every
+        # call (too long for its cache); both cost more than the server's work (phase 29). Never
+        # prepared: a generic plan does not know how long the arrays are (``ledger.repository``)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        self._cursor.execute(statement, columns, prepare=False)
+        return [tuple(row) for row in self._cursor.fetchall()] if self._cursor.description else []
 
     def stage(self, rows: Sequence[StageRow]) -> None:
         self.run(f"DROP TABLE IF EXISTS {STAGE}")
@@ -347,6 +360,20 @@ MonthKeyIds = tuple[int, int, int]
 def month_rows(sql: Sql, keys: Sequence[MonthKeyIds]) -> dict[MonthKeyIds, tuple[int, int, int, str]]:
     """Stored ``(reduction_g, day_credited_g, credited_g, days)`` of these month keys."""
     found: dict[MonthKeyIds, tuple[int, int, int, str]] = {}
+    if sql.dialect == "postgresql":
+        for r, b, m, reduction, day_credited, credited, days in (
+            sql.arrays(
+                "SELECT t.resident_id, t.behaviour_id, t.month, t.reduction_g, t.day_credited_g, "
+                "t.credited_g, t.days FROM unnest(%b::bigint[], %b::bigint[], %b::integer[]) AS k (r, b, m) "
+                "JOIN carbon_month_totals t "
+                "ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m",
+                keys,
+            )
+            if keys
+            else ()
+        ):
+            found[(r, b, m)] = (reduction, day_credited, credited, days)
+        return found
     key = f"({sql.marker}, {sql.marker}, {sql.marker})"
     for start in range(0, len(keys), LOOKUP_CHUNK):
         chunk = keys[start : start + LOOKUP_CHUNK]
@@ -376,26 +403,42 @@ def _id_list(sql: Sql, count: int) -> str:
 
 def write_month_rows(sql: Sql, rows: Sequence[tuple[int, int, int, int, int, int, str]]) -> None:
     """``(resident, behaviour, month, reduction_g, day_credited_g, credited_g, days)`` as the new
-    values of their keys."""
-    mark = sql.marker
+    values of their keys (each key once)."""
+    columns = "resident_id, behaviour_id, month, reduction_g, day_credited_g, credited_g, days"
+    update = (
+        "ON CONFLICT (resident_id, behaviour_id, month) DO UPDATE SET reduction_g = excluded.reduction_g, "
+        "day_credited_g = excluded.day_credited_g, credited_g = excluded.credited_g, days = excluded.days"
+    )
+    if sql.dialect == "postgresql":
+        if rows:
+            sql.arrays(
+                f"INSERT INTO carbon_month_totals ({columns}) SELECT * FROM unnest(%b::bigint[], "
+                "%b::bigint[], %b::integer[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[]) "
+                f"AS v {update}",
+                rows,
+            )
+        return
     sql.many(
-        "INSERT INTO carbon_month_totals (resident_id, behaviour_id, month, reduction_g, day_credited_g, "
-        f"credited_g, days) VALUES ({', '.join([mark] * 7)}) ON CONFLICT (resident_id, behaviour_id, month) "
-        "DO UPDATE SET reduction_g = excluded.reduction_g, day_credited_g = excluded.day_credited_g, "
-        "credited_g = excluded.credited_g, days = excluded.days",
-        rows,
+        f"INSERT INTO carbon_month_totals ({columns}) VALUES ({', '.join([sql.marker] * 7)}) {update}", rows
     )
 
 
 def add_version_credits(sql: Sql, rows: Sequence[tuple[int, int, int]]) -> None:
-    """Add ``(resident, version, credited grams)`` to the residents' per-version totals."""
-    mark = sql.marker
-    sql.many(
-        "INSERT INTO carbon_resident_version_totals (resident_id, version_id, credited_g) "
-        f"VALUES ({mark}, {mark}, {mark}) ON CONFLICT (resident_id, version_id) DO UPDATE SET "
-        "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g",
-        rows,
+    """Add ``(resident, version, credited grams)`` to the residents' per-version totals (each
+    pair once)."""
+    insert = "INSERT INTO carbon_resident_version_totals (resident_id, version_id, credited_g)"
+    update = (
+        "ON CONFLICT (resident_id, version_id) DO UPDATE SET "
+        "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g"
     )
+    if sql.dialect == "postgresql":
+        if rows:
+            sql.arrays(
+                f"{insert} SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[]) {update}", rows
+            )
+        return
+    mark = sql.marker
+    sql.many(f"{insert} VALUES ({mark}, {mark}, {mark}) {update}", rows)
 
 
 def version_totals(sql: Sql, resident_ids: Sequence[int]) -> list[tuple[int, int, int]]:
@@ -416,6 +459,13 @@ def version_totals(sql: Sql, resident_ids: Sequence[int]) -> list[tuple[int, int
 def resident_credits(sql: Sql, resident_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """``(credited_g, points)`` the totals held so far for these residents (absent: none yet)."""
     found: dict[int, tuple[int, int]] = {}
+    if sql.dialect == "postgresql":
+        statement = (
+            "SELECT resident_id, credited_g, points FROM carbon_resident_totals "
+            "WHERE resident_id = ANY(%b::bigint[])"
+        )
+        rows = sql.arrays(statement, [(r,) for r in resident_ids]) if resident_ids else []
+        return {r: (credited, points) for r, credited, points in rows}
     for start in range(0, len(resident_ids), LOOKUP_CHUNK):
         ids = resident_ids[start : start + LOOKUP_CHUNK]
         found.update(
@@ -430,17 +480,29 @@ def resident_credits(sql: Sql, resident_ids: Sequence[int]) -> dict[int, tuple[i
 
 
 def add_to_residents(sql: Sql, rows: Sequence[tuple[int, int, int, int]], batch_id: int) -> None:
-    """``(resident, reduction added, credited added, points now)`` into the residents' totals."""
-    mark = sql.marker
-    sql.many(
+    """``(resident, reduction added, credited added, points now)`` into the residents' totals (each
+    resident once)."""
+    insert = (
         "INSERT INTO carbon_resident_totals (resident_id, reduction_g, credited_g, points, points_posted, "
-        f"last_batch_id, settled_batch_id) VALUES ({mark}, {mark}, {mark}, {mark}, 0, {int(batch_id)}, 0) "
+        "last_batch_id, settled_batch_id)"
+    )
+    update = (
         "ON CONFLICT (resident_id) DO UPDATE SET "
         "reduction_g = carbon_resident_totals.reduction_g + excluded.reduction_g, "
         "credited_g = carbon_resident_totals.credited_g + excluded.credited_g, "
-        "points = excluded.points, last_batch_id = excluded.last_batch_id",
-        rows,
+        "points = excluded.points, last_batch_id = excluded.last_batch_id"
     )
+    batch = int(batch_id)
+    if sql.dialect == "postgresql":
+        if rows:
+            sql.arrays(
+                f"{insert} SELECT r, reduction, credited, points, 0, {batch}, 0 FROM unnest(%b::bigint[], "
+                f"%b::bigint[], %b::bigint[], %b::bigint[]) AS v (r, reduction, credited, points) {update}",
+                rows,
+            )
+        return
+    mark = sql.marker
+    sql.many(f"{insert} VALUES ({mark}, {mark}, {mark}, {mark}, 0, {batch}, 0) {update}", rows)
 
 
 # -- ingest runs and batches --------------------------------------------------------------------

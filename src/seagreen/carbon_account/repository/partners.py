@@ -102,19 +102,31 @@ def residents_and_consents(
     consents: list[tuple[int, int, int | None]] = []
     unique = list(dict.fromkeys(refs))
     sql = SessionSql(session)  # the driver's own cursor: no result wrapping per row
-    marker = sql.marker
-    for start in range(0, len(unique), 1_000):
-        chunk = unique[start : start + 1_000]
-        # bound, not written into the text: a full chunk's statement is prepared once and reused
-        for ref, resident_id, granted, revoked in sql.rows(
-            "SELECT r.ref, r.id, c.granted_at_us, c.revoked_at_us FROM residents r "  # noqa: S608 - markers
-            f"LEFT JOIN carbon_consents c ON c.partner_id = {marker} AND c.resident_id = r.id "
-            f"WHERE r.ref IN ({', '.join([marker] * len(chunk))})",
-            [int(partner_id), *chunk],
-        ):
-            ids[ref] = resident_id  # int and str as both drivers return BIGINT and TEXT
-            if granted is not None:
-                consents.append((resident_id, granted, revoked))
+    select = (
+        "SELECT r.ref, r.id, c.granted_at_us, c.revoked_at_us FROM residents r LEFT JOIN carbon_consents c"
+    )
+    found: list[tuple[Any, ...]] = []
+    if sql.dialect == "postgresql":  # the refs as one array (``SessionSql.arrays``)
+        if unique:
+            found = sql.arrays(
+                f"{select} ON c.partner_id = {int(partner_id)} AND c.resident_id = r.id "
+                "WHERE r.ref = ANY(%b::text[])",
+                [(ref,) for ref in unique],
+            )
+    else:
+        marker = sql.marker
+        for start in range(0, len(unique), 1_000):
+            chunk = unique[start : start + 1_000]
+            # bound, not written into the text: a full chunk's statement is prepared once and reused
+            found += sql.rows(
+                f"{select} ON c.partner_id = {marker} AND c.resident_id = r.id "
+                f"WHERE r.ref IN ({', '.join([marker] * len(chunk))})",
+                [int(partner_id), *chunk],
+            )
+    for ref, resident_id, granted, revoked in found:
+        ids[ref] = resident_id  # int and str as both drivers return BIGINT and TEXT
+        if granted is not None:
+            consents.append((resident_id, granted, revoked))
     return ids, consents
 
 
