@@ -185,22 +185,20 @@ class RoleRequirement:
 
 @dataclass(frozen=True)
 class Caller:
-    """A caller admitted by ``InThreadRoleRequirement``: a browser session checked already, or an
-    API key still to be checked by ``resolve`` in the endpoint's worker thread."""
+    """A caller admitted by ``InThreadRoleRequirement``: a browser session checked already
+    (``principal``), or an API key still to be checked by ``resolve`` in the endpoint's worker
+    thread."""
 
     requirement: RoleRequirement
     request: Request
     principal: Principal | None = None
-    api_key: str = ""
 
     def resolve(self) -> Principal:
         """The principal, or 401/403 as ``RoleRequirement`` answers. Blocking: call it in the
         thread pool, before anything else of the endpoint."""
         if self.principal is not None:
             return self.principal
-        principal = _principal_from_api_key(_factory(self.request.app), self.api_key)
-        self.request.state.principal = principal
-        return self.requirement.admit(principal)
+        return self.requirement.admit(current_principal(self.request))  # the key's look-up
 
 
 class InThreadRoleRequirement(RoleRequirement):
@@ -211,9 +209,8 @@ class InThreadRoleRequirement(RoleRequirement):
     with no credentials at all are answered here, as by ``RoleRequirement``."""
 
     async def __call__(self, request: Request) -> Caller:  # type: ignore[override]
-        api_key = _bearer_token(request)
-        if api_key is not None:
-            return Caller(self, request, api_key=api_key)
+        if _bearer_token(request) is not None:  # looked up by ``Caller.resolve``
+            return Caller(self, request)
         if getattr(request.state, _RESOLVED_FROM_COOKIE, False):
             principal = getattr(request.state, "principal", None)
         else:  # the middleware did not run (an app without it): the cookie's own trip

@@ -15,6 +15,7 @@ from seagreen.carbon_account.models import (
     RejectionRow,
     ResidentTotalRow,
 )
+from seagreen.carbon_account.repository.intake import SessionSql
 from seagreen.identity.models import ResidentRow
 
 
@@ -158,18 +159,16 @@ def mark_settled(session: Session, rows: Sequence[tuple[int, int, int]]) -> None
     """``(resident id, points posted, settled batch id)`` after the ledger took the postings."""
     if not rows:
         return
-    cursor: Any = session.connection().connection.cursor()
-    if session.get_bind().dialect.name == "postgresql":  # one statement, not a round trip a row
-        residents, points, batches = (list(column) for column in zip(*rows, strict=True))
-        cursor.execute(
+    sql = SessionSql(session)
+    if sql.dialect == "postgresql":  # one statement, not a round trip a row
+        sql.arrays(
             "UPDATE carbon_resident_totals AS t SET points_posted = v.p, settled_batch_id = v.b "
             "FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[]) AS v(r, p, b) WHERE t.resident_id = v.r",
-            [residents, points, batches],
-            prepare=False,
+            rows,
         )
         return
     marker = "?"
-    cursor.executemany(
+    sql.many(
         f"UPDATE carbon_resident_totals SET points_posted = {marker}, settled_batch_id = {marker} "  # noqa: S608
         f"WHERE resident_id = {marker}",
         [(points, batch, resident) for resident, points, batch in rows],

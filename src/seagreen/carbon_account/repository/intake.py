@@ -86,7 +86,7 @@ class Sql(Statements, Protocol):
 
     def arrays(self, statement: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """PostgreSQL: execute once, each column of ``rows`` bound as one array (``%b``, which
-        the statement ``unnest``s); the rows it returns, if any."""
+        the statement ``unnest``s); the rows it returns, if any. No rows: no statement, no rows."""
 
     def stage(self, rows: Sequence[StageRow]) -> None:
         """Create ``carbon_stage`` (temporary) holding ``rows`` (``STAGE_SCHEMA``'s columns) plus
@@ -128,6 +128,8 @@ class SessionSql:
         # Bind and an Execute a row, and a statement of a thousand ``%s`` is parsed again on every
         # call (too long for its cache); both cost more than the server's work (phase 29). Never
         # prepared: a generic plan does not know how long the arrays are (``ledger.repository``)
+        if not rows:
+            return []
         columns = [list(column) for column in zip(*rows, strict=True)]
         self._cursor.execute(statement, columns, prepare=False)
         return [tuple(row) for row in self._cursor.fetchall()] if self._cursor.description else []
@@ -361,16 +363,11 @@ def month_rows(sql: Sql, keys: Sequence[MonthKeyIds]) -> dict[MonthKeyIds, tuple
     """Stored ``(reduction_g, day_credited_g, credited_g, days)`` of these month keys."""
     found: dict[MonthKeyIds, tuple[int, int, int, str]] = {}
     if sql.dialect == "postgresql":
-        for r, b, m, reduction, day_credited, credited, days in (
-            sql.arrays(
-                "SELECT t.resident_id, t.behaviour_id, t.month, t.reduction_g, t.day_credited_g, "
-                "t.credited_g, t.days FROM unnest(%b::bigint[], %b::bigint[], %b::integer[]) AS k (r, b, m) "
-                "JOIN carbon_month_totals t "
-                "ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m",
-                keys,
-            )
-            if keys
-            else ()
+        for r, b, m, reduction, day_credited, credited, days in sql.arrays(
+            "SELECT t.resident_id, t.behaviour_id, t.month, t.reduction_g, t.day_credited_g, "
+            "t.credited_g, t.days FROM unnest(%b::bigint[], %b::bigint[], %b::integer[]) AS k (r, b, m) "
+            "JOIN carbon_month_totals t ON t.resident_id = k.r AND t.behaviour_id = k.b AND t.month = k.m",
+            keys,
         ):
             found[(r, b, m)] = (reduction, day_credited, credited, days)
         return found
@@ -410,13 +407,11 @@ def write_month_rows(sql: Sql, rows: Sequence[tuple[int, int, int, int, int, int
         "day_credited_g = excluded.day_credited_g, credited_g = excluded.credited_g, days = excluded.days"
     )
     if sql.dialect == "postgresql":
-        if rows:
-            sql.arrays(
-                f"INSERT INTO carbon_month_totals ({columns}) SELECT * FROM unnest(%b::bigint[], "
-                "%b::bigint[], %b::integer[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[]) "
-                f"AS v {update}",
-                rows,
-            )
+        sql.arrays(
+            f"INSERT INTO carbon_month_totals ({columns}) SELECT * FROM unnest(%b::bigint[], %b::bigint[], "
+            f"%b::integer[], %b::bigint[], %b::bigint[], %b::bigint[], %b::text[]) AS v {update}",
+            rows,
+        )
         return
     sql.many(
         f"INSERT INTO carbon_month_totals ({columns}) VALUES ({', '.join([sql.marker] * 7)}) {update}", rows
@@ -432,10 +427,7 @@ def add_version_credits(sql: Sql, rows: Sequence[tuple[int, int, int]]) -> None:
         "credited_g = carbon_resident_version_totals.credited_g + excluded.credited_g"
     )
     if sql.dialect == "postgresql":
-        if rows:
-            sql.arrays(
-                f"{insert} SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[]) {update}", rows
-            )
+        sql.arrays(f"{insert} SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[]) {update}", rows)
         return
     mark = sql.marker
     sql.many(f"{insert} VALUES ({mark}, {mark}, {mark}) {update}", rows)
@@ -464,7 +456,7 @@ def resident_credits(sql: Sql, resident_ids: Sequence[int]) -> dict[int, tuple[i
             "SELECT resident_id, credited_g, points FROM carbon_resident_totals "
             "WHERE resident_id = ANY(%b::bigint[])"
         )
-        rows = sql.arrays(statement, [(r,) for r in resident_ids]) if resident_ids else []
+        rows = sql.arrays(statement, [(r,) for r in resident_ids])
         return {r: (credited, points) for r, credited, points in rows}
     for start in range(0, len(resident_ids), LOOKUP_CHUNK):
         ids = resident_ids[start : start + LOOKUP_CHUNK]
@@ -494,12 +486,11 @@ def add_to_residents(sql: Sql, rows: Sequence[tuple[int, int, int, int]], batch_
     )
     batch = int(batch_id)
     if sql.dialect == "postgresql":
-        if rows:
-            sql.arrays(
-                f"{insert} SELECT r, reduction, credited, points, 0, {batch}, 0 FROM unnest(%b::bigint[], "
-                f"%b::bigint[], %b::bigint[], %b::bigint[]) AS v (r, reduction, credited, points) {update}",
-                rows,
-            )
+        sql.arrays(
+            f"{insert} SELECT r, reduction, credited, points, 0, {batch}, 0 FROM unnest(%b::bigint[], "
+            f"%b::bigint[], %b::bigint[], %b::bigint[]) AS v (r, reduction, credited, points) {update}",
+            rows,
+        )
         return
     mark = sql.marker
     sql.many(f"{insert} VALUES ({mark}, {mark}, {mark}, {mark}, 0, {batch}, 0) {update}", rows)

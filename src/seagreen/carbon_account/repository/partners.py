@@ -107,12 +107,11 @@ def residents_and_consents(
     )
     found: list[tuple[Any, ...]] = []
     if sql.dialect == "postgresql":  # the refs as one array (``SessionSql.arrays``)
-        if unique:
-            found = sql.arrays(
-                f"{select} ON c.partner_id = {int(partner_id)} AND c.resident_id = r.id "
-                "WHERE r.ref = ANY(%b::text[])",
-                [(ref,) for ref in unique],
-            )
+        found = sql.arrays(
+            f"{select} ON c.partner_id = {int(partner_id)} AND c.resident_id = r.id "
+            "WHERE r.ref = ANY(%b::text[])",
+            [(ref,) for ref in unique],
+        )
     else:
         marker = sql.marker
         for start in range(0, len(unique), 1_000):
