@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from seagreen.db.pg_arrays import array_parameters
 from seagreen.ledger.domain import MAX_AMOUNT, Balance, ExistingTransfer, PendingInfo
 from seagreen.ledger.errors import BalanceOverflow
 from seagreen.ledger.models import LedgerAccount, LedgerHead, LedgerTransfer
@@ -98,10 +99,10 @@ def _driver_cursor(session: Session) -> Any:
 def _execute_arrays(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> Any:
     """PostgreSQL: one statement over many rows, each column of ``rows`` as one array parameter
     (the statement ``unnest``s them) instead of a round trip a row. The statement's placeholders
-    are ``%b``: arrays sent in binary cost a third of their text form (no quoting per element)."""
-    columns = [list(column) for column in zip(*rows, strict=True)]
+    are ``%b``: arrays sent in binary cost a third of their text form (no quoting per element), and
+    a column of ints costs a fifth of that again encoded at once (``seagreen.db.pg_arrays``)."""
     cursor = _driver_cursor(session)
-    _execute(session, cursor, statement, columns)
+    _execute(session, cursor, statement, array_parameters(cursor, rows))
     return cursor  # for a statement that returns rows
 
 

@@ -33,6 +33,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from seagreen.db.pg_arrays import array_parameters
+
 INTAKE_LOCK_KEY = 0x5EA6_0006
 STAGE = "carbon_stage"
 NEW, DUPLICATE, CONFLICT, DEDUPE_DUPLICATE = 0, 1, 2, 3
@@ -128,10 +130,10 @@ class SessionSql:
         # Bind and an Execute a row, and a statement of a thousand ``%s`` is parsed again on every
         # call (too long for its cache); both cost more than the server's work (phase 29). Never
         # prepared: a generic plan does not know how long the arrays are (``ledger.repository``)
+        # (``seagreen.db.pg_arrays``: a column of ints encoded at once, not an element at a time)
         if not rows:
             return []
-        columns = [list(column) for column in zip(*rows, strict=True)]
-        self._cursor.execute(statement, columns, prepare=False)
+        self._cursor.execute(statement, array_parameters(self._cursor, rows), prepare=False)
         return [tuple(row) for row in self._cursor.fetchall()] if self._cursor.description else []
 
     def stage(self, rows: Sequence[StageRow]) -> None:
