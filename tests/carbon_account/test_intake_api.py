@@ -114,6 +114,13 @@ def test_the_same_id_with_other_content_is_a_conflict_and_the_original_is_kept(i
 def test_a_conflict_within_one_request_keeps_the_first(intake):
     result = submit(intake, "t-bus", [event(), event(quantity="4"), event()])
     assert [r.status for r in result.results] == [Outcome.ACCEPTED, Outcome.CONFLICT, Outcome.DUPLICATE]
+    assert service.balances(intake)[0].reduction_g == 100
+
+
+def test_of_one_id_sent_twice_in_a_request_the_first_row_is_stored_whatever_it_says(intake):
+    result = submit(intake, "t-bus", [event(quantity="4"), event()])
+    assert [r.status for r in result.results] == [Outcome.ACCEPTED, Outcome.CONFLICT]
+    assert service.balances(intake)[0].reduction_g == 400
 
 
 def test_the_same_event_id_from_two_partners_is_two_events(intake):
