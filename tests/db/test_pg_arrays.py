@@ -57,5 +57,7 @@ def test_the_server_unnests_what_is_sent(session: Session, on_postgres: bool) ->
         prepare=False,
     )
     assert [tuple(row[:5]) for row in cursor.fetchall()] == rows
-    cursor.execute("SELECT * FROM unnest(%b::integer[])", array_parameters(cursor, [(5,), (-6,)]), prepare=False)
+    cursor.execute(
+        "SELECT * FROM unnest(%b::integer[])", array_parameters(cursor, [(5,), (-6,)]), prepare=False
+    )
     assert [row[0] for row in cursor.fetchall()] == [5, -6]

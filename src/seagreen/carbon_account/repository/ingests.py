@@ -146,8 +146,9 @@ def unsettled(
     sql = SessionSql(session)
     if resident_ids is not None and sql.dialect == "postgresql":
         # the settler's residents (a round's, up to thousands) probed one key each in both tables
-        # (``LIMIT 1`` keeps each look-up a subquery of its own): joined by the planner, the names
-        # were a hash of every resident, 28 ms a round of 1,000 against 9 (phase 30)
+        # (``LIMIT 1`` keeps each look-up a subquery of its own): joined by the planner on new or
+        # missing statistics, the names were a hash of every resident, 28 ms a round of 1,000
+        # against 9 (docs/decisions/0005, phase 30)
         found = sql.arrays(
             f"SELECT {columns} FROM unnest(%b::bigint[]) AS k (id) "  # noqa: S608
             "JOIN LATERAL (SELECT * FROM carbon_resident_totals WHERE resident_id = k.id "

@@ -109,8 +109,8 @@ def residents_and_consents(
     if sql.dialect == "postgresql":  # the refs as one array (``SessionSql.arrays``)
         # each ref one probe of the residents' key and each resident one of the consents' (a
         # subquery each: ``LIMIT 1`` and ``OFFSET 0`` keep the planner from joining the tables
-        # whole); as ``ref = ANY(…)`` the planner read every resident for 1,000 refs, 18-20 ms
-        # against 13-14 (docs/decisions/0005, phase 30)
+        # whole); as ``ref = ANY(…)``, on new or missing statistics, the planner read every
+        # resident for 1,000 refs: 18-20 ms against 13-14 (docs/decisions/0005, phase 30)
         found = sql.arrays(
             "SELECT k.ref, r.id, c.granted_at_us, c.revoked_at_us FROM unnest(%b::text[]) AS k (ref) "  # noqa: S608
             "JOIN LATERAL (SELECT id FROM residents WHERE ref = k.ref LIMIT 1) r ON true "
