@@ -68,6 +68,10 @@ def test_the_ingest_benchmark_measures_every_figure_of_a_small_file():
     for case in ("earning", "capped "):
         assert re.search(rf"^SQLite API {case} +median of 2: +[\d,]+ events/s \(", out, re.M), (case, out)
     assert re.search(r"^SQLite API +one-event POST p99 median of 2: \d+\.\d ms", out, re.M), out
+    # the API on PostgreSQL too, on the database of its CSV's last trial (phase 30)
+    for database in databases:
+        assert re.search(rf"^{database} API earning +median of 2: +[\d,]+ events/s \(", out, re.M), out
+        assert re.search(rf"^{database} API +one-event POST p99 median of 2: ", out, re.M), out
     assert "one-event POST p99" in out and "scattered ids" in out
 
 
