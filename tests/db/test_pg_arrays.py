@@ -10,7 +10,7 @@ from psycopg.adapt import Transformer
 from psycopg.pq import Format
 from sqlalchemy.orm import Session
 
-from seagreen.db.pg_arrays import INT8_ARRAY_OID, Int8Array, array_parameters, int8_array
+from seagreen.db.pg_arrays import INT8_ARRAY_OID, Int8Array, array_parameters, execute_arrays, int8_array
 
 BIGINTS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
@@ -50,11 +50,11 @@ def test_the_server_unnests_what_is_sent(session: Session, on_postgres: bool) ->
         pytest.skip("the arrays are PostgreSQL's")
     cursor = session.connection().connection.cursor()
     rows = [(n, f"r{n}", None if n % 2 else n, n % 3 == 0, -(2**62) + n) for n in range(1, 1001)]
-    cursor.execute(
+    execute_arrays(
+        cursor,
         "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::bigint[], %b::boolean[], %b::bigint[]) "
         "WITH ORDINALITY AS v ORDER BY ordinality",
-        array_parameters(cursor, rows),
-        prepare=False,
+        rows,
     )
     assert [tuple(row[:5]) for row in cursor.fetchall()] == rows
     cursor.execute(

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from seagreen.db.pg_arrays import array_parameters
+from seagreen.db.pg_arrays import execute_arrays
 from seagreen.ledger.domain import MAX_AMOUNT, Balance, ExistingTransfer, PendingInfo
 from seagreen.ledger.errors import BalanceOverflow
 from seagreen.ledger.models import LedgerAccount, LedgerHead, LedgerTransfer
@@ -99,17 +99,17 @@ def _driver_cursor(session: Session) -> Any:
 def _execute_arrays(session: Session, statement: str, rows: Sequence[Sequence[Any]]) -> Any:
     """PostgreSQL: one statement over many rows, each column of ``rows`` as one array parameter
     (the statement ``unnest``s them) instead of a round trip a row. The statement's placeholders
-    are ``%b``: arrays sent in binary cost a third of their text form (no quoting per element), and
-    a column of ints costs a fifth of that again encoded at once (``seagreen.db.pg_arrays``)."""
+    are ``%b``: arrays sent in binary cost a third of their text form (no quoting per element); a
+    column of ints is encoded at once (``seagreen.db.pg_arrays``: four columns of 1,000 ints took
+    1.9 ms a statement against 3.4-3.8 as psycopg's lists)."""
     cursor = _driver_cursor(session)
-    _execute(session, cursor, statement, array_parameters(cursor, rows))
+    execute_arrays(cursor, statement, rows)
     return cursor  # for a statement that returns rows
 
 
 def _execute(session: Session, cursor: Any, statement: str, params: Any) -> None:
-    """Run a bulk statement. On PostgreSQL it is never prepared: psycopg prepares a statement after
-    five runs and the server may then reuse a generic plan, which does not know how long the array
-    parameters are and can pick a nested loop over a sequential scan (seen: 50x slower)."""
+    """Run a bulk statement. On PostgreSQL it is never prepared, for the reason
+    ``pg_arrays.execute_arrays`` gives."""
     if _is_postgres(session):
         cursor.execute(statement, params, prepare=False)
     else:

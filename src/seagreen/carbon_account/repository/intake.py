@@ -33,7 +33,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from seagreen.db.pg_arrays import array_parameters
+from seagreen.db.pg_arrays import execute_arrays
 
 INTAKE_LOCK_KEY = 0x5EA6_0006
 STAGE = "carbon_stage"
@@ -128,12 +128,10 @@ class SessionSql:
     def arrays(self, statement: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         # one statement and one round trip for a request's rows: psycopg's executemany sends a
         # Bind and an Execute a row, and a statement of a thousand ``%s`` is parsed again on every
-        # call (too long for its cache); both cost more than the server's work (phase 29). Never
-        # prepared: a generic plan does not know how long the arrays are (``ledger.repository``)
-        # (``seagreen.db.pg_arrays``: a column of ints encoded at once, not an element at a time)
+        # call (too long for its cache); both cost more than the server's work (phase 29)
         if not rows:
             return []
-        self._cursor.execute(statement, array_parameters(self._cursor, rows), prepare=False)
+        execute_arrays(self._cursor, statement, rows)
         return [tuple(row) for row in self._cursor.fetchall()] if self._cursor.description else []
 
     def stage(self, rows: Sequence[StageRow]) -> None:
@@ -159,14 +157,10 @@ class SessionSql:
             # one statement of arrays, in row order: of two rows of one id the first goes in and the
             # second is left out, as one whose id is stored already (``DO NOTHING`` skips a row
             # that meets a row of the same statement too)
-            names = ", ".join(EVENT_INSERT_COLUMNS)
-            types = ", ".join(
-                f"%b::{_SQL_TYPES[STAGE_SCHEMA.field(name).type]}[]" for name in EVENT_INSERT_COLUMNS
-            )
             self.arrays(
                 f"INSERT INTO carbon_events ({', '.join(_EVENT_COLUMNS)}) SELECT {int(partner_id)}, "
-                f"{int(batch_id)}, v.* FROM unnest({types}) AS v ({names}) ORDER BY v.row_number "
-                "ON CONFLICT (partner_id, event_id) DO NOTHING",
+                f"{int(batch_id)}, v.* FROM unnest({_EVENT_ARRAYS}) AS v ({', '.join(EVENT_INSERT_COLUMNS)}) "
+                "ORDER BY v.row_number ON CONFLICT (partner_id, event_id) DO NOTHING",
                 [_EVENT_VALUES(row) for row in rows],
             )
             return int(self._cursor.rowcount)
@@ -225,6 +219,10 @@ def same_content(stored: str, staged: str) -> str:
 _EVENT_COLUMNS = ("partner_id", "batch_id", *EVENT_INSERT_COLUMNS)
 _EVENT_VALUES = itemgetter(*(STAGE_COLUMN[name] for name in EVENT_INSERT_COLUMNS))
 """A stage row's values of ``EVENT_INSERT_COLUMNS``, in their order."""
+_EVENT_ARRAYS = ", ".join(
+    f"%b::{_SQL_TYPES[STAGE_SCHEMA.field(name).type]}[]" for name in EVENT_INSERT_COLUMNS
+)
+"""PostgreSQL: the array parameters of ``_EVENT_VALUES``' columns, typed, for ``unnest``."""
 
 
 def lock_intake(sql: Sql) -> None:

@@ -102,9 +102,6 @@ def residents_and_consents(
     consents: list[tuple[int, int, int | None]] = []
     unique = list(dict.fromkeys(refs))
     sql = SessionSql(session)  # the driver's own cursor: no result wrapping per row
-    select = (
-        "SELECT r.ref, r.id, c.granted_at_us, c.revoked_at_us FROM residents r LEFT JOIN carbon_consents c"
-    )
     found: list[tuple[Any, ...]] = []
     if sql.dialect == "postgresql":  # the refs as one array (``SessionSql.arrays``)
         # each ref one probe of the residents' key and each resident one of the consents' (a
@@ -124,7 +121,8 @@ def residents_and_consents(
             chunk = unique[start : start + 1_000]
             # bound, not written into the text: a full chunk's statement is prepared once and reused
             found += sql.rows(
-                f"{select} ON c.partner_id = {marker} AND c.resident_id = r.id "
+                "SELECT r.ref, r.id, c.granted_at_us, c.revoked_at_us FROM residents r "  # noqa: S608
+                f"LEFT JOIN carbon_consents c ON c.partner_id = {marker} AND c.resident_id = r.id "
                 f"WHERE r.ref IN ({', '.join([marker] * len(chunk))})",
                 [int(partner_id), *chunk],
             )
