@@ -49,7 +49,7 @@ TIMES = (
 )  # fmt: skip
 BEHAVIOURS = (
     "bus_trip", "ebus_km", "shared_bike_km", "online_train_ticket", " bus_trip ", "water_saved_m3",
-    "mobile_payment", "ferry_trip", "BUS_TRIP", "", "公交出行", "x" * 65, "\tbus_trip\n",
+    "mobile_payment", "ferry_trip", "BUS_TRIP", "", "公交出行", "x" * 65, "\tbus_trip\n", "bus\x00_trip",
 )  # fmt: skip
 
 
@@ -67,6 +67,7 @@ def _residents():
         "padded": " ag-ok ",
         "tabbed": "\tag-ok2\r\n",  # str.strip() removes every kind of white space, not only spaces
         "wide": "\u3000ag-ok\x85",
+        "nul": "ag-ok\x00",  # PostgreSQL's text cannot hold it: refused, not stored (nor a failure)
     }
 
 
@@ -113,6 +114,7 @@ def generated(seed: int, count: int) -> list[dict[str, str | None]]:
                     "i" * 129,
                     f" e{index} ",
                     f"\te{index}\x1f",
+                    f"e{index}\x00nul",
                 )
             ),
             "resident_ref": rng.choice(refs[:2] * 6 + refs),
@@ -120,7 +122,7 @@ def generated(seed: int, count: int) -> list[dict[str, str | None]]:
             "quantity": rng.choice(QUANTITIES),
             "occurred_at": rng.choice(TIMES),
             "dedupe_key": rng.choice(
-                [None, None, f"k{index % 7}", "", "渠道-流水-1", "d" * 257, f"\tk{index % 7}\u2028"]
+                [None, None, f"k{index % 7}", "", "渠道-流水-1", "d" * 257, f"\tk{index % 7}\u2028", "k\x00"]
             ),
         }
         for name in list(event):
@@ -195,8 +197,8 @@ def test_duckdb_checks_agree_with_the_domain(session, world, seed):
     reasons = {reason for found in want_errors.values() for _, reason in found}
     assert len(got_rows) > 50
     assert {
-        "missing", "too_long", "unknown_behaviour", "partner_kind_not_allowed", "not_a_number",
-        "not_positive", "too_many_decimals", "too_large", "invalid_datetime", "in_future",
+        "missing", "too_long", "invalid_character", "unknown_behaviour", "partner_kind_not_allowed",
+        "not_a_number", "not_positive", "too_many_decimals", "too_large", "invalid_datetime", "in_future",
         "before_backfill_window", "unknown_resident", "no_consent",
     } <= reasons  # fmt: skip
 

@@ -53,6 +53,9 @@ def statuses(result):
         ({"quantity": None}, "quantity", "missing"),
         ({"occurred_at": None}, "occurred_at", "missing"),
         ({"resident_ref": None}, "resident_ref", "missing"),
+        ({"event_id": "e\x00-1"}, "event_id", "invalid_character"),
+        ({"resident_ref": "r-1\x00"}, "resident_ref", "invalid_character"),
+        ({"dedupe_key": "txn\x00"}, "dedupe_key", "invalid_character"),
     ],
 )
 def test_rejects_with_field_and_reason(intake, overrides, field, reason):
@@ -280,6 +283,50 @@ def test_the_api_answers_every_outcome_in_the_documented_shape(session_factory, 
         answered(0, "b-2", "conflict", errors=[{"field": "event_id", "reason": "conflict"}])
     ]
     assert [changed[k] for k in ("accepted", "duplicates", "conflicts", "rejected")] == [0, 0, 1, 0]
+
+
+def test_an_event_holding_a_nul_character_is_refused_and_the_rest_of_the_request_taken(
+    session_factory, settings, intake
+):
+    """PostgreSQL's text cannot hold U+0000: such an event id or resident ref failed the whole
+    request there (500) and was stored as sent on SQLite. Now each database refuses that event
+    alone, names its field, and keeps the refusal with the id readable."""
+    from seagreen.carbon_account.models import RejectionRow
+
+    key = service.add_partner(intake, "t-bus", kind="transit", name="bus", actor=TEST_ACTOR).api_key
+    intake.commit()
+    now = datetime.now().astimezone().isoformat()
+    events = [
+        event(event_id="n-ok", occurred_at=now),
+        event(event_id="n\x00id", occurred_at=now),
+        event(event_id="n-ref", resident_ref="r-1\x00", occurred_at=now),
+        event(event_id="n-key", occurred_at=now, dedupe_key="\x00"),
+        event(event_id="n-attr", occurred_at=now, attributes={"line\x00": "K\x001"}),
+    ]
+    with TestClient(create_app(settings, session_factory=session_factory)) as client:
+        answer = client.post("/api/v1/events", json={"events": events}, headers=bearer(key))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [(r["event_id"], r["status"], r["errors"]) for r in body["results"]] == [
+        ("n-ok", "accepted", []),
+        ("n\x00id", "rejected", [{"field": "event_id", "reason": "invalid_character"}]),
+        ("n-ref", "rejected", [{"field": "resident_ref", "reason": "invalid_character"}]),
+        ("n-key", "rejected", [{"field": "dedupe_key", "reason": "invalid_character"}]),
+        ("n-attr", "accepted", []),  # attributes are stored as JSON, where it is written \u0000
+    ]
+    intake.expire_all()
+    kept = intake.execute(
+        select(RejectionRow.row_number, RejectionRow.event_id, RejectionRow.field, RejectionRow.reason)
+        .where(RejectionRow.ingest_id == body["ingest_id"])
+        .order_by(RejectionRow.row_number)
+    ).all()
+    assert [tuple(row) for row in kept] == [
+        (2, "n\ufffdid", "event_id", "invalid_character"),
+        (3, "n-ref", "resident_ref", "invalid_character"),
+        (4, "n-key", "dedupe_key", "invalid_character"),
+    ]
+    stored = intake.scalar(select(EventRow.attributes).where(EventRow.event_id == "n-attr"))
+    assert json.loads(stored) == {"line\x00": "K\x001"}
 
 
 def answered(index, event_id, status, *, errors=(), link=None):

@@ -38,6 +38,7 @@ from seagreen.ledger import service as ledger
 from tests.db.scratch import scratch_database
 from tests.factories.carbon_account import (
     DEDUPE_PREFIX,
+    EVENT_HEADER,
     INTAKE_NOW,
     csv_text,
     jsonl_text,
@@ -1039,3 +1040,71 @@ def test_a_resend_differing_in_any_one_field_is_a_conflict_by_the_api_and_by_fil
         header = [*resent[0]]  # the attribute's column too
         by_file = ingest(url, transactions, write_text(tmp_path / "resent.csv", csv_text(resent, header)))
         assert (by_file.accepted, by_file.conflicts, by_file.duplicates) == (0, len(CHANGES), 1)
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl", "parquet"])
+def test_rows_holding_a_nul_character_are_quarantined_and_the_rest_of_the_file_taken(
+    database_url, tmp_path, form
+):
+    """PostgreSQL's text cannot hold U+0000: a file with it in an event id or resident ref failed
+    as a whole there, and SQLite stored the id as sent. Now the row alone is refused (the groups
+    without one take the usual path), on either database."""
+    good = [
+        {"event_id": f"g-{n}", "resident_ref": REFS[n % 3], "behaviour": "bus_trip", "quantity": "1",
+         "occurred_at": "2024-06-03T08:15:00+08:00", "dedupe_key": "", "line": "K1"}
+        for n in range(12)
+    ]  # fmt: skip
+    held = [
+        dict(good[0], event_id="n\x00id"),
+        dict(good[0], event_id="n-ref", resident_ref="r-1\x00"),
+        dict(good[0], event_id="n-beh", behaviour="bus_trip\x00"),
+        dict(good[0], event_id="n-key", dedupe_key="k\x00"),
+    ]
+    attribute = dict(good[0], event_id="n-attr", line="K\x001")  # an attribute is stored as JSON
+    events = [*good[:5], *held[:2], *good[5:9], attribute, *held[2:], *good[9:]]
+    header = [*EVENT_HEADER, "line"]
+    path = tmp_path / f"events.{form}"
+    if form == "csv":
+        write_text(path, csv_text(events, header))
+    elif form == "jsonl":
+        write_text(path, jsonl_text(events))
+    else:
+        pq.write_table(pa.table({name: [e[name] for e in events] for name in header}), path)
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        summary = ingest(url, transactions, path, group_rows=4)
+        assert (summary.accepted, summary.rejected) == (13, 4)
+        with open(summary.quarantine, newline="", encoding="utf-8") as handle:
+            quarantined = [(int(r["row_number"]), r["field"], r["reason"]) for r in csv.DictReader(handle)]
+        first = 2 if form == "csv" else 1  # a CSV file's first row is its header
+        rows_of = {e["event_id"]: n for n, e in enumerate(events, start=first)}
+        assert sorted(set(quarantined)) == sorted(
+            {
+                (rows_of["n\x00id"], "event_id", "invalid_character"),
+                (rows_of["n-ref"], "resident_ref", "invalid_character"),
+                (rows_of["n-beh"], "behaviour", "invalid_character"),
+                (rows_of["n-beh"], "behaviour", "unknown_behaviour"),
+                (rows_of["n-key"], "dedupe_key", "invalid_character"),
+            }
+        )
+        with transactions(read_only=True) as session:
+            stored = session.execute(text("SELECT attributes FROM carbon_events WHERE event_id = 'n-attr'"))
+            assert json.loads(stored.scalar_one()) == {"line": "K\x001"}
+
+
+def test_a_nul_is_looked_for_only_where_a_columns_bytes_hold_a_zero():
+    """``bulk._rows_holding_nul``: ``None`` for the usual table, without a look at any row (a
+    column of nulls, whose bytes Arrow may fill with zeros, included); the rows themselves when a
+    column's own bytes hold a zero, and not for a slice whose rows hold none."""
+    table = pa.table({name: pa.array(["a", "b", None, "c"]) for name in bulk.IDENTIFIERS})
+    table = table.set_column(3, "dedupe_key", pa.nulls(4, pa.string()))
+    with mock.patch.object(bulk.pc, "match_substring", wraps=bulk.pc.match_substring) as looked:
+        assert bulk._rows_holding_nul(table) is None
+        assert (
+            bulk._rows_holding_nul(table.cast(table.schema.set(0, pa.field("event_id", pa.large_string()))))
+            is None
+        )
+    assert looked.call_count == 0
+    marked = table.set_column(1, "resident_ref", pa.array(["a", None, "x\x00", "c"]))
+    assert bulk._rows_holding_nul(marked).to_pylist() == [False, False, True, False]
+    assert bulk._rows_holding_nul(marked.slice(0, 2)) is None  # its rows' bytes hold no zero
+    assert bulk._rows_holding_nul(marked.slice(2)).to_pylist() == [True, False]

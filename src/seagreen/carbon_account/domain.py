@@ -528,6 +528,7 @@ class Reason(StrEnum):
 
     MISSING = "missing"
     TOO_LONG = "too_long"
+    INVALID_CHARACTER = "invalid_character"
     UNKNOWN_BEHAVIOUR = "unknown_behaviour"
     PARTNER_KIND_NOT_ALLOWED = "partner_kind_not_allowed"
     NOT_A_NUMBER = "not_a_number"
@@ -577,6 +578,17 @@ class EventCheck(NamedTuple):
         return self.event is not None
 
 
+NUL = "\x00"
+"""The one character an identifier may not hold (``Reason.INVALID_CHARACTER``): PostgreSQL's text
+cannot store it, so an event id or resident ref carrying it failed the whole request or file there
+while SQLite stored it. It is refused on every database, by both intake paths."""
+
+
+def kept_text(text: str) -> str:
+    """``text`` as a refused event's id is kept in the database: ``NUL`` shown as U+FFFD."""
+    return text.replace(NUL, "\ufffd")
+
+
 def _text_field(raw: Mapping[str, object], name: str, limit: int, errors: list[FieldError]) -> str:
     value = raw.get(name)
     text = "" if value is None else str(value).strip()
@@ -584,6 +596,8 @@ def _text_field(raw: Mapping[str, object], name: str, limit: int, errors: list[F
         errors.append(FieldError(name, Reason.MISSING))
     elif len(text) > limit:
         errors.append(FieldError(name, Reason.TOO_LONG))
+    elif NUL in text:
+        errors.append(FieldError(name, Reason.INVALID_CHARACTER))
     return text
 
 
@@ -642,8 +656,11 @@ def check_event(
             errors.append(FieldError("behaviour", Reason.PARTNER_KIND_NOT_ALLOWED))
     dedupe_value = raw.get("dedupe_key")
     dedupe_key = None if dedupe_value is None else str(dedupe_value).strip() or None
-    if dedupe_key is not None and len(dedupe_key) > MAX_DEDUPE_KEY:
-        errors.append(FieldError("dedupe_key", Reason.TOO_LONG))
+    if dedupe_key is not None:
+        if len(dedupe_key) > MAX_DEDUPE_KEY:
+            errors.append(FieldError("dedupe_key", Reason.TOO_LONG))
+        elif NUL in dedupe_key:
+            errors.append(FieldError("dedupe_key", Reason.INVALID_CHARACTER))
     if errors:
         return EventCheck(None, tuple(errors))
     assert behaviour is not None and version is not None and quantity is not None and occurred_at is not None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from seagreen.audit import service as audit
 from seagreen.audit.domain import Actor
-from seagreen.carbon_account.domain import DEFAULT_BACKFILL_DAYS, FieldError, IntakeReason, Outcome
+from seagreen.carbon_account.domain import DEFAULT_BACKFILL_DAYS, FieldError, IntakeReason, Outcome, kept_text
 from seagreen.carbon_account.errors import IntakeTooLarge, NotAPartner
 from seagreen.carbon_account.repository import ingests as ingest_rows
 from seagreen.carbon_account.repository import intake as sql_intake
@@ -120,7 +120,7 @@ def submit_events(
             {
                 "ingest_id": ingest_id,
                 "row_number": number,
-                "event_id": event_id[:128] or None,
+                "event_id": kept_text(event_id[:128]) or None,
                 "field": error.field,
                 "reason": str(error.reason),
                 "detail": "",
@@ -133,7 +133,7 @@ def submit_events(
                 {
                     "ingest_id": ingest_id,
                     "row_number": number,
-                    "event_id": checked.event_ids.get(number, "")[:128] or None,
+                    "event_id": kept_text(checked.event_ids.get(number, "")[:128]) or None,
                     "field": "event_id",
                     "reason": IntakeReason.CONFLICT.value,
                     "detail": "same event_id with other content; the original is kept",
