@@ -18,7 +18,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
+CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,39}\Z")
 MAX_PRICE_POINTS = 1_000_000
 MAX_VALIDITY_DAYS = 3_650
 HOLD_SECONDS = 600  # a reservation not issued within this time is released by the ledger

@@ -246,8 +246,8 @@ class SetProblem:
         return f"{self.where}: {self.reason}"
 
 
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}\Z")
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}\Z")
 
 
 def parse_indicator_set(body: Mapping[str, Any]) -> tuple[IndicatorSet | None, list[SetProblem]]:
@@ -451,8 +451,8 @@ class ValueProblem(ValueError):
         self.code = code
 
 
-_MONEY = re.compile(r"^\d+(\.\d{1,2})?$")
-_RATE = re.compile(r"^\d{1,3}(\.\d{1,4})?$")
+_MONEY = re.compile(r"^\d+(\.\d{1,2})?\Z")
+_RATE = re.compile(r"^\d{1,3}(\.\d{1,4})?\Z")
 _YES = {"yes", "true", "1", "on", "是"}
 _NO = {"no", "false", "0", "off", "否"}
 
@@ -1144,7 +1144,7 @@ def appeal_deadline(revoked_at: datetime, days: int) -> datetime:
 
 # ==== recognition numbers ========================================================================
 
-NUMBER_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{1,9})-(\d{4})-(\d{3,})$")
+NUMBER_PATTERN = re.compile(r"^([A-Z][A-Z0-9]{1,9})-(\d{4})-(\d{3,})\Z")
 
 
 def format_number(prefix: str, year: int, serial: int) -> str:

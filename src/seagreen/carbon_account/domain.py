@@ -61,9 +61,9 @@ WHITE_SPACE = (
 ``str.isspace()`` is true (tabs, line breaks and Unicode spaces, not only the space). A set-based
 check must strip exactly these to agree with ``check_event``."""
 
-CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
-VERSION_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
-UNIT_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}$")
+CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,47}\Z")
+VERSION_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}\Z")
+UNIT_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,23}\Z")
 
 
 class PartnerKind(StrEnum):

@@ -79,9 +79,9 @@ def parent_kind_required(kind: OrgKind) -> OrgKind | None:
     return OrgKind.BANK if kind is OrgKind.BANK_BRANCH else None
 
 
-ORG_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}$")
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
-SCOPE_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(:[a-z0-9_*]+)*)$")
+ORG_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,31}\Z")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}\Z")
+SCOPE_PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(:[a-z0-9_*]+)*)\Z")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
@@ -110,7 +110,7 @@ def password_problem(password: str) -> str | None:
 
 # API keys look like ``sg_<prefix>_<secret>``: the prefix is public (shown in lists, used to find
 # the key), the secret is shown once when the key is created.
-API_KEY_PATTERN = re.compile(r"^sg_([a-z0-9]{8})_([A-Za-z0-9_-]{20,})$")
+API_KEY_PATTERN = re.compile(r"^sg_([a-z0-9]{8})_([A-Za-z0-9_-]{20,})\Z")
 API_KEY_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 API_KEY_PREFIX_LENGTH = 8
 ALL_SCOPES = "*"

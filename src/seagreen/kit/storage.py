@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from seagreen.config import Settings
 
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}/[0-9a-f]{2}/[0-9a-f]{64}$")
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}/[0-9a-f]{2}/[0-9a-f]{64}\Z")
 
 
 class StoreError(Exception):

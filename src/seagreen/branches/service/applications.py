@@ -59,8 +59,8 @@ from seagreen.branches.service.notices import tell_applicant
 from seagreen.branches.service.rounds import get_round
 from seagreen.kit.clock import utcnow
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE = re.compile(r"^[0-9+\-() ]{5,40}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+PHONE = re.compile(r"^[0-9+\-() ]{5,40}\Z")
 MIN_NARRATIVE = 20
 EDITABLE = (ApplicationStatus.DRAFT, ApplicationStatus.MORE_REQUESTED)
 

@@ -138,7 +138,7 @@ def get_resident(session: Session, ref: str) -> Resident:
     return found[0]
 
 
-RESIDENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+RESIDENT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")
 
 
 def is_valid_resident_ref(ref: str) -> bool:

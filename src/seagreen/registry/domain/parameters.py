@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from seagreen.registry.domain.receipts import ParameterSetRef, sha256_hex
 
 MARKS = ("verified", "secondary", "estimate", "design", "calibrated", "reconstruction")
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
+CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}\Z")
 _META = frozenset({"name_zh", "name_en", "group", "mark", "source", "scope", "unit", "value", "note"})
 
 
