@@ -47,6 +47,8 @@ def statuses(result):
         ({"occurred_at": "2024-06-10T12:06:00+08:00"}, "occurred_at", "in_future"),
         ({"occurred_at": "2024-03-01T08:00:00+08:00"}, "occurred_at", "before_backfill_window"),
         ({"occurred_at": "yesterday"}, "occurred_at", "invalid_datetime"),
+        ({"occurred_at": "9999-12-31T23:59:59-23:59"}, "occurred_at", "in_future"),  # past datetime's end
+        ({"occurred_at": "9999-12-31T23:59:59"}, "occurred_at", "in_future"),
         ({"resident_ref": "r-nobody"}, "resident_ref", "unknown_resident"),
         ({"event_id": None}, "event_id", "missing"),
         ({"behaviour": ""}, "behaviour", "missing"),
@@ -62,6 +64,13 @@ def test_rejects_with_field_and_reason(intake, overrides, field, reason):
     result = submit(intake, "t-bus", [event(**overrides)])
     assert statuses(result) == [("rejected", [(field, reason)])]
     assert service.balances(intake) == []
+
+
+def test_a_time_whose_zone_takes_it_before_year_one_is_refused_not_a_failure(intake):
+    result = submit(intake, "t-bus", [event(occurred_at="0001-01-01T00:00:00+14:00")])
+    assert statuses(result) == [
+        ("rejected", [("occurred_at", "before_backfill_window"), ("occurred_at", "no_version_in_force")])
+    ]
 
 
 def test_rejects_an_event_of_a_resident_who_has_not_authorised_the_partner(intake):

@@ -214,6 +214,28 @@ def test_reads_json_lines(tmp_path, encoding):
     ]
 
 
+def test_a_json_line_escaping_half_a_surrogate_pair_is_refused_naming_its_member(tmp_path):
+    """JSON may write ``"\\ud800"``; Python parses it into a text no UTF-8 can hold, which failed the
+    whole file (Arrow's and the databases' text are UTF-8). The row is refused instead; a whole
+    pair written as escapes is a character like any other."""
+    good = '"resident_ref": "r-1", "behaviour": "bus_trip", "quantity": "1", "occurred_at": "2024-06-01"'
+    lines = [
+        f'{{"event_id": "e-1", {good}}}',
+        f'{{"event_id": "e-2\\ud800", {good}}}',
+        f'{{"event_id": "e-3", {good}, "line": "\\udfff", "meta": {{"k": ["\\ud83d"]}}}}',
+        f'{{"event_id": "e-4", {good}, "\\ud800": "x"}}',
+        f'{{"event_id": "e-5 \\ud83d\\ude8c", {good}}}',
+    ]
+    _reader, rows, errors = read_all(write_text(tmp_path / "events.jsonl", "\n".join(lines) + "\n"))
+    assert rows["event_id"] == ["e-1", "e-5 \U0001f68c"]
+    assert [(e.row, e.field, e.reason) for e in errors] == [
+        (2, "event_id", "invalid_encoding"),
+        (3, "line", "invalid_encoding"),
+        (3, "meta", "invalid_encoding"),
+        (4, "row", "invalid_encoding"),
+    ]
+
+
 def test_reads_parquet_with_typed_columns(tmp_path):
     table = pa.table(
         {

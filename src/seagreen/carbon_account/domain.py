@@ -513,7 +513,18 @@ def parse_occurred_at(value: object) -> tuple[datetime | None, str]:
         return None, "invalid_datetime"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment.astimezone(UTC), ""
+    try:
+        return moment.astimezone(UTC), ""
+    except OverflowError:  # its zone carries it past year 1 or 9999 in UTC: held at that end
+        return (EARLIEST_INSTANT if moment.year == 1 else LATEST_INSTANT), ""
+
+
+EARLIEST_INSTANT = datetime(1, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9999, 12, 30, tzinfo=UTC)
+"""Where ``parse_occurred_at`` holds a time that its zone takes past the ends of ``datetime``
+(``0001-01-01T00:00:00+14:00``; before, it failed the whole request): far outside any window,
+so it is refused as too old or in the future, as the bulk path's checks refuse it, while its local
+day can still be computed."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -482,6 +482,15 @@ def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[Ro
         return None, [RowError(number, "row", "invalid_json", str(exc))]
     if not isinstance(record, dict):
         return None, [RowError(number, "row", "not_an_object")]
+    if "\\u" in text:  # only an escape can write half of a surrogate pair: the usual line has none
+        # the member named, unless its name is the broken text (which the quarantine file cannot hold)
+        broken = {
+            name if _encodable(name) else "row"
+            for name, value in record.items()
+            if not _encodable((name, value))
+        }
+        if broken:
+            return None, [RowError(number, name, "invalid_encoding") for name in sorted(broken)]
     nested = [
         RowError(number, name, "not_a_scalar")
         for name in EVENT_COLUMNS
@@ -492,6 +501,23 @@ def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[Ro
     if nested:
         return None, nested
     return record, []
+
+
+def _encodable(value: Any) -> bool:
+    """Whether ``value`` (parsed JSON) has no text with a lone surrogate: JSON lets a line write
+    ``"\\ud800"``, which Python parses into a string that no UTF-8 text, Arrow's or a database's,
+    can hold (it failed a whole file)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_encodable(key) and _encodable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_encodable(item) for item in value)
+    return True
 
 
 def _json_attributes(record: dict[str, Any]) -> dict[str, str]:
