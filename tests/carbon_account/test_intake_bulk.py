@@ -1074,7 +1074,9 @@ def test_rows_holding_a_nul_character_are_quarantined_and_the_rest_of_the_file_t
         summary = ingest(url, transactions, path, group_rows=4)
         assert (summary.accepted, summary.rejected) == (13, 4)
         with open(summary.quarantine, newline="", encoding="utf-8") as handle:
-            quarantined = [(int(r["row_number"]), r["field"], r["reason"]) for r in csv.DictReader(handle)]
+            kept = list(csv.DictReader(handle))
+        quarantined = [(int(r["row_number"]), r["field"], r["reason"]) for r in kept]
+        assert "n\ufffdid" in {r["event_id"] for r in kept}  # shown, not held as NUL
         first = 2 if form == "csv" else 1  # a CSV file's first row is its header
         rows_of = {e["event_id"]: n for n, e in enumerate(events, start=first)}
         assert sorted(set(quarantined)) == sorted(

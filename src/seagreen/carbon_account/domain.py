@@ -596,7 +596,8 @@ while SQLite stored it. It is refused on every database, by both intake paths.""
 
 
 def kept_text(text: str) -> str:
-    """``text`` as a refused event's id is kept in the database: ``NUL`` shown as U+FFFD."""
+    """``text`` as a refused event's id is kept (in the database for the API, in the quarantine
+    file for a file): ``NUL`` shown as U+FFFD."""
     return text.replace(NUL, "\ufffd")
 
 

@@ -47,6 +47,7 @@ from seagreen.carbon_account.domain import (
     IntakeReason,
     RowError,
     day_number,
+    kept_text,
 )
 from seagreen.carbon_account.intake_files import (
     ATTRIBUTES,
@@ -1066,7 +1067,7 @@ def _append_quarantine(
         writer = csv.writer(handle)
         for error in sorted(errors + conflicts, key=lambda e: e.row):
             writer.writerow(
-                [error.row, event_ids.get(error.row, ""), error.field, error.reason, error.detail]
+                [error.row, kept_text(event_ids.get(error.row, "")), error.field, error.reason, error.detail]
             )
 
 
