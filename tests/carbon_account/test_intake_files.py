@@ -236,6 +236,25 @@ def test_a_json_line_escaping_half_a_surrogate_pair_is_refused_naming_its_member
     ]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        'e-9,r-1,bus_trip,1,2024-06-01T08:00:00+08:00,"' + "x" * 3000 + '"',  # longer than a block
+        'e-9,r-1,bus_trip,1,2024-06-01T08:00:00+08:00,"an unclosed quote',  # the rest is one field
+    ],
+)
+def test_a_csv_row_longer_than_a_read_block_fails_the_file_saying_where_and_why(tmp_path, bad):
+    """Arrow said only "straddling object straddles two block boundaries"; an unclosed quotation
+    mark makes the rest of the file one field, so any large file with one ends that way."""
+    good = [f"e-{n},r-1,bus_trip,1,2024-06-01T08:00:00+08:00," for n in range(40)]
+    lines = ["event_id,resident_ref,behaviour,quantity,occurred_at,note", *good, bad, *good[:30]]
+    path = write_text(tmp_path / "events.csv", "\n".join(lines) + "\n")
+    with pytest.raises(IntakeFileInvalid, match=r"at or after row \d+ is longer than 1 KiB") as failed:
+        read_all(path, block_bytes=1024)
+    assert 2 <= failed.value.details["row"] <= 42  # the bad row is row 42
+    assert "quotation mark" in failed.value.message
+
+
 def test_reads_parquet_with_typed_columns(tmp_path):
     table = pa.table(
         {

@@ -347,7 +347,8 @@ class EventFileReader:
             ),
         )
         next_row = 2  # row 1 is the header
-        for record_batch in reader:
+        # the row the next batch starts at, read only if that batch fails (late binding wanted)
+        for record_batch in _csv_batches(reader, lambda: next_row, self.block_bytes):  # noqa: B023
             count = record_batch.num_rows
             errors: list[RowError] = []
             if not any(number < next_row + count for number in rejected):
@@ -470,6 +471,31 @@ class EventFileReader:
             extra = {name: _attribute_values(record_batch.column(name)) for name in self.extra_columns}
             raw.bytes_read = self.total_bytes * (next_row - 1) // total_rows  # Parquet is read by seeking
             yield IntakeBatch(_assemble(row_numbers, as_text, extra, typed))
+
+
+def _csv_batches(reader: Any, next_row: Callable[[], int], block_bytes: int) -> Iterator[pa.RecordBatch]:
+    """``reader``'s batches; a row Arrow cannot fit in one read block (``block_bytes``) fails the
+    file with an ``IntakeFileInvalid`` that says where and why, instead of Arrow's "straddling
+    object straddles two block boundaries". Such a row is nearly always a quotation mark that is
+    never closed: the rest of the file then reads as one field (values may hold line breaks)."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            first = next_row()
+            if "straddl" in str(exc):
+                raise IntakeFileInvalid(
+                    f"a row at or after row {first} is longer than {block_bytes >> 10:,} KiB or never "
+                    'ends: most often a quotation mark (") that is not closed; the rows before it '
+                    "were read",
+                    row=first,
+                ) from exc
+            raise IntakeFileInvalid(
+                f"the CSV cannot be read at or after row {first}: {exc}", row=first
+            ) from exc
+        yield batch
 
 
 def _json_record(number: int, text: str) -> tuple[dict[str, Any] | None, list[RowError]]:
