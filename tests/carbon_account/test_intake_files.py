@@ -255,6 +255,46 @@ def test_a_csv_row_longer_than_a_read_block_fails_the_file_saying_where_and_why(
     assert "quotation mark" in failed.value.message
 
 
+def _texts(values: list[bytes | None]) -> pa.Array:
+    """A ``string`` array holding these bytes as they are, valid UTF-8 or not (as a careless
+    Parquet writer stores them)."""
+    offsets, data = [0], b""
+    for value in values:
+        data += value or b""
+        offsets.append(len(data))
+    buffers = [
+        pa.array([v is not None for v in values]).buffers()[1],
+        pa.array(offsets, pa.int32()).buffers()[1],
+    ]
+    return pa.Array.from_buffers(pa.string(), len(values), [*buffers, pa.py_buffer(data)])
+
+
+def test_parquet_text_that_is_not_utf8_is_refused_by_the_row_and_the_rest_read(tmp_path):
+    """Arrow reads a Parquet text column's bytes as they are; the first function to look at bytes
+    that are not UTF-8 failed the whole file. Each such value's row is refused as a CSV's
+    undecodable bytes are, whichever column holds it, dictionary-encoded or not."""
+    table = pa.table(
+        {
+            "event_id": _texts([b"e-1", b"e-2\xff", b"e-3", b"e-4", b"\xe5\xa8\x81-5"]),
+            "resident_ref": _texts([b"r-1", b"r-1", b"r-\xc3", b"r-1", b"r-1"]).dictionary_encode(),
+            "behaviour": pa.array(["bus_trip"] * 5),
+            "quantity": pa.array(["1"] * 5),
+            "occurred_at": pa.array(["2024-06-01T08:00:00+08:00"] * 5),
+            "线路": _texts([b"1", None, b"2", b"\x80", "威海".encode()]),
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    _reader, rows, errors = read_all(path)
+    assert rows["event_id"] == ["e-1", "威-5"]
+    assert [json.loads(a) for a in rows["attributes"]] == [{"线路": "1"}, {"线路": "威海"}]
+    assert sorted((e.row, e.field, e.reason) for e in errors) == [
+        (2, "event_id", "invalid_encoding"),
+        (3, "resident_ref", "invalid_encoding"),
+        (4, "attributes", "invalid_encoding"),
+    ]
+
+
 def test_reads_parquet_with_typed_columns(tmp_path):
     table = pa.table(
         {

@@ -461,6 +461,7 @@ class EventFileReader:
             count = record_batch.num_rows
             row_numbers = _row_numbers(next_row, count)
             next_row += count
+            record_batch, undecodable = _undecodable_marked(record_batch)
             columns = {name: record_batch.column(name) for name in EVENT_COLUMNS if name in names}
             typed = _typed_time(columns["occurred_at"])
             if typed is not None:  # kept as a number: no text to format here and parse again
@@ -470,7 +471,64 @@ class EventFileReader:
             )
             extra = {name: _attribute_values(record_batch.column(name)) for name in self.extra_columns}
             raw.bytes_read = self.total_bytes * (next_row - 1) // total_rows  # Parquet is read by seeking
-            yield IntakeBatch(_assemble(row_numbers, as_text, extra, typed))
+            batch = _assemble(row_numbers, as_text, extra, typed)
+            errors: list[RowError] = []
+            if undecodable:  # refused as a CSV's undecodable bytes are (``invalid_encoding``)
+                batch = _drop_encoding_errors(batch, errors)
+            yield IntakeBatch(batch, errors)
+
+
+def _undecodable_marked(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
+    """``batch`` with each text value that is not UTF-8 replaced by ``UNDECODABLE``, and whether
+    there was one. A Parquet writer may store such bytes in a column typed as text; Arrow read
+    them as they were, and the first function to look at them failed the whole file. A column
+    whose bytes are all ASCII is valid without a closer look (a NumPy pass, about 1 ms for 131k
+    rows); another is validated by Arrow, and only a failing one is mended value by value."""
+    found = False
+    for index, column in enumerate(batch.columns):
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)) or _utf8(column):
+            continue
+        texts = column.dictionary_decode() if pa.types.is_dictionary(column.type) else column
+        values = [None if raw is None else _decoded(raw) for raw in texts.cast(pa.binary()).to_pylist()]
+        batch = batch.set_column(index, batch.schema.field(index).with_type(kind), pa.array(values, kind))
+        found = True
+    return batch, found
+
+
+def text_bytes(array: pa.Array) -> np.ndarray:
+    """The bytes of a ``string`` or ``large_string`` array's own values, as a NumPy view of its
+    data buffer (never the whole buffer: a slice shares it with the rest of its column, and an
+    array of nulls may fill it with zeros)."""
+    if array.null_count == len(array):
+        return np.empty(0, np.uint8)
+    _validity, offsets, data = array.buffers()
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    bounds = np.frombuffer(offsets, dtype=width)
+    start, end = int(bounds[array.offset]), int(bounds[array.offset + len(array)])
+    if data is None or end <= start:
+        return np.empty(0, np.uint8)
+    return np.frombuffer(data, np.uint8, end - start, start)
+
+
+def _utf8(column: pa.Array) -> bool:
+    if pa.types.is_dictionary(column.type):
+        return _utf8(column.dictionary)
+    view = text_bytes(column)
+    if view.size == 0 or view.max() < 0x80:
+        return True
+    try:
+        column.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _decoded(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return UNDECODABLE
 
 
 def _csv_batches(reader: Any, next_row: Callable[[], int], block_bytes: int) -> Iterator[pa.RecordBatch]:

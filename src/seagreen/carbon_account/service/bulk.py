@@ -57,6 +57,7 @@ from seagreen.carbon_account.intake_files import (
     TYPED_TIME,
     IntakeBatch,
     read_events,
+    text_bytes,
 )
 from seagreen.carbon_account.repository import bulk_intake as sql_bulk
 from seagreen.carbon_account.repository import ingests as ingest_rows
@@ -475,18 +476,9 @@ def _rows_holding_nul(table: pa.Table) -> pa.ChunkedArray | None:
 
 
 def _has_zero_byte(chunk: pa.Array) -> bool:
-    """Whether the bytes of ``chunk``'s texts (a ``string`` or ``large_string`` array) hold a
-    zero: only its own rows' range of the data buffer, which a slice shares with the rest of its
-    column and an array of nulls may fill with zeros."""
-    if chunk.null_count == len(chunk):
-        return False
-    _validity, offsets, data = chunk.buffers()
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    bounds = np.frombuffer(offsets, dtype=width)
-    start, end = int(bounds[chunk.offset]), int(bounds[chunk.offset + len(chunk)])
-    if data is None or end <= start:
-        return False
-    return bool(np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start).min() == 0)
+    """Whether the bytes of ``chunk``'s own texts hold a zero."""
+    view = text_bytes(chunk)
+    return bool(view.size and view.min() == 0)
 
 
 def _owned(table: pa.Table) -> pa.Table:
