@@ -1110,3 +1110,26 @@ def test_a_nul_is_looked_for_only_where_a_columns_bytes_hold_a_zero():
     assert bulk._rows_holding_nul(marked).to_pylist() == [False, False, True, False]
     assert bulk._rows_holding_nul(marked.slice(0, 2)) is None  # its rows' bytes hold no zero
     assert bulk._rows_holding_nul(marked.slice(2)).to_pylist() == [True, False]
+
+
+def test_parquet_times_too_far_out_for_microseconds_are_refused_by_the_row(database_url, tmp_path):
+    """10^15 s from 1970 overflowed as µs and failed the whole file; held at the reader's limit, such
+    a time is refused as in the future or too old, by the same checks as any other."""
+    times = [1_717_200_000_000, 10**18, -(10**18), 1_717_200_060_000]  # ms: the 1st and 4th on 1 June
+    table = pa.table(
+        {
+            "event_id": [f"far-{n}" for n in range(4)],
+            "resident_ref": [REFS[0]] * 4,
+            "behaviour": ["bus_trip"] * 4,
+            "quantity": ["1"] * 4,
+            "occurred_at": pa.array(times, pa.timestamp("ms", "UTC")),
+        }
+    )
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    with fresh_database(database_url, tmp_path) as (url, transactions):
+        summary = ingest(url, transactions, path)
+        assert (summary.accepted, summary.rejected) == (2, 2)
+        with open(summary.quarantine, newline="", encoding="utf-8") as handle:
+            found = {(int(r["row_number"]), r["field"], r["reason"]) for r in csv.DictReader(handle)}
+        assert {(2, "occurred_at", "in_future"), (3, "occurred_at", "before_backfill_window")} <= found

@@ -21,6 +21,7 @@ from seagreen.carbon_account.errors import IntakeFileInvalid
 from seagreen.carbon_account.intake_files import (
     BATCH_SCHEMA,
     LOCAL_OFFSET_US,
+    TYPED_LIMIT_US,
     EventFileReader,
     FileFormat,
     detect_format,
@@ -293,6 +294,28 @@ def test_parquet_text_that_is_not_utf8_is_refused_by_the_row_and_the_rest_read(t
         (3, "resident_ref", "invalid_encoding"),
         (4, "attributes", "invalid_encoding"),
     ]
+
+
+@pytest.mark.parametrize(("unit", "zone"), [("s", "UTC"), ("ms", None)])
+def test_a_parquet_time_too_far_out_to_be_in_microseconds_is_held_not_a_failure(tmp_path, unit, zone):
+    """Multiplied into µs, 10^15 s overflowed and failed the whole file."""
+    per_unit = {"s": 1, "ms": 1_000}[unit]
+    times = [1_717_200_000 * per_unit, None, 10**15 * per_unit, -(10**15) * per_unit]
+    table = pa.table(
+        {
+            "event_id": [f"e-{n}" for n in range(4)],
+            "resident_ref": ["r-1"] * 4,
+            "behaviour": ["bus_trip"] * 4,
+            "quantity": ["1"] * 4,
+            "occurred_at": pa.array(times, pa.timestamp(unit, zone)),
+        }
+    )
+    pq.write_table(table, tmp_path / "events.parquet")
+    _reader, rows, errors = read_all(tmp_path / "events.parquet")
+    local = 0 if zone else 8 * 3_600_000_000
+    held = TYPED_LIMIT_US - TYPED_LIMIT_US % 1_000  # in whole ms: Parquet stores seconds as ms
+    assert rows["occurred_at_us"] == [1_717_200_000_000_000 - local, None, held - local, -held - local]
+    assert errors == []
 
 
 def test_reads_parquet_with_typed_columns(tmp_path):

@@ -665,6 +665,13 @@ def _attribute_values(column: pa.Array) -> list[str | None]:
     return texts
 
 
+TYPED_LIMIT_US = 1 << 62
+"""A Parquet time further from 1970 than this (about 146,000 years) is held at it: multiplied
+into µs it overflowed, which failed the whole file. Far outside any window, it is refused as in the
+future or too old, and a zone's offset still fits beside it."""
+_MICROS_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}
+
+
 def _typed_time(column: pa.Array) -> pa.Array | None:
     """A timestamp column as µs since the epoch, UTC (a time without zone is Asia/Shanghai)."""
     kind = column.type
@@ -672,7 +679,15 @@ def _typed_time(column: pa.Array) -> pa.Array | None:
         return None
     # nanoseconds (pandas's unit) lose their last three digits, as a text time's do when it is
     # read (``…59.999999999`` is still that second, never the next day's first); a coarser unit
-    # is multiplied, checked for overflow
+    # is multiplied, a time too far out to be multiplied held at ``TYPED_LIMIT_US`` first
+    per_us = _MICROS_PER_UNIT[kind.unit]
+    if per_us > 1:
+        limit = TYPED_LIMIT_US // per_us
+        stored = pc.cast(column, pa.int64())
+        held = pc.max_element_wise(
+            pc.min_element_wise(stored, limit, skip_nulls=False), -limit, skip_nulls=False
+        )
+        column = held.view(kind)
     as_us = pc.cast(column, pa.timestamp("us", kind.tz), safe=kind.unit != "ns")
     micros = pc.cast(as_us, pa.int64())
     return micros if kind.tz is not None else pc.subtract(micros, LOCAL_OFFSET_US)
