@@ -482,8 +482,9 @@ def _undecodable_marked(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, bool]:
     """``batch`` with each text value that is not UTF-8 replaced by ``UNDECODABLE``, and whether
     there was one. A Parquet writer may store such bytes in a column typed as text; Arrow read
     them as they were, and the first function to look at them failed the whole file. A column
-    whose bytes are all ASCII is valid without a closer look (a NumPy pass, about 1 ms for 131k
-    rows); another is validated by Arrow, and only a failing one is mended value by value."""
+    whose bytes are all ASCII is valid without a closer look (a NumPy pass: 14 ms for all the
+    columns of the benchmark's 5M rows); another is validated by Arrow, and only a failing one is
+    mended value by value."""
     found = False
     for index, column in enumerate(batch.columns):
         kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
